@@ -1,0 +1,2 @@
+"""Project commands (``COMMANDS_MODULE``): ``crawl`` with honest exit statuses,
+``rebuild``, ``reextract`` and ``serve``."""

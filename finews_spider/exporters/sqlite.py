@@ -1,0 +1,228 @@
+"""The SQLite archive (sqlite-utils): articles, their revisions, newspapers, crawls,
+and the Chinese full-text index that Datasette searches.
+
+Every write of an article is one transaction: the row, its previous version, the search
+index and the newspaper's count change together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from ..cleaning import content_hash, html_to_text
+from ..search import index_text
+
+SCHEMA_VERSION = 2
+
+ARTICLE_COLUMNS = {
+    "info_code": str,
+    "doc_id": int,
+    "title": str,
+    "published_at": str,
+    "newspaper": str,
+    "slug": str,
+    "body_html": str,
+    "body_text": str,
+    "source": str,
+    "editor": str,
+    "share_url": str,
+    "fetched_at": str,
+    "content_hash": str,
+    "first_seen_at": str,
+    "last_seen_at": str,
+}
+TABLES = {
+    "newspapers": ({"slug": str, "name": str, "region": str, "article_count": int}, "slug"),
+    "revisions": (
+        {"id": int, "info_code": str, "title": str, "body_html": str, "content_hash": str, "seen_at": str},
+        "id",
+    ),
+    "crawls": (
+        {
+            "id": int, "spider": str, "started_at": str, "finished_at": str, "status": str,
+            "reason": str, "articles_new": int, "articles_changed": int,
+            "articles_unchanged": int, "articles_skipped": int, "articles_dropped": int,
+            "requests": int, "retries": int, "errors": int, "duration_seconds": float,
+        },
+        "id",
+    ),
+}
+INDEXES = {
+    "articles": [["slug", "published_at"], ["published_at"], ["doc_id"], ["last_seen_at"]],
+    "revisions": [["info_code", "seen_at"]],
+    "crawls": [["spider", "started_at"]],
+}
+FTS_TABLE = "articles_fts"
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class ArchiveDatabase:
+    """``finews.db``: open (creating or upgrading it) with ``ArchiveDatabase(path)``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.db = sqlite_utils.Database(self.conn)
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema -----------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create what is missing and upgrade an archive written by an older version:
+        new columns are added, and derived columns of old rows are filled in."""
+        with self._transaction():
+            articles = self.db["articles"]
+            if not articles.exists():
+                articles.create(ARTICLE_COLUMNS, pk="info_code")
+            else:
+                missing = [c for c in ARTICLE_COLUMNS if c not in articles.columns_dict]
+                for column in missing:
+                    articles.add_column(column, ARTICLE_COLUMNS[column])
+            for name, (columns, pk) in TABLES.items():
+                table = self.db[name]
+                if not table.exists():
+                    table.create(columns, pk=pk)
+                else:
+                    for column, kind in columns.items():
+                        if column not in table.columns_dict:
+                            table.add_column(column, kind)
+            for table, indexes in INDEXES.items():
+                for columns in indexes:
+                    self.db[table].create_index(columns, if_not_exists=True, unique=columns == ["doc_id"])
+            if FTS_TABLE not in self.db.table_names():
+                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text)")
+            self._backfill()
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _backfill(self) -> None:
+        """Fill the columns an older archive lacks (ids, text, hashes, seen times, search)."""
+        rows = self.conn.execute(
+            "SELECT info_code, title, body_html, fetched_at, doc_id, body_text, content_hash, first_seen_at "
+            "FROM articles WHERE doc_id IS NULL OR body_text IS NULL OR content_hash IS NULL OR first_seen_at IS NULL"
+        ).fetchall()
+        for code, title, body, fetched, doc_id, text, chash, first in rows:
+            doc_id = doc_id or self._next_doc_id()
+            text = text if text is not None else html_to_text(body or "")
+            self.conn.execute(
+                "UPDATE articles SET doc_id=?, body_text=?, content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
+                (doc_id, text, chash or content_hash(title or "", body or ""), first or fetched, fetched, code),
+            )
+            self._index(doc_id, title or "", text)
+
+    def _transaction(self):
+        return _Transaction(self.conn)
+
+    # -- newspapers -------------------------------------------------------------------
+    def sync_newspapers(self, papers: Iterable) -> None:
+        """Upsert the registry (name, slug, region) without touching the counts."""
+        with self._transaction():
+            for paper in papers:
+                self._ensure_newspaper(paper.slug, paper.name, paper.region)
+
+    def _ensure_newspaper(self, slug: str, name: str, region: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO newspapers (slug, name, region, article_count) VALUES (?, ?, ?, 0) "
+            "ON CONFLICT(slug) DO UPDATE SET name=excluded.name, region=COALESCE(excluded.region, newspapers.region)",
+            (slug, name, region),
+        )
+
+    def _recount(self, slug: str) -> None:
+        self.conn.execute(
+            "UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=?) WHERE slug=?",
+            (slug, slug),
+        )
+
+    # -- articles ---------------------------------------------------------------------
+    def get(self, info_code: str) -> dict | None:
+        cursor = self.conn.execute("SELECT * FROM articles WHERE info_code=?", (info_code,))
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row)) if row else None
+
+    def save_article(self, article: Mapping, seen_at: datetime | str) -> str:
+        """Insert or update one article; returns ``new``, ``changed`` or ``unchanged``.
+
+        A changed title or body keeps the previous version in ``revisions``."""
+        seen = iso(seen_at)
+        row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
+        row.setdefault("body_text", html_to_text(row["body_html"]))
+        row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
+        with self._transaction():
+            old = self.conn.execute(
+                "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at FROM articles WHERE info_code=?",
+                (row["info_code"],),
+            ).fetchone()
+            if old is None:
+                status, row["doc_id"], row["first_seen_at"] = "new", self._next_doc_id(), seen
+            else:
+                doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen = old
+                row["doc_id"], row["first_seen_at"] = doc_id, first_seen
+                status = "unchanged" if old_hash == row["content_hash"] else "changed"
+                if status == "changed":
+                    self.db["revisions"].insert(
+                        {"info_code": row["info_code"], "title": old_title, "body_html": old_body,
+                         "content_hash": old_hash, "seen_at": last_seen}
+                    )
+            row["last_seen_at"] = seen
+            self.db["articles"].upsert(row, pk="info_code")
+            if status != "unchanged":
+                self._index(row["doc_id"], row["title"], row["body_text"])
+            self._ensure_newspaper(row["slug"], row["newspaper"])
+            self._recount(row["slug"])
+            if old is not None and old_slug != row["slug"]:
+                self._recount(old_slug)
+        return status
+
+    def _next_doc_id(self) -> int:
+        return self.conn.execute("SELECT COALESCE(MAX(doc_id), 0) + 1 FROM articles").fetchone()[0]
+
+    def _index(self, doc_id: int, title: str, body_text: str) -> None:
+        self.conn.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid=?", (doc_id,))
+        self.conn.execute(
+            f"INSERT INTO {FTS_TABLE} (rowid, title, body_text) VALUES (?, ?, ?)",
+            (doc_id, index_text(title), index_text(body_text)),
+        )
+
+    def iter_articles(self, where: str | None = None, params: tuple = ()) -> Iterator[dict]:
+        sql = "SELECT * FROM articles" + (f" WHERE {where}" if where else "") + " ORDER BY published_at, info_code"
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row))
+
+    # -- crawls -----------------------------------------------------------------------
+    def record_crawl(self, crawl: Mapping) -> None:
+        with self._transaction():
+            self.db["crawls"].insert(dict(crawl))
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``), so concurrent runs queue up on
+    the write lock instead of failing half-way."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self):
+        self.outer = not self.conn.in_transaction
+        if self.outer:
+            self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+
+from ..cleaning import clean_body, clean_title, content_hash, html_to_text
+from . import drop
+
+
+class CleanPipeline:
+    """Clean the title and body (``cleaning/``), move the credits into ``source`` and
+    ``editor``, and drop an article with nothing left to archive."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        adapter["title"] = clean_title(adapter["title"])
+        if not adapter["title"]:
+            raise drop(self.stats, item, "no_title", "title is empty after cleaning")
+        body, credits = clean_body(adapter["body_html"], adapter.get("share_url"), adapter["newspaper"])
+        if not body:
+            raise drop(self.stats, item, "empty_body", "body has no text left after cleaning")
+        adapter["body_html"] = body
+        adapter["source"] = credits.source
+        adapter["editor"] = credits.editor
+        adapter["body_text"] = html_to_text(body)
+        adapter["content_hash"] = content_hash(adapter["title"], body)
+        return item

@@ -1,0 +1,77 @@
+"""The registry of regional newspapers, kept as data in ``newspapers.csv``.
+
+One spider is generated per row (see ``spiders/newspapers.py``); the catch-all spider
+``finews`` names papers missing from the registry with :func:`slugify`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypinyin import lazy_pinyin
+
+REGISTRY_PATH = Path(__file__).with_name("newspapers.csv")
+
+# Toneless pinyin makes 山西 and 陕西 the same word; the official romanisation of 陕西 is
+# "Shaanxi", so that is what its slugs use.
+_SPELLINGS = {"陕西": "shaanxi"}
+
+
+@dataclass(frozen=True)
+class Newspaper:
+    slug: str
+    name: str
+    region: str = ""
+
+
+def slugify(name: str) -> str:
+    """The toneless pinyin of a newspaper's name, lower case, letters and digits only.
+
+    >>> slugify("山西晚报"), slugify("陕西日报")
+    ('shanxiwanbao', 'shaanxiribao')
+    """
+    for word, spelling in _SPELLINGS.items():
+        name = name.replace(word, spelling)
+    slug = "".join(lazy_pinyin(name)).lower()
+    return re.sub(r"[^a-z0-9]+", "", slug)
+
+
+class Registry:
+    """Known newspapers by name and slug, and slugs for the ones not (yet) registered."""
+
+    def __init__(self, papers: list[Newspaper]):
+        self.papers = papers
+        self.by_name = {p.name: p for p in papers}
+        self.by_slug = {p.slug: p for p in papers}
+        if len(self.by_name) != len(papers) or len(self.by_slug) != len(papers):
+            raise ValueError("newspaper registry has a duplicate name or slug")
+        self._unknown: dict[str, str] = {}
+
+    @classmethod
+    def load(cls, path: str | Path = REGISTRY_PATH) -> "Registry":
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        return cls([Newspaper(r["slug"], r["name"], r.get("region", "")) for r in rows])
+
+    def paper_for(self, name: str) -> Newspaper:
+        """The registered paper of this name, or a new entry with a unique slug.
+
+        A name that is not registered gets its pinyin slug; if that slug is already taken
+        (by the registry or by another unregistered name seen by this registry), a short
+        hash of the name is appended, so the result does not depend on crawl order for
+        collisions with the registry.
+        """
+        if name in self.by_name:
+            return self.by_name[name]
+        slug = self._unknown.get(name)
+        if slug is None:
+            slug = slugify(name) or "paper"
+            taken = set(self.by_slug) | set(self._unknown.values())
+            if slug in taken:
+                slug = f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+            self._unknown[name] = slug
+        return Newspaper(slug, name, "")

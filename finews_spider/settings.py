@@ -1,0 +1,73 @@
+"""Scrapy settings of finews archive. Every project knob is a ``FINEWS_*`` setting with
+its default here and a line in the README; override with ``-s NAME=VALUE``."""
+
+BOT_NAME = "finews_spider"
+SPIDER_MODULES = ["finews_spider.spiders"]
+NEWSPIDER_MODULE = "finews_spider.spiders"
+COMMANDS_MODULE = "finews_spider.commands"
+
+# --- the upstream service (shared/UPSTREAM.md) ----------------------------------------
+FINEWS_FEED_URL = "http://43.240.125.15:1818/information/newmarket/web/webapi"
+FINEWS_TEXT_URL = "http://finews.zning.xyz/NewsData/GetNewsText.do"
+# The public link written into every post: never where a crawl fetched its bytes from.
+FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html"
+FINEWS_MARKET_TYPES = [37, 38, 39]
+FINEWS_FEED_COUNT = 100
+
+# --- the archive ------------------------------------------------------------------------
+FINEWS_DATA_DIR = "data"
+FINEWS_DB_NAME = "finews.db"
+FINEWS_EXPORTERS = ["jekyll", "sqlite"]
+FINEWS_SITE_URL = "//finews.withounder.com"
+
+# --- scheduled runs -----------------------------------------------------------------------
+FINEWS_REFRESH = False          # re-fetch articles that are already archived
+FINEWS_RECHECK_HOURS = 0        # re-fetch archived articles published less than N hours ago
+FINEWS_MAX_ERROR_RATIO = 0.2    # a run with more failed articles than this fails
+FINEWS_LOCK = True              # one run per spider and data directory at a time
+FINEWS_RETRY_BACKOFF_BASE = 1.0  # seconds; retry n waits base * 2**(n-1) ...
+FINEWS_RETRY_BACKOFF_MAX = 30.0  # ... at most this long
+
+# --- raw capture and replay (WARC) --------------------------------------------------------
+FINEWS_WARC_CAPTURE = True
+FINEWS_WARC_DIR = None           # default: <FINEWS_DATA_DIR>/warc
+FINEWS_WARC_MAX_BYTES = 256 * 1024 * 1024
+FINEWS_REPLAY = None             # a WARC file or folder: answer every request from it
+
+# --- Scrapy -------------------------------------------------------------------------------
+USER_AGENT = "finews-archive/0.1 (+https://github.com/finews-archive; regional newspaper archive)"
+ROBOTSTXT_OBEY = False  # a JSON API, not pages; its robots.txt is not served
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 20
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 10
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+SPIDER_MIDDLEWARES = {
+    "finews_spider.middlewares.incremental.SkipArchivedMiddleware": 550,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "finews_spider.middlewares.retry.BackoffRetryMiddleware": 550,
+    "finews_spider.middlewares.warc.WarcCaptureMiddleware": 950,
+    "finews_spider.middlewares.warc.WarcReplayMiddleware": 960,
+}
+EXTENSIONS = {
+    "finews_spider.extensions.lock.CrawlLock": 0,
+    "finews_spider.extensions.summary.RunSummary": 10,
+}
+ITEM_PIPELINES = {
+    "finews_spider.pipelines.validate.ValidatePipeline": 100,
+    "finews_spider.pipelines.clean.CleanPipeline": 200,
+    "finews_spider.pipelines.export.JekyllExportPipeline": 400,
+    "finews_spider.pipelines.export.SqliteExportPipeline": 500,
+}

@@ -1,0 +1,169 @@
+"""The one spider code path: feed -> text request per article -> ``Article``.
+
+A spider only turns responses into items and requests; what is already archived is
+skipped by ``SkipArchivedMiddleware``, and everything is written by the pipelines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scrapy
+
+from ..items import Article
+from ..registry import Registry
+from ..upstream import (
+    UpstreamFormatError,
+    feed_url,
+    info_code_from_share_url,
+    parse_feed,
+    parse_text,
+    share_url,
+    text_url,
+)
+
+logger = logging.getLogger(__name__)
+
+RECORD_META = "finews_record"
+KIND_META = "finews_kind"
+# When the response was fetched: set by WARC capture and replay, else "now".
+FETCHED_META = "finews_fetched_at"
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class FinewsSpider(scrapy.Spider):
+    """Archive the articles of ``newspaper`` (every newspaper when it is ``None``).
+
+    Arguments (``-a name=value``): ``urls`` (comma-separated share-page URLs) or
+    ``url_file`` (one URL per line, ``#`` comments) archive those articles without
+    reading the feed; ``refresh=1`` re-fetches articles already archived.
+    """
+
+    newspaper: str | None = None
+    reads_feeds = True  # False for spiders that never read the feed (reextract)
+
+    def __init__(self, *args, urls: str | None = None, url_file: str | None = None, refresh=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.share_urls: list[str] | None = None
+        if urls is not None or url_file is not None:
+            self.share_urls = [u.strip() for u in (urls or "").split(",") if u.strip()]
+            if url_file is not None:
+                lines = Path(url_file).read_text(encoding="utf-8").splitlines()
+                self.share_urls += [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
+        self.refresh = _truthy(refresh) if refresh is not None else None
+        self.registry = Registry.load()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.refresh is None:
+            spider.refresh = crawler.settings.getbool("FINEWS_REFRESH")
+        return spider
+
+    # -- requests --------------------------------------------------------------------
+    async def start(self):
+        settings = self.crawler.settings
+        if self.share_urls is not None:
+            for request in self._share_requests():
+                yield request
+            return
+        for market_type in settings.getlist("FINEWS_MARKET_TYPES"):
+            url = feed_url(settings["FINEWS_FEED_URL"], market_type, settings.getint("FINEWS_FEED_COUNT"))
+            self.crawler.stats.inc_value("finews/feeds_requested")
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, meta={KIND_META: "feed"})
+
+    def _share_requests(self):
+        stats = self.crawler.stats
+        for url in self.share_urls:
+            try:
+                code = info_code_from_share_url(url)
+            except ValueError as exc:
+                stats.inc_value("finews/share_url_invalid")
+                stats.inc_value("finews/errors")
+                logger.error("skipping share URL: %s", exc)
+                continue
+            stats.inc_value("finews/articles_requested")
+            yield self._text_request({"info_code": code})
+
+    def _text_request(self, record: dict) -> scrapy.Request:
+        url = text_url(self.crawler.settings["FINEWS_TEXT_URL"], record["info_code"])
+        return scrapy.Request(
+            url, callback=self.parse_text, errback=self.text_failed, meta={RECORD_META: record, KIND_META: "text"}
+        )
+
+    def wants(self, record: dict) -> bool:
+        return self.newspaper is None or record.get("newspaper") == self.newspaper
+
+    # -- responses -------------------------------------------------------------------
+    def parse_feed(self, response):
+        stats = self.crawler.stats
+        try:
+            records = parse_feed(json.loads(response.text))
+        except (ValueError, UpstreamFormatError) as exc:
+            stats.inc_value("finews/feeds_invalid")
+            stats.inc_value("finews/errors")
+            logger.error("feed %s is not a valid listing: %s", response.url, exc)
+            return
+        stats.inc_value("finews/feeds_ok")
+        stats.inc_value("finews/feed_records", len(records))
+        if records:
+            stats.inc_value("finews/feeds_nonempty")
+        for record in records:
+            if not record.get("info_code"):
+                stats.inc_value("finews/feed_records_invalid")
+                logger.warning("feed %s: record without infoCode skipped: %r", response.url, record)
+                continue
+            if not self.wants(record):
+                continue
+            stats.inc_value("finews/articles_listed")
+            yield self._text_request(record)
+
+    def parse_text(self, response):
+        record = response.meta[RECORD_META]
+        try:
+            fields = parse_text(json.loads(response.text))
+        except (ValueError, UpstreamFormatError) as exc:
+            self.crawler.stats.inc_value("finews/text_invalid")
+            self.crawler.stats.inc_value("finews/errors")
+            logger.error("article %s: text response is not valid (%s); it will be retried next run", record["info_code"], exc)
+            return
+        fetched = response.meta.get(FETCHED_META) or datetime.now(timezone.utc).replace(microsecond=0)
+        yield self.build_article(record, fields, fetched)
+
+    def build_article(self, record: dict, fields: dict, fetched_at: datetime) -> Article:
+        """Join a feed record (may be only ``info_code``) and the text fields. The feed's
+        title and date win; the text endpoint fills what the feed did not give."""
+        name = record.get("newspaper") or fields.get("newspaper") or self.newspaper
+        article = Article(
+            info_code=record["info_code"],
+            title=record.get("title") or fields.get("title"),
+            raw_datetime=record.get("datetime") or fields.get("datetime"),
+            newspaper=name,
+            body_html=fields.get("body_html"),
+            share_url=share_url(self.crawler.settings["FINEWS_SHARE_URL"], record["info_code"]),
+            fetched_at=fetched_at,
+        )
+        if name:
+            article["slug"] = self.registry.paper_for(name).slug
+        return article
+
+    # -- failures --------------------------------------------------------------------
+    def feed_failed(self, failure):
+        self.crawler.stats.inc_value("finews/feeds_failed")
+        self.crawler.stats.inc_value("finews/errors")
+        logger.error("feed %s failed: %s", failure.request.url, failure.getErrorMessage())
+
+    def text_failed(self, failure):
+        record = failure.request.meta[RECORD_META]
+        self.crawler.stats.inc_value("finews/text_failed")
+        self.crawler.stats.inc_value("finews/errors")
+        logger.error(
+            "article %s: text request failed (%s); it will be retried next run",
+            record["info_code"], failure.getErrorMessage(),
+        )

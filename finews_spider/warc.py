@@ -1,0 +1,216 @@
+"""WARC files of the raw upstream exchanges (warcio, the Webrecorder library).
+
+Writing: :class:`WarcWriter` appends a response record and its request record (linked
+with ``WARC-Concurrent-To``) per exchange, gzip per record, flushed after every
+exchange so a killed run leaves a file that is valid up to its last complete record.
+Reading: :class:`WarcIndex` maps request URLs to the latest captured response.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from w3lib.url import canonicalize_url
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from . import __version__
+
+logger = logging.getLogger(__name__)
+
+# Twisted has already removed the chunking: keep the header under another name (as
+# pywb does) so the payload is not read as chunked again.
+_RENAMED_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+
+
+def _decode_headers(headers) -> list[tuple[str, str]]:
+    out = []
+    for key, values in headers.items():
+        name = key.decode("latin-1")
+        name = _RENAMED_HEADERS.get(name.lower(), name)
+        for value in values:
+            out.append((name, value.decode("latin-1")))
+    return out
+
+
+class WarcWriter:
+    """One spider run's WARC files: ``<dir>/<prefix>-<seq>.warc.gz``, rotated once a file
+    passes ``max_bytes``; each file starts with a ``warcinfo`` record."""
+
+    def __init__(self, directory: Path, prefix: str, info: dict, max_bytes: int):
+        self.directory, self.prefix, self.info, self.max_bytes = Path(directory), prefix, info, max_bytes
+        self.seq = 0
+        self.file = None
+        self.writer = None
+        self.paths: list[Path] = []
+
+    def _open(self) -> None:
+        self.close()
+        self.seq += 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{self.prefix}-{self.seq:05d}.warc.gz"
+        self.file = open(path, "ab")
+        self.writer = WARCWriter(self.file, gzip=True)
+        self.writer.write_record(self.writer.create_warcinfo_record(path.name, self.info))
+        self.file.flush()
+        self.paths.append(path)
+
+    def write_exchange(self, method: str, url: str, request_headers, request_body: bytes,
+                       status: int, response_headers, body: bytes, protocol: str = "HTTP/1.1",
+                       date: datetime | None = None) -> None:
+        if self.file is None or self.file.tell() >= self.max_bytes:
+            self._open()
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        http_response = StatusAndHeaders(f"{status} {reason}", _decode_headers(response_headers), protocol=protocol)
+        warc_date = {"WARC-Date": date.strftime("%Y-%m-%dT%H:%M:%SZ")} if date else None
+        response = self.writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=http_response, warc_headers_dict=warc_date
+        )
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = [("Host", parts.netloc)] + [
+            (k, v) for k, v in _decode_headers(request_headers) if k.lower() != "host"
+        ]
+        http_request = StatusAndHeaders(f"{method} {target} {protocol}", request_headers, is_http_request=True)
+        request = self.writer.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body or b""), http_headers=http_request,
+            warc_headers_dict={"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"), **(warc_date or {})},
+        )
+        self.writer.write_record(response)
+        self.writer.write_record(request)
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = self.writer = None
+
+
+def warcinfo(settings, spider_name: str) -> dict:
+    return {
+        "software": f"finews-archive/{__version__} (Scrapy, warcio)",
+        "format": "WARC File Format 1.1",
+        "hostname": socket.gethostname(),
+        "isPartOf": spider_name,
+        "operator": settings.get("BOT_NAME"),
+        "http-header-user-agent": settings.get("USER_AGENT"),
+        "finews-settings": json.dumps(
+            {k: settings.get(k) for k in ("FINEWS_FEED_URL", "FINEWS_TEXT_URL", "FINEWS_SHARE_URL",
+                                          "FINEWS_FEED_COUNT")}
+            | {"FINEWS_MARKET_TYPES": settings.getlist("FINEWS_MARKET_TYPES")},
+            ensure_ascii=False,
+        ),
+    }
+
+
+def run_prefix(spider_name: str, started: datetime | None = None) -> str:
+    started = started or datetime.now(timezone.utc)
+    return f"finews-{spider_name}-{started:%Y%m%dT%H%M%S}-{os.getpid()}"
+
+
+def warc_files(location: str | Path) -> list[Path]:
+    """The WARC files at ``location`` (a file, or a folder searched recursively), in
+    name order, which is capture order for files this project writes."""
+    path = Path(location)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no WARC file or folder at {location}")
+    return sorted(p for p in path.rglob("*") if p.name.endswith((".warc.gz", ".warc")))
+
+
+def url_key(method: str, url: str) -> str:
+    return f"{method.upper()} {canonicalize_url(url)}"
+
+
+class Captured:
+    """One captured response, as read back."""
+
+    __slots__ = ("url", "status", "headers", "body", "date")
+
+    def __init__(self, url: str, status: int, headers: list[tuple[str, str]], body: bytes, date: datetime | None):
+        self.url, self.status, self.headers, self.body, self.date = url, status, headers, body, date
+
+
+def _read_response(record, decoded: bool = False) -> Captured:
+    status = int(record.http_headers.get_statuscode())
+    skip = {"x-archive-orig-transfer-encoding"}
+    if decoded:
+        # content_stream() undoes Content-Encoding; then the header must go too.
+        skip |= {"content-encoding", "content-length"}
+        body = record.content_stream().read()
+    else:
+        body = record.raw_stream.read()  # exactly what was received
+    headers = [(k, v) for k, v in record.http_headers.headers if k.lower() not in skip]
+    date = record.rec_headers.get_header("WARC-Date")
+    when = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None
+    return Captured(record.rec_headers.get_header("WARC-Target-URI"), status, headers, body, when)
+
+
+def iter_responses(paths: list[Path]) -> Iterator[tuple[Path, int, object]]:
+    """(file, offset, record) of every response record, in capture order. A file cut
+    short by a killed run is read up to its last complete record."""
+    for path in paths:
+        with open(path, "rb") as f:
+            iterator = ArchiveIterator(f)
+            try:
+                for record in iterator:
+                    if record.rec_type == "response" and record.http_headers is not None:
+                        yield path, iterator.get_record_offset(), record
+            except Exception as exc:  # a truncated gzip member at the end of a killed run's file
+                logger.warning("%s: stopped reading at a damaged or incomplete record (%s)", path, exc)
+
+
+class WarcIndex:
+    """Request key (method and canonical URL) -> location of the latest response."""
+
+    def __init__(self, location: str | Path):
+        self.paths = warc_files(location)
+        self.entries: dict[str, tuple[Path, int]] = {}
+        for path, offset, record in iter_responses(self.paths):
+            self.entries[url_key("GET", record.rec_headers.get_header("WARC-Target-URI"))] = (path, offset)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def get(self, method: str, url: str) -> Captured | None:
+        location = self.entries.get(url_key(method, url))
+        if location is None:
+            return None
+        return self.read(*location)
+
+    @staticmethod
+    def read(path: Path, offset: int, decoded: bool = False) -> Captured:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return _read_response(next(iter(ArchiveIterator(f))), decoded)
+
+    def locations(self, kind: str) -> list[tuple[str, Path, int]]:
+        """(url, file, offset) of the feed (``kind="feed"``) or text (``"text"``)
+        responses, in capture order."""
+        want = {"feed": "marketType", "text": "id"}[kind]
+        items = []
+        for key, (path, offset) in self.entries.items():
+            url = key.split(" ", 1)[1]
+            if want in parse_qs(urlsplit(url).query):
+                items.append((url, path, offset))
+        order = {p: i for i, p in enumerate(self.paths)}
+        return sorted(items, key=lambda x: (order[x[1]], x[2]))
