@@ -24,6 +24,7 @@ ARTICLE_COLUMNS = {
     "doc_id": int,
     "title": str,
     "published_at": str,
+    "published_date": str,
     "newspaper": str,
     "slug": str,
     "body_html": str,
@@ -39,7 +40,8 @@ ARTICLE_COLUMNS = {
 TABLES = {
     "newspapers": ({"slug": str, "name": str, "region": str, "article_count": int}, "slug"),
     "revisions": (
-        {"id": int, "info_code": str, "title": str, "body_html": str, "content_hash": str, "seen_at": str},
+        {"id": int, "info_code": str, "title": str, "body_html": str, "content_hash": str, "seen_at": str,
+         "replaced_at": str},
         "id",
     ),
     "crawls": (
@@ -53,8 +55,8 @@ TABLES = {
     ),
 }
 INDEXES = {
-    "articles": [["slug", "published_at"], ["published_at"], ["doc_id"], ["last_seen_at"]],
-    "revisions": [["info_code", "seen_at"]],
+    "articles": [["slug", "published_at"], ["published_at"], ["published_date", "slug"], ["doc_id"], ["last_seen_at"]],
+    "revisions": [["info_code", "seen_at"], ["replaced_at"]],
     "crawls": [["spider", "started_at"]],
 }
 FTS_TABLE = "articles_fts"
@@ -105,6 +107,7 @@ class ArchiveDatabase:
             if FTS_TABLE not in self.db.table_names():
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text)")
             self._backfill()
+            self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _backfill(self) -> None:
@@ -157,6 +160,7 @@ class ArchiveDatabase:
         A changed title or body keeps the previous version in ``revisions``."""
         seen = iso(seen_at)
         row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
+        row["published_date"] = row["published_at"][:10]  # Beijing date: the ISO value carries +08:00
         row.setdefault("body_text", html_to_text(row["body_html"]))
         row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
         with self._transaction():
@@ -173,7 +177,7 @@ class ArchiveDatabase:
                 if status == "changed":
                     self.db["revisions"].insert(
                         {"info_code": row["info_code"], "title": old_title, "body_html": old_body,
-                         "content_hash": old_hash, "seen_at": last_seen}
+                         "content_hash": old_hash, "seen_at": last_seen, "replaced_at": seen}
                     )
             row["last_seen_at"] = seen
             self.db["articles"].upsert(row, pk="info_code")
