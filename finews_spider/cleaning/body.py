@@ -31,11 +31,14 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_CLASSES = {"p": {"em_media"}}
 URL_SCHEMES = frozenset({"http", "https"})
 # Tags removed together with everything inside them: none of it is the newspaper's text.
-DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template", "noscript", "select", "textarea"})
+DROP_WITH_CONTENT = frozenset(
+    {"script", "style", "iframe", "object", "embed", "template", "noscript", "select", "textarea", "button"}
+)
 
 _STOCK_WIDGET = re.compile(r"<!--\s*EM_StockCode_Start\s*-->(.*?)<!--\s*EM_StockCode_End\s*-->", re.S)
 _INDENT = r"(?:\s|&nbsp;|&#160;|&#xa0;|&#12288;|\u3000|\u00a0)"
-_LEADING_INDENT = re.compile(r"(<p(?:\s[^>]*)?>(?:<(?:strong|b|em|i|u)>)*)" + _INDENT + "+")
+_BLOCKS = r"(?:p|div|h[1-6]|li|blockquote|td|th|figcaption)"
+_LEADING_INDENT = re.compile(r"(<" + _BLOCKS + r"(?:\s[^>]*)?>(?:<(?:strong|b|em|i|u)>)*)" + _INDENT + "+")
 _EMPTY_PARAGRAPH = re.compile(r"\s*<p(?:\s[^>]*)?>(?:" + _INDENT + r"|<br\s*/?>)*</p>")
 _BLOCK_END = re.compile(r"</(?:p|div|h[1-6]|li|tr|blockquote|pre|figure|figcaption|table)>|<br\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
@@ -68,8 +71,8 @@ def sanitize_html(body: str, base_url: str | None = None) -> str:
 
 
 def tidy_paragraphs(body: str) -> str:
-    """Drop the leading full-width / no-break-space indentation of every paragraph, then
-    the paragraphs left empty."""
+    """Drop the leading full-width / no-break-space indentation of every paragraph (and
+    heading, list item, cell...), then the paragraphs left empty."""
     body = _LEADING_INDENT.sub(r"\1", body)
     return _EMPTY_PARAGRAPH.sub("", body).strip()
 
@@ -83,6 +86,7 @@ def clean_body(body: str, base_url: str | None = None, fallback_source: str | No
     """
     tidy = tidy_paragraphs(sanitize_html(body or "", base_url))
     rest, credits = split_credits(tidy)
+    rest = rest.strip()
     source = credits.source or fallback_source
     credits = credits._replace(source=source)
     if not html_to_text(rest).strip():

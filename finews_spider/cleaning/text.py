@@ -7,11 +7,11 @@ import html
 import re
 import unicodedata
 
-_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029\v\f]+")
+_BREAKS = re.compile(r"[\r\n\t\u0085\u2028\u2029\v\f]+")
 
 
 def clean_title(title: str | None) -> str:
-    """A one-line title: HTML entities decoded, line breaks folded to one space, other
+    """A one-line title: HTML entities decoded, line breaks and tabs folded to one space, other
     control characters dropped, surrounding white space trimmed."""
     if not title:
         return ""
