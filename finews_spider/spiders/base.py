@@ -58,6 +58,7 @@ class FinewsSpider(scrapy.Spider):
                 self.share_urls += [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
         self.refresh = _truthy(refresh) if refresh is not None else None
         self.registry = Registry.load()
+        self.listed: set[str] = set()  # infoCodes seen in this run's feeds
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -121,6 +122,10 @@ class FinewsSpider(scrapy.Spider):
                 continue
             if not self.wants(record):
                 continue
+            if record["info_code"] in self.listed:
+                stats.inc_value("finews/feed_records_repeated")  # listed in several feeds: fetched once
+                continue
+            self.listed.add(record["info_code"])
             stats.inc_value("finews/articles_listed")
             yield self._text_request(record)
 

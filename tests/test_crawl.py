@@ -1,0 +1,124 @@
+"""End-to-end crawls: the real ``scrapy crawl`` against the sample on a loopback server."""
+
+import json
+
+import yaml
+
+from tests.conftest import REFERENCE_POST, crawl, posts, rows, sample_records
+
+REF = "NW202112232223130395"
+
+
+def test_newspaper_spider_writes_reference_post_and_only_its_paper(upstream, tmp_path):
+    result = crawl("shanxiwanbao", tmp_path, upstream)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = posts(tmp_path)
+    expected = {r["infoCode"] for r in sample_records() if r["medianame"] == "山西晚报"}
+    assert {name[11:-3] for name in written} == expected
+    assert written[REFERENCE_POST.name] == REFERENCE_POST.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "category").iterdir()) == ["shanxiwanbao.html"]
+    # Every market type's feed is read; only 山西晚报's texts are fetched.
+    assert sorted(r for r in upstream.requests if r.startswith("feed")) == ["feed:37", "feed:38", "feed:39"]
+    assert upstream.count("text:") == len(expected)
+
+
+def test_catch_all_spider_archives_every_article_once(upstream, tmp_path):
+    result = crawl("finews", tmp_path, upstream)
+    assert result.returncode == 0, result.stderr[-3000:]
+    codes = {r["infoCode"] for r in sample_records()}
+    assert len(posts(tmp_path)) == len(codes)
+    # Two articles are listed in two market types: each is fetched once.
+    assert upstream.count("text:") == len(codes)
+    assert posts(tmp_path)[REFERENCE_POST.name] == REFERENCE_POST.read_bytes()
+    slugs = {p.stem for p in (tmp_path / "category").iterdir()}
+    assert {"shanxiwanbao", "shaanxiribao", "shanxiribao", "hainantequbao", "dahebao", "guangzhouribao",
+            "yunchengribao"} == slugs
+    page = (tmp_path / "category" / "shaanxiribao.html").read_text("utf-8")
+    assert yaml.safe_load(page.split("---\n")[1]) == {"layout": "category", "title": "陕西日报新闻", "category": "shaanxiribao"}
+
+
+def test_rows_hold_every_item_field(sample_archive):
+    [row] = rows(sample_archive / "finews.db", "SELECT * FROM articles WHERE info_code=?", (REF,))
+    assert row["title"] == "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"
+    assert row["published_at"] == "2021-12-23T07:25:33+08:00"
+    assert row["newspaper"] == "山西晚报" and row["slug"] == "shanxiwanbao" and row["source"] == "山西晚报"
+    assert row["share_url"] == f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}"
+    assert row["body_html"].startswith("<p>2021年是“十四五”规划的开局之年")
+    assert row["body_text"].startswith("2021年是“十四五”规划的开局之年") and "<p>" not in row["body_text"]
+    assert row["fetched_at"].endswith("+00:00") and row["content_hash"]
+    papers = {r["slug"]: r for r in rows(sample_archive / "finews.db", "SELECT * FROM newspapers")}
+    assert len(papers) >= 30
+    assert papers["shanxiwanbao"]["article_count"] == 7 and papers["shanxiwanbao"]["region"] == "山西"
+    assert papers["yunchengribao"]["name"] == "运城日报"
+
+
+def test_second_crawl_does_not_duplicate_rows(upstream, tmp_path):
+    assert crawl("finews", tmp_path, upstream).returncode == 0
+    before = rows(tmp_path / "finews.db", "SELECT info_code, title, body_html FROM articles ORDER BY info_code")
+    result = crawl("finews", tmp_path, upstream, "-a", "refresh=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert rows(tmp_path / "finews.db", "SELECT info_code, title, body_html FROM articles ORDER BY info_code") == before
+    assert rows(tmp_path / "finews.db", "SELECT count(*) AS n FROM revisions") == [{"n": 0}]
+
+
+def test_share_urls_are_archived_without_the_feed(upstream, tmp_path):
+    code = next(r["infoCode"] for r in sample_records() if r["medianame"] == "大河报")
+    upstream.texts[code] = {**upstream.texts[code], "title": "大河报标题", "datetime": "2021年12月24日 08:40", "medianame": "大河报"}
+    urls = f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code},not-a-url"
+    result = crawl("shanxiwanbao", tmp_path, upstream, "-a", f"urls={urls}")
+    assert not any(r.startswith("feed") for r in upstream.requests)
+    assert "not an http(s) URL: 'not-a-url'" in result.stderr
+    [row] = rows(tmp_path / "finews.db", "SELECT * FROM articles")
+    assert (row["info_code"], row["title"], row["published_at"], row["slug"]) == (code, "大河报标题", "2021-12-24T08:40:00+08:00", "dahebao")
+    # One of two URLs was malformed: over the error threshold, so the run says it failed.
+    assert result.returncode == 1
+
+
+def test_url_file(upstream, tmp_path):
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text(f"# sent by an analyst\nhttp://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}\n\n", "utf-8")
+    upstream.texts[REF] = {**upstream.texts[REF], "title": "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
+                           "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"}
+    result = crawl("finews", tmp_path / "data", upstream, "-a", f"url_file={url_file}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert posts(tmp_path / "data") == {REFERENCE_POST.name: REFERENCE_POST.read_bytes()}
+
+
+def test_share_url_without_metadata_is_dropped_with_reason(upstream, tmp_path):
+    result = crawl("finews", tmp_path, upstream, "-a", f"urls=http://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}")
+    assert "dropped (no_title)" in result.stderr
+    assert "'finews/dropped/no_title': 1" in result.stderr
+    assert not (tmp_path / "_posts").exists() or not list((tmp_path / "_posts").iterdir())
+
+
+def test_feed_export_gives_the_database_fields(upstream, tmp_path):
+    out = tmp_path / "articles.jsonl"
+    result = crawl("shanxiwanbao", tmp_path, upstream, "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    exported = {a["info_code"]: a for a in map(json.loads, out.read_text("utf-8").splitlines())}
+    db_rows = {r["info_code"]: r for r in rows(tmp_path / "finews.db", "SELECT * FROM articles")}
+    assert exported.keys() == db_rows.keys()
+    for code, item in exported.items():
+        for field, value in item.items():
+            assert db_rows[code][field] == value, field
+    assert exported[REF]["published_at"] == "2021-12-23T07:25:33+08:00"
+
+
+def test_bad_articles_are_dropped_counted_and_never_written(upstream, tmp_path):
+    upstream.feeds["37"] = {"record": [
+        {"infoCode": "../../etc/passwd", "title": "t", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+        {"infoCode": "NW1", "title": "无日期", "datetime": "昨天", "medianame": "山西晚报"},
+        {"infoCode": "NW2", "title": "空正文", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+        {"infoCode": "NW3", "title": "好的", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+    ]}
+    upstream.feeds["38"] = upstream.feeds["39"] = {"record": []}
+    upstream.texts.update({"../../etc/passwd": {"text": "<p>x</p>"}, "NW1": {"text": "<p>x</p>"},
+                           "NW2": {"text": "<p>&nbsp;</p><script>x</script>"}, "NW3": {"text": "<p>正文</p>"}})
+    result = crawl("shanxiwanbao", tmp_path, upstream)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list(posts(tmp_path)) == ["2021-12-23-NW3.md"]
+    for stat in ("'finews/dropped/info_code': 1", "'finews/dropped/date': 1", "'finews/dropped/empty_body': 1",
+                 "'finews/articles_dropped': 3"):
+        assert stat in result.stderr, stat
+    assert "unrecognised date '昨天'" in result.stderr
+    assert not (tmp_path.parent / "etc").exists()
