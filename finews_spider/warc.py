@@ -52,6 +52,7 @@ class WarcWriter:
         self.seq = 0
         self.file = None
         self.writer = None
+        self.buffer = io.BytesIO()
         self.paths: list[Path] = []
 
     def _open(self) -> None:
@@ -60,10 +61,18 @@ class WarcWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{self.prefix}-{self.seq:05d}.warc.gz"
         self.file = open(path, "ab")
-        self.writer = WARCWriter(self.file, gzip=True)
+        self.writer = WARCWriter(self.buffer, gzip=True)
         self.writer.write_record(self.writer.create_warcinfo_record(path.name, self.info))
-        self.file.flush()
+        self._flush()
         self.paths.append(path)
+
+    def _flush(self) -> None:
+        # Records are built in memory and reach the file in one write, so a run killed at
+        # any moment leaves only whole records behind.
+        self.file.write(self.buffer.getvalue())
+        self.file.flush()
+        self.buffer.seek(0)
+        self.buffer.truncate()
 
     def write_exchange(self, method: str, url: str, request_headers, request_body: bytes,
                        status: int, response_headers, body: bytes, protocol: str = "HTTP/1.1",
@@ -91,7 +100,7 @@ class WarcWriter:
         )
         self.writer.write_record(response)
         self.writer.write_record(request)
-        self.file.flush()
+        self._flush()
 
     def close(self) -> None:
         if self.file is not None:

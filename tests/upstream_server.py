@@ -31,6 +31,8 @@ class Upstream:
         self.faults: dict[str, list] = defaultdict(list)
         self.requests: list[str] = []
         self.hang_seconds = 5.0
+        self.delay = 0.0  # seconds before every answer, to make a crawl slow enough to interrupt
+        self.gate: threading.Event | None = None  # when set up, answers wait until it opens
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -93,6 +95,10 @@ class Upstream:
         with self.lock:
             self.requests.append(key)
             action = self.faults[key].pop(0) if self.faults.get(key) else None
+        if self.delay:
+            time.sleep(self.delay)
+        if self.gate is not None:
+            self.gate.wait(60)
         if action == "hang":
             time.sleep(self.hang_seconds)
             return self._send(h, 200, payload)
