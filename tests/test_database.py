@@ -1,0 +1,126 @@
+"""The SQLite archive: upserts, revisions, counts, migrations, Chinese search."""
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlite_utils
+
+from finews_spider.exporters.sqlite import ArchiveDatabase
+from finews_spider.registry import Registry
+from finews_spider.search import fts_query, index_text
+
+BJ = timezone(timedelta(hours=8))
+T0 = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
+
+
+def article(code="NW1", title="山西推动高质量发展", body="<p>国寿助力地铁建设。</p>", slug="shanxiwanbao", paper="山西晚报"):
+    return {"info_code": code, "title": title, "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BJ),
+            "newspaper": paper, "slug": slug, "body_html": body, "source": paper, "editor": None,
+            "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", "fetched_at": T0}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = ArchiveDatabase(tmp_path / "finews.db")
+    database.sync_newspapers(Registry.load().papers)
+    yield database
+    database.close()
+
+
+def search(db, query):
+    return [r[0] for r in db.conn.execute(
+        "SELECT a.info_code FROM articles a WHERE a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) ORDER BY a.info_code",
+        (fts_query(query),))]
+
+
+def test_new_unchanged_changed_and_revisions(db):
+    assert db.save_article(article(), T0) == "new"
+    assert db.save_article(article(), T0 + timedelta(hours=1)) == "unchanged"
+    assert db.conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0
+    assert db.save_article(article(body="<p>更正：国寿助力高铁建设。</p>"), T0 + timedelta(hours=2)) == "changed"
+    [rev] = db.conn.execute("SELECT info_code, title, body_html, seen_at, replaced_at FROM revisions").fetchall()
+    assert rev == ("NW1", "山西推动高质量发展", "<p>国寿助力地铁建设。</p>", (T0 + timedelta(hours=1)).isoformat(),
+                   (T0 + timedelta(hours=2)).isoformat())
+    row = db.get("NW1")
+    assert row["body_html"] == "<p>更正：国寿助力高铁建设。</p>" and row["first_seen_at"] == T0.isoformat()
+    assert row["published_at"] == "2021-12-23T07:25:33+08:00" and row["published_date"] == "2021-12-23"
+    assert row["body_text"] == "更正：国寿助力高铁建设。"
+    assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+def test_newspaper_counts_stay_current(db):
+    db.save_article(article("NW1"), T0)
+    db.save_article(article("NW2"), T0)
+    db.save_article(article("NW3", slug="dahebao", paper="大河报"), T0)
+    counts = dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0"))
+    assert counts == {"shanxiwanbao": 2, "dahebao": 1}
+    db.save_article(article("NW2", slug="dahebao", paper="大河报"), T0)  # re-attributed
+    counts = dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0"))
+    assert counts == {"shanxiwanbao": 1, "dahebao": 2}
+
+
+def test_chinese_search(db):
+    db.save_article(article("NW1", body="<p>国寿助力地铁建设。</p>"), T0)
+    db.save_article(article("NW2", title="海南自贸港", body="<p>推动山西高质量发展，GDP排名上升。</p>"), T0)
+    db.save_article(article("NW3", title="其他", body="<p>中国人寿保险。</p>"), T0)
+    assert search(db, "国寿") == ["NW1"]
+    assert search(db, "地铁") == ["NW1"]
+    assert search(db, "山西高质量发展") == ["NW2"]
+    assert search(db, "高质量") == ["NW1", "NW2"]  # NW1's title
+    assert search(db, "GDP排名") == ["NW2"]
+    assert search(db, "人寿 保险") == ["NW3"]
+    assert search(db, "自贸") == ["NW2"]
+    assert search(db, "不存在") == []
+    assert search(db, "地铁建设山西") == []  # words present, phrase absent
+    assert search(db, "") == []
+
+
+def test_search_index_follows_changes(db):
+    db.save_article(article("NW1", body="<p>地铁建设。</p>"), T0)
+    db.save_article(article("NW1", body="<p>高铁建设。</p>"), T0)
+    assert search(db, "地铁") == [] and search(db, "高铁") == ["NW1"]
+    assert db.conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 1
+
+
+def test_index_text_tokens():
+    assert index_text("中国人寿AA级") == "中国 国人 人寿 寿 aa 级"
+    assert fts_query("国寿") == '"国寿"'
+    assert fts_query("中国人寿") == '"中国 国人 人寿"'
+    assert fts_query("寿") == '"寿"*'
+
+
+def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
+    """An archive as the first version wrote it: articles with only the item fields."""
+    path = tmp_path / "finews.db"
+    old = sqlite_utils.Database(path)
+    old["articles"].insert({
+        "info_code": "NW1", "title": "旧标题", "published_at": "2021-12-23T07:25:33+08:00", "newspaper": "山西晚报",
+        "slug": "shanxiwanbao", "body_html": "<p>国寿地铁。</p>", "source": "山西晚报",
+        "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1", "fetched_at": T0.isoformat(),
+    }, pk="info_code")
+    old["newspapers"].insert({"slug": "shanxiwanbao", "name": "山西晚报"}, pk="slug")
+    old.close()
+    db = ArchiveDatabase(path)
+    row = db.get("NW1")
+    assert row["title"] == "旧标题" and row["body_html"] == "<p>国寿地铁。</p>"
+    assert row["body_text"] == "国寿地铁。" and row["content_hash"] and row["doc_id"] == 1
+    assert row["published_date"] == "2021-12-23" and row["first_seen_at"] == T0.isoformat()
+    assert search(db, "国寿") == ["NW1"]
+    assert db.conn.execute("PRAGMA user_version").fetchone()[0] >= 2
+    assert {"revisions", "crawls", "articles_fts"} <= set(db.db.table_names())
+    assert db.save_article(article("NW1", title="旧标题", body="<p>国寿地铁。</p>"), T0) == "unchanged"
+    db.close()
+
+
+def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):
+    db.save_article(article("NW1"), T0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(db, "_index", broken)
+    with pytest.raises(RuntimeError):
+        db.save_article(article("NW1", body="<p>新正文</p>"), T0)
+    assert db.get("NW1")["body_html"] == "<p>国寿助力地铁建设。</p>"
+    assert db.conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0

@@ -1,0 +1,99 @@
+"""Raw capture into WARC, offline replay, and re-extraction."""
+
+import gzip
+import subprocess
+import sys
+
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.conftest import SAMPLE_WARC, crawl, posts, rows, scrapy
+
+# Columns about this archive's own bookkeeping (when it saw an article, its row id).
+BOOKKEEPING = {"first_seen_at", "last_seen_at", "doc_id"}
+
+
+def articles(data_dir):
+    return [{k: v for k, v in r.items() if k not in BOOKKEEPING}
+            for r in rows(data_dir / "finews.db", "SELECT * FROM articles ORDER BY info_code")]
+
+
+def test_capture_then_replay_with_server_stopped_gives_the_same_archive(upstream, tmp_path):
+    live, replayed = tmp_path / "live", tmp_path / "replayed"
+    assert crawl("finews", live, upstream).returncode == 0
+    pointed_at = upstream.settings()
+    upstream.stop()
+    result = crawl("finews", replayed, None, settings={**pointed_at, "FINEWS_REPLAY": str(live / "warc")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'finews/replay_hits': 37" in result.stderr
+    assert posts(replayed) == posts(live) and len(posts(live)) == 34
+    assert articles(replayed) == articles(live)  # fetched_at included: it is the capture time
+
+
+def test_warc_records_are_linked_and_start_with_warcinfo(upstream, tmp_path):
+    assert crawl("shanxiwanbao", tmp_path, upstream).returncode == 0
+    [warc] = list((tmp_path / "warc").glob("*.warc.gz"))
+    with open(warc, "rb") as f:
+        records = [(r.rec_type, dict(r.rec_headers.headers), r.content_stream().read()) for r in ArchiveIterator(f)]
+    assert records[0][0] == "warcinfo"
+    assert b"finews-archive" in records[0][2] and b"FINEWS_FEED_URL" in records[0][2]
+    responses = {h["WARC-Record-ID"]: h for t, h, _ in records if t == "response"}
+    requests = [h for t, h, _ in records if t == "request"]
+    assert len(responses) == len(requests) == 10
+    for request in requests:
+        assert request["WARC-Concurrent-To"] in responses
+        assert responses[request["WARC-Concurrent-To"]]["WARC-Target-URI"] == request["WARC-Target-URI"]
+    # Gzip per record: every record is its own gzip member.
+    assert gzip.decompress(warc.read_bytes()).count(b"WARC/1.") == 1 + 20
+
+
+def test_warc_rotates_past_max_bytes(upstream, tmp_path):
+    assert crawl("finews", tmp_path, upstream, settings={"FINEWS_WARC_MAX_BYTES": "20000"}).returncode == 0
+    files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert len(files) > 3
+    for path in files:
+        with open(path, "rb") as f:
+            assert next(iter(ArchiveIterator(f))).rec_type == "warcinfo"
+
+
+def test_capture_can_be_turned_off(upstream, tmp_path):
+    assert crawl("shanxiwanbao", tmp_path, upstream, settings={"FINEWS_WARC_CAPTURE": "0"}).returncode == 0
+    assert not (tmp_path / "warc").exists() and len(posts(tmp_path)) == 7
+
+
+def test_replay_reports_requests_not_in_the_archive(tmp_path):
+    result = crawl("shanxiwanbao", tmp_path, None, settings={"FINEWS_REPLAY": str(SAMPLE_WARC), "FINEWS_FEED_COUNT": "5"})
+    assert "is not in the WARC archive; not sent to the network" in result.stderr
+    assert "'finews/replay_missing': 3" in result.stderr
+    assert result.returncode == 1
+
+
+def test_bundled_sample_replays_into_the_reference(tmp_path):
+    result = crawl("shanxiwanbao", tmp_path, None, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    reference = (SAMPLE_WARC.parents[2] / "tests" / "fixtures" / "reference" / "2021-12-23-NW202112232223130395.md")
+    assert posts(tmp_path)["2021-12-23-NW202112232223130395.md"] == reference.read_bytes()
+
+
+def test_reextract_applies_cleaning_again_without_network(upstream, tmp_path):
+    assert crawl("finews", tmp_path, upstream).returncode == 0
+    before = posts(tmp_path)
+    upstream.stop()
+    # Simulate an archive written by an older, wrong cleaning rule.
+    import sqlite3
+    conn = sqlite3.connect(tmp_path / "finews.db")
+    conn.execute("UPDATE articles SET body_html = body_html || '<p>旧规则</p>', content_hash='old' WHERE slug='dahebao'")
+    conn.commit()
+    conn.close()
+    for post in (tmp_path / "_posts").iterdir():
+        post.unlink()
+    result = scrapy("reextract", str(tmp_path / "warc"), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "new=0 changed=5 unchanged=29" in result.stderr
+    assert posts(tmp_path) == before
+    assert rows(tmp_path / "finews.db", "SELECT count(*) n FROM revisions WHERE body_html LIKE '%旧规则%'") == [{"n": 5}]
+    assert "'downloader/request_count'" not in result.stderr
+
+
+def test_warcio_accepts_the_bundled_sample():
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(SAMPLE_WARC)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
