@@ -105,7 +105,8 @@ class ArchiveDatabase:
                 for columns in indexes:
                     self.db[table].create_index(columns, if_not_exists=True, unique=columns == ["doc_id"])
             if FTS_TABLE not in self.db.table_names():
-                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text)")
+                # Contentless: the index only, the text itself is in articles (see _index).
+                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
             self._backfill()
             self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -165,13 +166,14 @@ class ArchiveDatabase:
         row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
         with self._transaction():
             old = self.conn.execute(
-                "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at FROM articles WHERE info_code=?",
+                "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at, body_text "
+                "FROM articles WHERE info_code=?",
                 (row["info_code"],),
             ).fetchone()
             if old is None:
                 status, row["doc_id"], row["first_seen_at"] = "new", self._next_doc_id(), seen
             else:
-                doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen = old
+                doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen, old_text = old
                 row["doc_id"], row["first_seen_at"] = doc_id, first_seen
                 status = "unchanged" if old_hash == row["content_hash"] else "changed"
                 if status == "changed":
@@ -182,6 +184,8 @@ class ArchiveDatabase:
             row["last_seen_at"] = seen
             self.db["articles"].upsert(row, pk="info_code")
             if status != "unchanged":
+                if old is not None:
+                    self._unindex(row["doc_id"], old_title, old_text)
                 self._index(row["doc_id"], row["title"], row["body_text"])
             self._ensure_newspaper(row["slug"], row["newspaper"])
             self._recount(row["slug"])
@@ -193,10 +197,17 @@ class ArchiveDatabase:
         return self.conn.execute("SELECT COALESCE(MAX(doc_id), 0) + 1 FROM articles").fetchone()[0]
 
     def _index(self, doc_id: int, title: str, body_text: str) -> None:
-        self.conn.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid=?", (doc_id,))
         self.conn.execute(
             f"INSERT INTO {FTS_TABLE} (rowid, title, body_text) VALUES (?, ?, ?)",
             (doc_id, index_text(title), index_text(body_text)),
+        )
+
+    def _unindex(self, doc_id: int, title: str, body_text: str) -> None:
+        """Remove a version from the contentless index: FTS5 needs the text it indexed,
+        which is the previous title and body_text, rebuilt the same way."""
+        self.conn.execute(
+            f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, body_text) VALUES ('delete', ?, ?, ?)",
+            (doc_id, index_text(title or ""), index_text(body_text or "")),
         )
 
     def iter_articles(self, where: str | None = None, params: tuple = ()) -> Iterator[dict]:
