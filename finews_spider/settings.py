@@ -19,6 +19,8 @@ FINEWS_DATA_DIR = "data"
 FINEWS_DB_NAME = "finews.db"
 FINEWS_EXPORTERS = ["jekyll", "sqlite"]
 FINEWS_SITE_URL = "//finews.withounder.com"
+FINEWS_SQLITE_BATCH_SIZE = 200     # articles per database commit, at most ...
+FINEWS_SQLITE_BATCH_SECONDS = 1.0  # ... and seconds an open batch may wait
 
 # --- scheduled runs -----------------------------------------------------------------------
 FINEWS_REFRESH = False          # re-fetch articles that are already archived

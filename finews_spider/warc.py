@@ -191,8 +191,12 @@ class WarcIndex:
     def __init__(self, location: str | Path):
         self.paths = warc_files(location)
         self.entries: dict[str, tuple[Path, int]] = {}
+        self.feeds: list[tuple[str, Path, int]] = []  # every feed capture, not only the latest
         for path, offset, record in iter_responses(self.paths):
-            self.entries[url_key("GET", record.rec_headers.get_header("WARC-Target-URI"))] = (path, offset)
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            self.entries[url_key("GET", url)] = (path, offset)
+            if _kind(url) == "feed":
+                self.feeds.append((url, path, offset))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -212,14 +216,25 @@ class WarcIndex:
             f.seek(offset)
             return _read_response(next(iter(ArchiveIterator(f))), decoded)
 
-    def locations(self, kind: str) -> list[tuple[str, Path, int]]:
-        """(url, file, offset) of the feed (``kind="feed"``) or text (``"text"``)
-        responses, in capture order."""
-        want = {"feed": "marketType", "text": "id"}[kind]
-        items = []
-        for key, (path, offset) in self.entries.items():
-            url = key.split(" ", 1)[1]
-            if want in parse_qs(urlsplit(url).query):
-                items.append((url, path, offset))
+    def feed_captures(self) -> list[tuple[str, Path, int]]:
+        """(url, file, offset) of every captured feed response, in capture order: an
+        older capture of a feed lists older articles."""
+        return list(self.feeds)
+
+    def text_captures(self) -> list[tuple[str, Path, int]]:
+        """(url, file, offset) of the latest capture of each text response, in capture order."""
         order = {p: i for i, p in enumerate(self.paths)}
+        items = [(key.split(" ", 1)[1], path, offset) for key, (path, offset) in self.entries.items()
+                 if _kind(key.split(" ", 1)[1]) == "text"]
         return sorted(items, key=lambda x: (order[x[1]], x[2]))
+
+
+def _kind(url: str) -> str | None:
+    """``feed`` or ``text`` by the query the upstream endpoints take (host-independent,
+    so captures made against a replay or a test server are read too)."""
+    query = parse_qs(urlsplit(url).query)
+    if "marketType" in query:
+        return "feed"
+    if "id" in query:
+        return "text"
+    return None

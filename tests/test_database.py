@@ -127,3 +127,17 @@ def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):
         db.save_article(article("NW1", body="<p>新正文</p>"), T0)
     assert db.get("NW1")["body_html"] == "<p>国寿助力地铁建设。</p>"
     assert db.conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0
+
+
+def test_failure_inside_a_batch_rolls_the_batch_back(db, monkeypatch):
+    from finews_spider.exporters.sqlite import BatchRolledBack
+
+    db.save_article(article("NW1"), T0)
+    db.begin_batch()
+    db.save_article(article("NW2"), T0)
+    monkeypatch.setattr(db, "_index", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(BatchRolledBack):
+        db.save_article(article("NW3"), T0)
+    assert not db.conn.in_transaction
+    assert [r[0] for r in db.conn.execute("SELECT info_code FROM articles")] == ["NW1"]
+    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 1}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
+from twisted.internet.task import LoopingCall
 
 from ..exporters import jekyll
-from ..exporters.sqlite import ArchiveDatabase
+from ..exporters.sqlite import ArchiveDatabase, BatchRolledBack
 from ..registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -57,27 +59,65 @@ class JekyllExportPipeline:
 
 
 class SqliteExportPipeline:
-    """Upsert the article into ``finews.db``; count it as new, changed or unchanged."""
+    """Upsert the article into ``finews.db``; count it as new, changed or unchanged.
 
-    def __init__(self, path: Path, stats):
+    Articles are committed in batches of at most ``FINEWS_SQLITE_BATCH_SIZE`` articles
+    or ``FINEWS_SQLITE_BATCH_SECONDS`` seconds, whichever comes first (a timer commits an
+    idle batch, so the write lock is never held longer). A run killed before a commit
+    loses no article: its posts are on disk, the database does not list it yet, so the
+    next run fetches it again and writes the same bytes."""
+
+    def __init__(self, path: Path, stats, batch_size: int, batch_seconds: float):
         self.path, self.stats, self.db = path, stats, None
+        self.batch_size, self.batch_seconds = max(1, batch_size), batch_seconds
+        self.pending, self.batch_started, self.timer = 0, 0.0, None
 
     @classmethod
     def from_crawler(cls, crawler):
-        if "sqlite" not in enabled_exporters(crawler.settings):
+        settings = crawler.settings
+        if "sqlite" not in enabled_exporters(settings):
             raise NotConfigured("sqlite exporter not in FINEWS_EXPORTERS")
-        return cls(database_path(crawler.settings), crawler.stats)
+        return cls(database_path(settings), crawler.stats, settings.getint("FINEWS_SQLITE_BATCH_SIZE"),
+                   settings.getfloat("FINEWS_SQLITE_BATCH_SECONDS"))
 
     def open_spider(self):
         self.db = ArchiveDatabase(self.path)
         self.db.sync_newspapers(Registry.load().papers)
+        if self.batch_size > 1 and self.batch_seconds > 0:
+            self.timer = LoopingCall(self._commit_if_due)
+            self.timer.start(self.batch_seconds, now=False)
 
     def close_spider(self):
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
         if self.db is not None:
+            self._commit()
             self.db.close()
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        status = self.db.save_article(adapter, datetime.now(timezone.utc))
+        if self.pending == 0:
+            self.db.begin_batch()
+            self.batch_started = time.monotonic()
+        try:
+            status = self.db.save_article(adapter, datetime.now(timezone.utc))
+        except BatchRolledBack as exc:
+            self.stats.inc_value("finews/errors")
+            self.stats.inc_value("finews/batches_rolled_back")
+            logger.error("%s; its %d earlier article(s) are not recorded and will be fetched again next run",
+                         exc, self.pending)
+            self.pending = 0
+            raise
+        self.pending += 1
         self.stats.inc_value(f"finews/articles_{status}")
+        if self.pending >= self.batch_size:
+            self._commit()
         return item
+
+    def _commit_if_due(self):
+        if self.pending and time.monotonic() - self.batch_started >= self.batch_seconds:
+            self._commit()
+
+    def _commit(self):
+        self.db.commit_batch()
+        self.pending = 0

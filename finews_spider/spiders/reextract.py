@@ -29,11 +29,11 @@ class ReextractSpider(FinewsSpider):
         location = Path(self.warc) if self.warc else warc_dir(self.crawler.settings)
         index = WarcIndex(location)
         records: dict[str, dict] = {}
-        for url, path, offset in index.locations("feed"):
+        for url, path, offset in index.feed_captures():
             for request in self.parse_feed(self._response(url, index.read(path, offset, decoded=True))):
                 record = request.meta[RECORD_META]
                 records[record["info_code"]] = record  # the latest capture wins
-        for url, path, offset in index.locations("text"):
+        for url, path, offset in index.text_captures():
             code = parse_qs(urlsplit(url).query)["id"][0]
             record = records.get(code, {"info_code": code})
             self.crawler.stats.inc_value("finews/articles_requested")

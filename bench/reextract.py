@@ -1,0 +1,116 @@
+#!/usr/bin/env python
+"""Re-extraction speed and memory: ``scrapy reextract`` over N captured articles.
+
+Writes a WARC of synthetic captures (feeds of 100 records, text responses with bodies
+of 5-20 KB), then runs the real ``scrapy reextract`` command on it into an empty data
+directory (cleaning, Jekyll posts and SQLite rows for every article) and reports
+articles per second end to end and the command's peak memory (max RSS), for two sizes,
+so that flat memory shows as a ratio measured in the same run. Then runs ``scrapy
+bench`` for the framework's own ceiling on this machine.
+
+Targets: at least 500 articles/s; peak memory of the larger run within 20% of the smaller.
+
+    python bench/reextract.py [--sizes 10000 40000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from finews_spider import settings as defaults  # noqa: E402
+from finews_spider.upstream import feed_url, text_url  # noqa: E402
+from finews_spider.warc import WarcWriter  # noqa: E402
+from tests.synthetic import make_body  # noqa: E402
+
+PAPERS = ["山西晚报", "陕西日报", "海南特区报", "大河报", "广州日报", "南方日报"]
+
+
+def write_captures(directory: Path, n: int) -> int:
+    rng = random.Random(n)
+    writer = WarcWriter(directory, "bench", {"software": "bench/reextract.py"}, 1 << 30)
+    headers = {b"Content-Type": [b"application/json; charset=utf-8"]}
+    start = datetime(2021, 1, 1, 8, 0)
+    size = 0
+    for batch in range(0, n, 100):
+        records, texts = [], []
+        for i in range(batch, min(n, batch + 100)):
+            code = f"NW{202101010000000000 + i:018d}"
+            paper = PAPERS[i % len(PAPERS)]
+            when = start + timedelta(minutes=5 * i)
+            records.append({"infoCode": code, "title": f"{paper}第{i}号新闻", "datetime": when.strftime("%Y-%m-%d %H:%M:%S"), "medianame": paper})
+            body = make_body(rng, paper, rng.randint(2000, 6500), code=code)
+            texts.append((code, json.dumps({"text": body}, ensure_ascii=False).encode("utf-8")))
+        feed = json.dumps({"record": records[::-1]}, ensure_ascii=False).encode("utf-8")
+        # The same feed URL captured again and again, as cron runs do.
+        writer.write_exchange("GET", feed_url(defaults.FINEWS_FEED_URL, 37, 100), {}, b"", 200, headers, feed)
+        for code, body in texts:
+            size += len(body)
+            writer.write_exchange("GET", text_url(defaults.FINEWS_TEXT_URL, code), {}, b"", 200, headers, body)
+    writer.close()
+    return size
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MiB, stderr) of one child process."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - start
+        err.seek(0)
+        log = err.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{log[-3000:]}")
+    return elapsed, usage.ru_maxrss // 1024, log
+
+
+def scrapy_bench() -> float:
+    result = subprocess.run([sys.executable, "-m", "scrapy", "bench", "-s", "CLOSESPIDER_TIMEOUT=8", "-s", "LOG_LEVEL=INFO"],
+                            cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=300)
+    rates = [int(r) for r in re.findall(r"at (\d+) pages/min", result.stderr)]
+    return max(rates) / 60 if rates else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 40_000])
+    args = parser.parse_args()
+    print(f"{'articles':>9}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")
+    peaks = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            size = write_captures(tmp / "warc", n)
+            cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s", f"FINEWS_DATA_DIR={tmp / 'data'}",
+                   "-s", "LOG_LEVEL=INFO"]
+            seconds, peak, log = run_measured(cmd, ROOT)
+            summary = re.search(r"new=(\d+).*duration=([\d.]+)s", log)
+            new, in_crawl = int(summary.group(1)), float(summary.group(2))
+            assert new == n, f"re-extracted {new} of {n}"
+            posts = len(list((tmp / "data" / "_posts").iterdir()))
+            assert posts == n, f"{posts} posts for {n} articles"
+            peaks.append(peak)
+            print(f"{n:>9}{size / 1e6:>9.0f}{seconds:>9.1f}{n / seconds:>12.0f}{n / in_crawl:>12.0f}{peak:>10}")
+    print(f"articles/s is end to end (process start to exit); 'in crawl' is from the run summary's duration")
+    if len(peaks) > 1:
+        growth = peaks[-1] / peaks[0] - 1
+        print(f"peak memory {args.sizes[-1]} vs {args.sizes[0]} articles: {growth:+.0%} (target within 20%: {'met' if abs(growth) <= 0.2 else 'NOT met'})")
+    print(f"scrapy bench on this machine: {scrapy_bench():.0f} pages/s (the framework's own ceiling)")
+
+
+if __name__ == "__main__":
+    main()
