@@ -113,7 +113,16 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     assert db.conn.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert {"revisions", "crawls", "articles_fts"} <= set(db.db.table_names())
     assert db.save_article(article("NW1", title="旧标题", body="<p>国寿地铁。</p>"), T0) == "unchanged"
+    assert db.save_article(article("NW2"), T0) == "new" and db.get("NW2")["doc_id"] == 2
     db.close()
+
+
+def test_search_query_plan_walks_the_date_index(db):
+    """Datasette's search page must not fetch and sort every match (bench/search.py)."""
+    plan = " ".join(r[3] for r in db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT info_code FROM articles WHERE doc_id IN "
+        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"') ORDER BY published_at DESC LIMIT 51"))
+    assert "USING INDEX idx_articles_published_at_doc_id" in plan and "TEMP B-TREE" not in plan
 
 
 def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):

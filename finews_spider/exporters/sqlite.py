@@ -17,7 +17,7 @@ import sqlite_utils
 from ..cleaning import content_hash, html_to_text
 from ..search import index_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ARTICLE_COLUMNS = {
     "info_code": str,
@@ -54,11 +54,20 @@ TABLES = {
         "id",
     ),
 }
+# Index choice is driven by the queries Datasette runs. Its search is
+# "doc_id IN (SELECT rowid FROM articles_fts WHERE ... MATCH ...) ORDER BY published_at
+# DESC LIMIT 51": with (published_at, doc_id) and no index led by doc_id, SQLite walks
+# the date index and probes the match set, stopping after 51 rows, instead of fetching
+# and sorting every match (see bench/search.py). Facets with a search use the
+# (newspaper, doc_id) and (published_date, doc_id) covering indexes the same way.
 INDEXES = {
-    "articles": [["slug", "published_at"], ["published_at"], ["published_date", "slug"], ["doc_id"], ["last_seen_at"]],
+    "articles": [["published_at", "doc_id"], ["slug", "published_at"], ["newspaper", "doc_id"],
+                 ["published_date", "doc_id"], ["last_seen_at"]],
     "revisions": [["info_code", "seen_at"], ["replaced_at"]],
     "crawls": [["spider", "started_at"]],
 }
+# Indexes of earlier versions that the planner must no longer see.
+DROPPED_INDEXES = ["idx_articles_doc_id", "idx_articles_published_at", "idx_articles_published_date_slug"]
 FTS_TABLE = "articles_fts"
 
 
@@ -84,7 +93,10 @@ class ArchiveDatabase:
     # -- schema -----------------------------------------------------------------------
     def migrate(self) -> None:
         """Create what is missing and upgrade an archive written by an older version:
-        new columns are added, and derived columns of old rows are filled in."""
+        new columns are added, and derived columns of old rows are filled in. An archive
+        already at ``SCHEMA_VERSION`` is left alone (no scan on every open)."""
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
         with self._transaction():
             articles = self.db["articles"]
             if not articles.exists():
@@ -101,9 +113,15 @@ class ArchiveDatabase:
                     for column, kind in columns.items():
                         if column not in table.columns_dict:
                             table.add_column(column, kind)
+            for name in DROPPED_INDEXES:
+                self.conn.execute(f"DROP INDEX IF EXISTS {name}")
             for table, indexes in INDEXES.items():
                 for columns in indexes:
-                    self.db[table].create_index(columns, if_not_exists=True, unique=columns == ["doc_id"])
+                    self.db[table].create_index(columns, if_not_exists=True)
+            self.conn.execute("CREATE TABLE IF NOT EXISTS finews_meta (key TEXT PRIMARY KEY, value INTEGER)")
+            self.conn.execute(
+                "INSERT OR IGNORE INTO finews_meta (key, value) SELECT 'last_doc_id', COALESCE(MAX(doc_id), 0) FROM articles"
+            )
             if FTS_TABLE not in self.db.table_names():
                 # Contentless: the index only, the text itself is in articles (see _index).
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
@@ -200,7 +218,11 @@ class ArchiveDatabase:
         return status
 
     def _next_doc_id(self) -> int:
-        return self.conn.execute("SELECT COALESCE(MAX(doc_id), 0) + 1 FROM articles").fetchone()[0]
+        """The next document id, from a counter kept in the same transaction (there is
+        deliberately no index led by doc_id to find its maximum; see INDEXES)."""
+        return self.conn.execute(
+            "UPDATE finews_meta SET value = value + 1 WHERE key = 'last_doc_id' RETURNING value"
+        ).fetchone()[0]
 
     def _index(self, doc_id: int, title: str, body_text: str) -> None:
         self.conn.execute(
