@@ -12,6 +12,8 @@ from scrapy.commands import ScrapyCommand
 from ..pipelines.export import database_path
 
 PLUGINS_DIR = Path(__file__).resolve().parents[1] / "datasette_plugins"
+# The metadata that ships with the code; a data directory may carry its own.
+DEFAULT_METADATA = Path(__file__).resolve().parents[2] / "data" / "metadata.yml"
 
 
 def datasette_args(db: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
@@ -44,5 +46,7 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         metadata = Path(self.settings.get("FINEWS_DATA_DIR")) / "metadata.yml"
+        if not metadata.exists():
+            metadata = DEFAULT_METADATA
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PLUGINS_DIR.parents[1]), os.environ.get("PYTHONPATH")])))
         self.exitcode = subprocess.call(datasette_args(db, metadata, opts.host, opts.port), env=env)
