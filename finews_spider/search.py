@@ -17,50 +17,50 @@ tokenizer, so any SQLite build and Datasette can use the index.
 
 from __future__ import annotations
 
+import operator
 import re
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_TOKEN_RUN = re.compile(rf"([{_CJK}]+)|((?:(?![{_CJK}])[^\W_])+)")
+# A run of Chinese characters, or a run of other letters and digits.
+_TOKEN_RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 _QUERY_TERM = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def _runs(text: str):
-    for match in _TOKEN_RUN.finditer(text):
-        yield (True, match.group(1)) if match.group(1) else (False, match.group(2).lower())
 
 
 def _cjk_tokens(run: str, *, last: bool) -> list[str]:
     if len(run) == 1:
         return [run]
-    grams = [run[i : i + 2] for i in range(len(run) - 1)]
+    grams = list(map(operator.add, run[:-1], run[1:]))
     # The trailing unigram lets a query that ends where the run ends (or a single
     # character) find it; a query's own last run must not ask for it.
     return grams if last else grams + [run[-1]]
 
 
-def index_tokens(text: str) -> list[str]:
-    tokens: list[str] = []
-    for is_cjk, run in _runs(text):
-        tokens.extend(_cjk_tokens(run, last=False) if is_cjk else [run])
-    return tokens
-
-
 def index_text(text: str) -> str:
-    """The text to store in the FTS5 table for ``text``."""
-    return " ".join(index_tokens(text))
+    """The text to store in the FTS5 table for ``text`` (the tokens, space-separated).
+
+    The hot path of every archive write, hence the C-level ``map`` over each run."""
+    out: list[str] = []
+    append = out.append
+    for cjk, word in _TOKEN_RUN.findall(text):
+        if cjk:
+            if len(cjk) > 1:
+                append(" ".join(map(operator.add, cjk[:-1], cjk[1:])))
+            append(cjk[-1])
+        else:
+            append(word.lower())
+    return " ".join(out)
 
 
 def _term_query(term: str) -> str | None:
-    runs = list(_runs(term))
+    runs = _TOKEN_RUN.findall(term)
     if not runs:
         return None
     tokens: list[str] = []
-    for i, (is_cjk, run) in enumerate(runs):
-        is_last = i == len(runs) - 1
-        tokens.extend(_cjk_tokens(run, last=is_last) if is_cjk else [run])
+    for i, (cjk, word) in enumerate(runs):
+        tokens.extend(_cjk_tokens(cjk, last=i == len(runs) - 1) if cjk else [word.lower()])
     phrase = '"' + " ".join(tokens) + '"'
-    last_cjk, last_run = runs[-1]
-    if last_cjk and len(last_run) == 1:
+    last_cjk = runs[-1][0]
+    if len(last_cjk) == 1:
         phrase += "*"  # a single trailing character may start a bigram
     return phrase
 
