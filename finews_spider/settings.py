@@ -27,6 +27,7 @@ FINEWS_REFRESH = False          # re-fetch articles that are already archived
 FINEWS_RECHECK_HOURS = 0        # re-fetch archived articles published less than N hours ago
 FINEWS_MAX_ERROR_RATIO = 0.2    # a run with more failed articles than this fails
 FINEWS_LOCK = True              # one run per spider and data directory at a time
+FINEWS_LOCK_NAME = None         # the lock's name; default: the spider's name
 FINEWS_RETRY_BACKOFF_BASE = 1.0  # seconds; retry n waits base * 2**(n-1) ...
 FINEWS_RETRY_BACKOFF_MAX = 30.0  # ... at most this long
 

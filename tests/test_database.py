@@ -139,14 +139,43 @@ def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):
 
 
 def test_failure_inside_a_batch_rolls_the_batch_back(db, monkeypatch):
-    from finews_spider.exporters.sqlite import BatchRolledBack
-
     db.save_article(article("NW1"), T0)
-    db.begin_batch()
-    db.save_article(article("NW2"), T0)
-    monkeypatch.setattr(db, "_index", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
-    with pytest.raises(BatchRolledBack):
-        db.save_article(article("NW3"), T0)
+    calls = []
+
+    def index_then_fail(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk full")
+
+    monkeypatch.setattr(db, "_index", index_then_fail)
+    with pytest.raises(sqlite3.OperationalError):
+        db.save_articles([article("NW2"), article("NW3")], T0)
     assert not db.conn.in_transaction
     assert [r[0] for r in db.conn.execute("SELECT info_code FROM articles")] == ["NW1"]
     assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 1}
+
+
+def test_batch_statuses(db):
+    db.save_article(article("NW1"), T0)
+    statuses = db.save_articles([article("NW1"), article("NW2"), article("NW1", body="<p>新</p>")], T0)
+    assert statuses == ["unchanged", "new", "changed"]
+
+
+def _open_archive(path, barrier):
+    barrier.wait()
+    ArchiveDatabase(path).close()
+
+
+def test_processes_creating_the_same_archive_at_once_all_succeed(tmp_path):
+    """Cron can start several spiders on a fresh data directory in the same second."""
+    import multiprocessing
+
+    for attempt in range(10):
+        path = tmp_path / f"{attempt}.db"
+        barrier = multiprocessing.Barrier(4)
+        workers = [multiprocessing.Process(target=_open_archive, args=(path, barrier)) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert [w.exitcode for w in workers] == [0, 0, 0, 0]

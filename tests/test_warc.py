@@ -86,7 +86,7 @@ def test_reextract_applies_cleaning_again_without_network(upstream, tmp_path):
     conn.close()
     for post in (tmp_path / "_posts").iterdir():
         post.unlink()
-    result = scrapy("reextract", str(tmp_path / "warc"), data_dir=tmp_path)
+    result = scrapy("reextract", str(tmp_path / "warc"), "--workers", "1", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "new=0 changed=5 unchanged=29" in result.stderr
     assert posts(tmp_path) == before
@@ -97,3 +97,21 @@ def test_reextract_applies_cleaning_again_without_network(upstream, tmp_path):
 def test_warcio_accepts_the_bundled_sample():
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(SAMPLE_WARC)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_reextract_with_two_workers_rebuilds_the_same_archive(upstream, tmp_path):
+    live, rebuilt = tmp_path / "live", tmp_path / "rebuilt"
+    assert crawl("finews", live, upstream).returncode == 0
+    upstream.stop()
+    result = scrapy("reextract", str(live / "warc"), "--workers", "2", data_dir=rebuilt)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("run summary: spider=reextract status=ok") == 2
+    assert "run summary: spider=reextract workers=2 status=ok new=34 changed=0 unchanged=0" in result.stderr
+    assert "exit_statuses=[0, 0]" in result.stderr
+    assert posts(rebuilt) == posts(live)
+    assert articles(rebuilt) == articles(live)
+
+
+def test_reextract_refuses_a_bad_shard(tmp_path):
+    result = scrapy("reextract", str(SAMPLE_WARC), "--workers", "1", "-a", "shard=3/2", data_dir=tmp_path)
+    assert result.returncode != 0 and "shard must be I/N" in result.stderr

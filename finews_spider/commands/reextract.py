@@ -1,9 +1,19 @@
 """``scrapy reextract [WARC file or folder]``: run cleaning and export again over every
-captured article, without fetching anything."""
+captured article, without fetching anything.
+
+With ``--workers N`` (default: the number of cores) the captured articles are split into
+N shards by infoCode, each re-extracted by its own ``scrapy reextract`` process; they
+share the archive (posts are per article, database batches are transactions)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
 
 from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
@@ -22,14 +32,66 @@ class Command(CrawlCommand):
     def short_desc(self):
         return "Re-extract every captured article from WARC files (no network)"
 
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="processes to share the work (default: number of cores)")
+
     def run(self, args, opts):
         if len(args) > 1:
             raise UsageError("give at most one WARC file or folder")
+        if opts.workers < 1:
+            raise UsageError("--workers must be at least 1")
         spargs = dict(opts.spargs)
         if args:
             spargs["warc"] = args[0]
+        if opts.workers > 1 and "shard" not in spargs:
+            self.exitcode = self._run_workers(args, opts)
+            return
         crawler = self.crawler_process.create_crawler(ReextractSpider)
         self.crawler_process.crawl(crawler, **spargs)
         self.crawler_process.start()
         code = crawler.stats.get_value("finews/exit_code") if crawler.stats else None
         self.exitcode = code if code is not None else int(bool(self.crawler_process.bootstrap_failed))
+
+    @staticmethod
+    def _run_workers(args, opts) -> int:
+        """One ``scrapy reextract`` process per shard, with this command's options; their
+        logs pass through, and their run summaries are added up into one."""
+        forwarded = [*args]
+        for setting in opts.set or []:
+            forwarded += ["-s", setting]
+        for name, value in opts.spargs.items():
+            forwarded += ["-a", f"{name}={value}"]
+        started = time.monotonic()
+        workers, readers, summaries = [], [], []
+        for shard in range(opts.workers):
+            cmd = [sys.executable, "-m", "scrapy", "reextract", *forwarded, "--workers", "1",
+                   "-a", f"shard={shard}/{opts.workers}", "-s", f"FINEWS_LOCK_NAME=reextract-{shard}"]
+            worker = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, bufsize=1)
+            reader = threading.Thread(target=_relay, args=(worker.stderr, summaries), daemon=True)
+            reader.start()
+            workers.append(worker)
+            readers.append(reader)
+        codes = [worker.wait() for worker in workers]
+        for reader in readers:
+            reader.join()
+        status = "ok" if all(code == 0 for code in codes) and len(summaries) == len(workers) else "failed"
+        totals = {key: sum(s.get(key, 0) for s in summaries) for key in SUMMED}
+        line = (f"run summary: spider=reextract workers={len(workers)} status={status} "
+                + " ".join(f"{k}={v}" for k, v in totals.items())
+                + f" duration={time.monotonic() - started:.3f}s exit_statuses={codes}")
+        (logger.info if status == "ok" else logger.error)(line)
+        return max(codes, key=lambda c: (c != 0, abs(c)))
+
+
+SUMMED = ("new", "changed", "unchanged", "skipped", "dropped", "requests", "retries", "errors")
+_SUMMARY = re.compile(r"run summary: spider=\S+ status=(\w+) (.*?) duration=")
+
+
+def _relay(stream, summaries: list) -> None:
+    for line in stream:
+        sys.stderr.write(line)
+        match = _SUMMARY.search(line)
+        if match:
+            summaries.append({k: int(v) for k, v in (pair.split("=") for pair in match.group(2).split())})

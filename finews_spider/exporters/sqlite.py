@@ -8,6 +8,7 @@ index and the newspaper's count change together or not at all.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from ..cleaning import content_hash, html_to_text
 from ..search import index_text
 
 SCHEMA_VERSION = 3
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
     "info_code": str,
@@ -81,11 +83,27 @@ class ArchiveDatabase:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None)
+        self._use_wal()
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.db = sqlite_utils.Database(self.conn)
         self.migrate()
+
+    def _use_wal(self) -> None:
+        """WAL lets readers (Datasette, the next run's checks) read while a run writes.
+        The mode is stored in the file; switching it can fail with "database is locked"
+        without waiting (SQLite does not call the busy handler there) while another
+        process creates the same archive, so it is retried."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.conn.close()
@@ -98,6 +116,8 @@ class ArchiveDatabase:
         if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         with self._transaction():
+            if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return  # another process upgraded it while we waited for the lock
             articles = self.db["articles"]
             if not articles.exists():
                 articles.create(ARTICLE_COLUMNS, pk="info_code")
@@ -142,7 +162,7 @@ class ArchiveDatabase:
                 "UPDATE articles SET doc_id=?, body_text=?, content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
                 (doc_id, text, chash or content_hash(title or "", body or ""), first or fetched, fetched, code),
             )
-            self._index(doc_id, title or "", text)
+            self._index(doc_id, index_text(title or ""), index_text(text))
 
     def _transaction(self):
         return _Transaction(self.conn)
@@ -177,44 +197,58 @@ class ArchiveDatabase:
         """Insert or update one article; returns ``new``, ``changed`` or ``unchanged``.
 
         A changed title or body keeps the previous version in ``revisions``."""
+        return self.save_articles([article], seen_at)[0]
+
+    def save_articles(self, articles: Iterable[Mapping], seen_at: datetime | str) -> list[str]:
+        """Save several articles in one transaction (all or none); their statuses in order.
+
+        Everything that needs no database (plain text, hash, search tokens) is computed
+        before the write lock is taken, so concurrent writers wait as little as possible."""
         seen = iso(seen_at)
-        row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
-        row["published_date"] = row["published_at"][:10]  # Beijing date: the ISO value carries +08:00
-        row.setdefault("body_text", html_to_text(row["body_html"]))
-        row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
+        prepared = []
+        for article in articles:
+            row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
+            row["published_date"] = row["published_at"][:10]  # Beijing date: the value carries +08:00
+            row.setdefault("body_text", html_to_text(row["body_html"]))
+            row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
+            prepared.append((row, index_text(row["title"]), index_text(row["body_text"])))
         with self._transaction():
-            old = self.conn.execute(
-                "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at, body_text "
-                "FROM articles WHERE info_code=?",
-                (row["info_code"],),
-            ).fetchone()
-            if old is None:
-                status, row["doc_id"], row["first_seen_at"] = "new", self._next_doc_id(), seen
-            else:
-                doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen, old_text = old
-                row["doc_id"], row["first_seen_at"] = doc_id, first_seen
-                status = "unchanged" if old_hash == row["content_hash"] else "changed"
-                if status == "changed":
-                    self.db["revisions"].insert(
-                        {"info_code": row["info_code"], "title": old_title, "body_html": old_body,
-                         "content_hash": old_hash, "seen_at": last_seen, "replaced_at": seen}
-                    )
-            row["last_seen_at"] = seen
-            columns = list(row)
-            self.conn.execute(
-                f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                f"ON CONFLICT(info_code) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in columns if c != 'info_code')}",
-                [row[c] for c in columns],
-            )
-            if status != "unchanged":
-                if old is not None:
-                    self._unindex(row["doc_id"], old_title, old_text)
-                self._index(row["doc_id"], row["title"], row["body_text"])
-            if old is None or old_slug != row["slug"]:
-                self._ensure_newspaper(row["slug"], row["newspaper"])
-                self._recount(row["slug"])
-                if old is not None:
-                    self._recount(old_slug)
+            return [self._save(row, tokens, seen) for row, *tokens in prepared]
+
+    def _save(self, row: dict, tokens: list[str], seen: str) -> str:
+        old = self.conn.execute(
+            "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at, body_text "
+            "FROM articles WHERE info_code=?",
+            (row["info_code"],),
+        ).fetchone()
+        if old is None:
+            status, row["doc_id"], row["first_seen_at"] = "new", self._next_doc_id(), seen
+        else:
+            doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen, old_text = old
+            row["doc_id"], row["first_seen_at"] = doc_id, first_seen
+            status = "unchanged" if old_hash == row["content_hash"] else "changed"
+            if status == "changed":
+                self.conn.execute(
+                    "INSERT INTO revisions (info_code, title, body_html, content_hash, seen_at, replaced_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (row["info_code"], old_title, old_body, old_hash, last_seen, seen),
+                )
+        row["last_seen_at"] = seen
+        columns = list(row)
+        self.conn.execute(
+            f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT(info_code) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in columns if c != 'info_code')}",
+            [row[c] for c in columns],
+        )
+        if status != "unchanged":
+            if old is not None:
+                self._unindex(row["doc_id"], old_title, old_text)
+            self._index(row["doc_id"], *tokens)
+        if old is None or old_slug != row["slug"]:
+            self._ensure_newspaper(row["slug"], row["newspaper"])
+            self._recount(row["slug"])
+            if old is not None:
+                self._recount(old_slug)
         return status
 
     def _next_doc_id(self) -> int:
@@ -224,10 +258,9 @@ class ArchiveDatabase:
             "UPDATE finews_meta SET value = value + 1 WHERE key = 'last_doc_id' RETURNING value"
         ).fetchone()[0]
 
-    def _index(self, doc_id: int, title: str, body_text: str) -> None:
+    def _index(self, doc_id: int, title_tokens: str, body_tokens: str) -> None:
         self.conn.execute(
-            f"INSERT INTO {FTS_TABLE} (rowid, title, body_text) VALUES (?, ?, ?)",
-            (doc_id, index_text(title), index_text(body_text)),
+            f"INSERT INTO {FTS_TABLE} (rowid, title, body_text) VALUES (?, ?, ?)", (doc_id, title_tokens, body_tokens)
         )
 
     def _unindex(self, doc_id: int, title: str, body_text: str) -> None:
@@ -245,36 +278,15 @@ class ArchiveDatabase:
         for row in cursor:
             yield dict(zip(names, row))
 
-    # -- batches ----------------------------------------------------------------------
-    def begin_batch(self) -> None:
-        """Open a transaction that several :meth:`save_article` calls share. Committing
-        many articles at once is much faster, above all for the search index; see
-        ``FINEWS_SQLITE_BATCH_*``. If one write fails, the batch is rolled back whole."""
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
-
-    def commit_batch(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("COMMIT")
-
     # -- crawls -----------------------------------------------------------------------
     def record_crawl(self, crawl: Mapping) -> None:
         with self._transaction():
             self.db["crawls"].insert(dict(crawl))
 
 
-class BatchRolledBack(RuntimeError):
-    """A write failed inside a batch; the whole batch was rolled back."""
-
-
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``), so concurrent runs queue up on
-    the write lock instead of failing half-way.
-
-    Inside an open batch (:meth:`ArchiveDatabase.begin_batch`) it adds nothing: a failed
-    write rolls the whole batch back, so no article is ever half-written. (A savepoint
-    per article would make FTS5 flush its pending index on every release, which costs
-    more than everything else an article's write does.)"""
+    the write lock instead of failing half-way. Nested, it joins the open transaction."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
@@ -289,8 +301,4 @@ class _Transaction:
     def __exit__(self, exc_type, exc, tb):
         if self.outer:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        elif exc_type:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise BatchRolledBack(f"database write failed, open batch rolled back: {exc}") from exc
         return False

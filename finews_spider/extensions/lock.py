@@ -66,7 +66,8 @@ class CrawlLock:
             raise NotConfigured("FINEWS_LOCK is off")
         directory = Path(crawler.settings.get("FINEWS_DATA_DIR")) / ".locks"
         directory.mkdir(parents=True, exist_ok=True)
-        name = getattr(crawler.spidercls, "name", None) or crawler.spidercls.__name__
+        name = (crawler.settings.get("FINEWS_LOCK_NAME") or getattr(crawler.spidercls, "name", None)
+                or crawler.spidercls.__name__)
         try:
             lock = cls(directory / f"{name}.lock", name)
         except LockHeld:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
 from ..exporters import jekyll
-from ..exporters.sqlite import ArchiveDatabase, BatchRolledBack
+from ..exporters.sqlite import ArchiveDatabase
 from ..registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -59,18 +60,20 @@ class JekyllExportPipeline:
 
 
 class SqliteExportPipeline:
-    """Upsert the article into ``finews.db``; count it as new, changed or unchanged.
+    """Upsert articles into ``finews.db``; count them as new, changed or unchanged.
 
-    Articles are committed in batches of at most ``FINEWS_SQLITE_BATCH_SIZE`` articles
-    or ``FINEWS_SQLITE_BATCH_SECONDS`` seconds, whichever comes first (a timer commits an
-    idle batch, so the write lock is never held longer). A run killed before a commit
-    loses no article: its posts are on disk, the database does not list it yet, so the
-    next run fetches it again and writes the same bytes."""
+    Articles are saved in batches, one transaction each, of at most
+    ``FINEWS_SQLITE_BATCH_SIZE`` articles or ``FINEWS_SQLITE_BATCH_SECONDS`` seconds of
+    waiting, whichever comes first (a timer saves an idle batch). The write lock is held
+    only while a batch is written. A run killed before a batch is saved loses nothing:
+    the posts are on disk, the database does not list the articles yet, so the next run
+    fetches them again and writes the same bytes."""
 
     def __init__(self, path: Path, stats, batch_size: int, batch_seconds: float):
         self.path, self.stats, self.db = path, stats, None
         self.batch_size, self.batch_seconds = max(1, batch_size), batch_seconds
-        self.pending, self.batch_started, self.timer = 0, 0.0, None
+        self.pending: list[dict] = []
+        self.batch_started, self.timer = 0.0, None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -84,40 +87,39 @@ class SqliteExportPipeline:
         self.db = ArchiveDatabase(self.path)
         self.db.sync_newspapers(Registry.load().papers)
         if self.batch_size > 1 and self.batch_seconds > 0:
-            self.timer = LoopingCall(self._commit_if_due)
-            self.timer.start(self.batch_seconds, now=False)
+            self.timer = LoopingCall(self._save_if_due)
+            self.timer.start(min(self.batch_seconds, 1.0), now=False)
 
     def close_spider(self):
         if self.timer is not None and self.timer.running:
             self.timer.stop()
         if self.db is not None:
-            self._commit()
+            self._save()
             self.db.close()
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        if self.pending == 0:
-            self.db.begin_batch()
+        if not self.pending:
             self.batch_started = time.monotonic()
-        try:
-            status = self.db.save_article(adapter, datetime.now(timezone.utc))
-        except BatchRolledBack as exc:
-            self.stats.inc_value("finews/errors")
-            self.stats.inc_value("finews/batches_rolled_back")
-            logger.error("%s; its %d earlier article(s) are not recorded and will be fetched again next run",
-                         exc, self.pending)
-            self.pending = 0
-            raise
-        self.pending += 1
-        self.stats.inc_value(f"finews/articles_{status}")
-        if self.pending >= self.batch_size:
-            self._commit()
+        self.pending.append(ItemAdapter(item).asdict())
+        if len(self.pending) >= self.batch_size:
+            self._save()
         return item
 
-    def _commit_if_due(self):
+    def _save_if_due(self):
         if self.pending and time.monotonic() - self.batch_started >= self.batch_seconds:
-            self._commit()
+            self._save()
 
-    def _commit(self):
-        self.db.commit_batch()
-        self.pending = 0
+    def _save(self):
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            statuses = self.db.save_articles(batch, datetime.now(timezone.utc))
+        except sqlite3.Error as exc:
+            self.stats.inc_value("finews/errors")
+            self.stats.inc_value("finews/db_batches_failed")
+            logger.error("could not record %d article(s) in %s (%s); nothing of the batch was written, "
+                         "and its articles will be fetched again next run", len(batch), self.path, exc)
+            return
+        for status in statuses:
+            self.stats.inc_value(f"finews/articles_{status}")

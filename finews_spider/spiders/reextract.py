@@ -5,6 +5,7 @@ the newspaper spiders; the command names it ``reextract``."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,10 +21,18 @@ from .base import FETCHED_META, RECORD_META, FinewsSpider
 class ReextractSpider(FinewsSpider):
     reads_feeds = False
 
-    def __init__(self, *args, warc: str | None = None, **kwargs):
+    def __init__(self, *args, warc: str | None = None, shard: str = "0/1", **kwargs):
         kwargs.setdefault("name", "reextract")
         super().__init__(*args, refresh="1", **kwargs)
         self.warc = warc
+        try:
+            self.shard, self.shards = (int(x) for x in shard.split("/"))
+            assert 0 <= self.shard < self.shards
+        except (ValueError, AssertionError):
+            raise ValueError(f"shard must be I/N with 0 <= I < N, not {shard!r}") from None
+
+    def mine(self, info_code: str) -> bool:
+        return self.shards == 1 or zlib.crc32(info_code.encode()) % self.shards == self.shard
 
     async def start(self):
         location = Path(self.warc) if self.warc else warc_dir(self.crawler.settings)
@@ -35,6 +44,8 @@ class ReextractSpider(FinewsSpider):
                 records[record["info_code"]] = record  # the latest capture wins
         for url, path, offset in index.text_captures():
             code = parse_qs(urlsplit(url).query)["id"][0]
+            if not self.mine(code):
+                continue
             record = records.get(code, {"info_code": code})
             self.crawler.stats.inc_value("finews/articles_requested")
             captured = index.read(path, offset, decoded=True)
