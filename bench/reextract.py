@@ -100,10 +100,11 @@ def main() -> None:
             cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s", f"FINEWS_DATA_DIR={tmp / 'data'}",
                    "-s", "LOG_LEVEL=INFO", "--workers", str(args.workers)]
             seconds, peak, log = run_measured(cmd, ROOT)
-            # One summary line per worker process: they run side by side.
-            summaries = re.findall(r"new=(\d+).*duration=([\d.]+)s", log)
-            new = sum(int(n) for n, _ in summaries)
-            in_crawl = max(float(d) for _, d in summaries)
+            # One summary line per worker process (they run side by side), then the
+            # command's own line adding them up.
+            workers = re.findall(r"spider=reextract status=\w+ new=(\d+).*duration=([\d.]+)s", log)
+            new = sum(int(n) for n, _ in workers)
+            in_crawl = max(float(d) for _, d in workers)
             assert new == n, f"re-extracted {new} of {n}"
             posts = len(list((tmp / "data" / "_posts").iterdir()))
             assert posts == n, f"{posts} posts for {n} articles"

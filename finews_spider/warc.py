@@ -3,7 +3,8 @@
 Writing: :class:`WarcWriter` appends a response record and its request record (linked
 with ``WARC-Concurrent-To``) per exchange, gzip per record, flushed after every
 exchange so a killed run leaves a file that is valid up to its last complete record.
-Reading: :class:`WarcIndex` maps request URLs to the latest captured response.
+Reading: :class:`WarcIndex` maps request URLs to the latest captured response (replay);
+:class:`CaptureScan` finds the captured feeds and article texts (re-extraction).
 """
 
 from __future__ import annotations
@@ -171,70 +172,63 @@ def _read_response(record, decoded: bool = False) -> Captured:
     return Captured(record.rec_headers.get_header("WARC-Target-URI"), status, headers, body, when)
 
 
-def iter_responses(paths: list[Path]) -> Iterator[tuple[Path, int, object]]:
-    """(file, offset, record) of every response record, in capture order. A file cut
-    short by a killed run is read up to its last complete record."""
-    for path in paths:
+def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, object]]:
+    """(file number in ``paths``, offset, record) of every response record, in capture
+    order. A file cut short by a killed run is read up to its last complete record."""
+    for file_no, path in enumerate(paths):
         with open(path, "rb") as f:
             iterator = ArchiveIterator(f)
             try:
                 for record in iterator:
                     if record.rec_type == "response" and record.http_headers is not None:
-                        yield path, iterator.get_record_offset(), record
+                        yield file_no, iterator.get_record_offset(), record
             except Exception as exc:  # a truncated gzip member at the end of a killed run's file
                 logger.warning("%s: stopped reading at a damaged or incomplete record (%s)", path, exc)
 
 
+def read_response(path: Path, offset: int, decoded: bool = False) -> Captured:
+    """The response record at ``offset`` of ``path``; ``decoded`` undoes Content-Encoding."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return _read_response(next(iter(ArchiveIterator(f))), decoded)
+
+
 class WarcIndex:
-    """Request key (method and canonical URL) -> location of the latest response."""
+    """For replay: request key (method and canonical URL) -> the latest captured response."""
 
     def __init__(self, location: str | Path):
         self.paths = warc_files(location)
-        self.entries: dict[str, tuple[Path, int]] = {}
-        self.feeds: list[tuple[str, Path, int]] = []  # every feed capture, not only the latest
-        for path, offset, record in iter_responses(self.paths):
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            self.entries[url_key("GET", url)] = (path, offset)
-            if _kind(url) == "feed":
-                self.feeds.append((url, path, offset))
+        self.entries: dict[str, tuple[int, int]] = {}
+        for file_no, offset, record in iter_responses(self.paths):
+            self.entries[url_key("GET", record.rec_headers.get_header("WARC-Target-URI"))] = (file_no, offset)
 
     def __len__(self) -> int:
         return len(self.entries)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.entries
 
     def get(self, method: str, url: str) -> Captured | None:
         location = self.entries.get(url_key(method, url))
         if location is None:
             return None
-        return self.read(*location)
-
-    @staticmethod
-    def read(path: Path, offset: int, decoded: bool = False) -> Captured:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return _read_response(next(iter(ArchiveIterator(f))), decoded)
-
-    def feed_captures(self) -> list[tuple[str, Path, int]]:
-        """(url, file, offset) of every captured feed response, in capture order: an
-        older capture of a feed lists older articles."""
-        return list(self.feeds)
-
-    def text_captures(self) -> list[tuple[str, Path, int]]:
-        """(url, file, offset) of the latest capture of each text response, in capture order."""
-        order = {p: i for i, p in enumerate(self.paths)}
-        items = [(key.split(" ", 1)[1], path, offset) for key, (path, offset) in self.entries.items()
-                 if _kind(key.split(" ", 1)[1]) == "text"]
-        return sorted(items, key=lambda x: (order[x[1]], x[2]))
+        file_no, offset = location
+        return read_response(self.paths[file_no], offset)
 
 
-def _kind(url: str) -> str | None:
-    """``feed`` or ``text`` by the query the upstream endpoints take (host-independent,
-    so captures made against a replay or a test server are read too)."""
-    query = parse_qs(urlsplit(url).query)
-    if "marketType" in query:
-        return "feed"
-    if "id" in query:
-        return "text"
-    return None
+class CaptureScan:
+    """For re-extraction, kept small since archives grow: the location of every captured
+    feed (an older capture lists older articles), and of the latest captured text of each
+    article, by infoCode. Read by host-independent URL shape, so captures made against a
+    test server or a replay count too."""
+
+    def __init__(self, location: str | Path):
+        self.paths = warc_files(location)
+        self.feeds: list[tuple[int, int]] = []
+        self.texts: dict[str, tuple[int, int]] = {}
+        for file_no, offset, record in iter_responses(self.paths):
+            query = parse_qs(urlsplit(record.rec_headers.get_header("WARC-Target-URI")).query)
+            if "marketType" in query:
+                self.feeds.append((file_no, offset))
+            elif "id" in query:
+                self.texts[query["id"][0]] = (file_no, offset)
+
+    def read(self, file_no: int, offset: int) -> Captured:
+        return read_response(self.paths[file_no], offset, decoded=True)

@@ -1,7 +1,8 @@
 """``scrapy crawl`` whose exit status tells cron how the run went:
 
 0 the run succeeded (also when nothing was new), 1 it failed (see the run summary),
-2 usage error, 75 another run of the spider holds the lock.
+2 usage error (including a spider argument that cannot be used), 75 another run of the
+spider holds the lock.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..extensions.lock import EXIT_LOCKED, LockHeld
+from ..spiders.base import SpiderArgumentError
+
+EXIT_USAGE = 2
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,11 @@ class Command(ScrapyCrawlCommand):
             error = None if outcome.cancelled() else outcome.exception()
         else:  # a twisted Failure
             error = outcome.value
-        if isinstance(error, LockHeld):
-            logger.error("not started: %s", error)
-            if crawler.stats:
-                crawler.stats.set_value("finews/exit_code", EXIT_LOCKED)
-            return None
+        codes = {LockHeld: EXIT_LOCKED, SpiderArgumentError: EXIT_USAGE}
+        for kind, code in codes.items():
+            if isinstance(error, kind):
+                logger.error("not started: %s", error)
+                if crawler.stats:
+                    crawler.stats.set_value("finews/exit_code", code)
+                return None
         return outcome if not hasattr(outcome, "exception") else None

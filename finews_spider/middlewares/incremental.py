@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
@@ -55,7 +56,14 @@ class SkipArchivedMiddleware(BaseSpiderMiddleware):
     def from_crawler(cls, crawler):
         if "sqlite" not in enabled_exporters(crawler.settings):
             raise NotConfigured("no SQLite archive to know what is archived")
-        return cls(crawler)
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_closed(self, spider):
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
     def get_processed_request(self, request, response):
         record = request.meta.get(RECORD_META)

@@ -28,9 +28,12 @@ from ..upstream import (
 logger = logging.getLogger(__name__)
 
 RECORD_META = "finews_record"
-KIND_META = "finews_kind"
 # When the response was fetched: set by WARC capture and replay, else "now".
 FETCHED_META = "finews_fetched_at"
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (``-a``) that cannot be used; ``scrapy crawl`` exits 2."""
 
 
 def _truthy(value) -> bool:
@@ -54,8 +57,13 @@ class FinewsSpider(scrapy.Spider):
         if urls is not None or url_file is not None:
             self.share_urls = [u.strip() for u in (urls or "").split(",") if u.strip()]
             if url_file is not None:
-                lines = Path(url_file).read_text(encoding="utf-8").splitlines()
+                try:
+                    lines = Path(url_file).read_text(encoding="utf-8").splitlines()
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise SpiderArgumentError(f"url_file {url_file!r} cannot be read: {exc}") from None
                 self.share_urls += [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
+            if not self.share_urls:
+                raise SpiderArgumentError("urls / url_file given, but no URL in them")
         self.refresh = _truthy(refresh) if refresh is not None else None
         self.registry = Registry.load()
         self.listed: set[str] = set()  # infoCodes seen in this run's feeds
@@ -77,7 +85,7 @@ class FinewsSpider(scrapy.Spider):
         for market_type in settings.getlist("FINEWS_MARKET_TYPES"):
             url = feed_url(settings["FINEWS_FEED_URL"], market_type, settings.getint("FINEWS_FEED_COUNT"))
             self.crawler.stats.inc_value("finews/feeds_requested")
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, meta={KIND_META: "feed"})
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed)
 
     def _share_requests(self):
         stats = self.crawler.stats
@@ -95,7 +103,7 @@ class FinewsSpider(scrapy.Spider):
     def _text_request(self, record: dict) -> scrapy.Request:
         url = text_url(self.crawler.settings["FINEWS_TEXT_URL"], record["info_code"])
         return scrapy.Request(
-            url, callback=self.parse_text, errback=self.text_failed, meta={RECORD_META: record, KIND_META: "text"}
+            url, callback=self.parse_text, errback=self.text_failed, meta={RECORD_META: record}
         )
 
     def wants(self, record: dict) -> bool:

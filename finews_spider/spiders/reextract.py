@@ -5,17 +5,22 @@ the newspaper spiders; the command names it ``reextract``."""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
 import zlib
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from scrapy import Request
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from ..middlewares.warc import warc_dir
-from ..warc import WarcIndex
+from ..upstream import UpstreamFormatError, parse_feed
+from ..warc import CaptureScan
 from .base import FETCHED_META, RECORD_META, FinewsSpider
+
+logger = logging.getLogger(__name__)
 
 
 class ReextractSpider(FinewsSpider):
@@ -36,20 +41,29 @@ class ReextractSpider(FinewsSpider):
 
     async def start(self):
         location = Path(self.warc) if self.warc else warc_dir(self.crawler.settings)
-        index = WarcIndex(location)
-        records: dict[str, dict] = {}
-        for url, path, offset in index.feed_captures():
-            for request in self.parse_feed(self._response(url, index.read(path, offset, decoded=True))):
-                record = request.meta[RECORD_META]
-                records[record["info_code"]] = record  # the latest capture wins
-        for url, path, offset in index.text_captures():
-            code = parse_qs(urlsplit(url).query)["id"][0]
+        scan = CaptureScan(location)
+        stats = self.crawler.stats
+        # Feed metadata of this shard's articles, as compact tuples: the latest capture wins.
+        listed: dict[str, tuple] = {}
+        for file_no, offset in scan.feeds:
+            try:
+                records = parse_feed(json.loads(scan.read(file_no, offset).body))
+            except (ValueError, UpstreamFormatError) as exc:
+                stats.inc_value("finews/feeds_invalid")
+                logger.warning("captured feed in %s at %d is not a valid listing: %s", scan.paths[file_no], offset, exc)
+                continue
+            for r in records:
+                if r["info_code"] and self.mine(r["info_code"]) and self.wants(r):
+                    listed[r["info_code"]] = (r["title"], r["datetime"], sys.intern(r["newspaper"] or ""))
+        for code, (file_no, offset) in scan.texts.items():
             if not self.mine(code):
                 continue
-            record = records.get(code, {"info_code": code})
-            self.crawler.stats.inc_value("finews/articles_requested")
-            captured = index.read(path, offset, decoded=True)
-            response = self._response(url, captured, {RECORD_META: record, FETCHED_META: captured.date})
+            record = {"info_code": code}  # a share-URL capture has no listing: the text tells
+            if code in listed:
+                record["title"], record["datetime"], record["newspaper"] = listed.pop(code)
+            stats.inc_value("finews/articles_requested")
+            captured = scan.read(file_no, offset)
+            response = self._response(captured.url, captured, {RECORD_META: record, FETCHED_META: captured.date})
             for item in self.parse_text(response):
                 yield item
 
