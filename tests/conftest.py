@@ -4,7 +4,6 @@ which runs the real ``scrapy crawl`` command (real engine, real HTTP) in a subpr
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys

@@ -1,14 +1,8 @@
 """Runs against a failing upstream: what is archived, the stats and the exit status."""
 
-import json
-
 from tests.conftest import crawl, posts, rows, sample_records
 
 SHANXI = [r["infoCode"] for r in sample_records() if r["medianame"] == "山西晚报"]
-
-
-def stats_of(result) -> str:
-    return result.stderr
 
 
 def test_5xx_is_retried_and_then_archived(upstream, tmp_path):

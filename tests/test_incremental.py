@@ -1,6 +1,6 @@
 """Scheduled runs: only new or changed articles are fetched; posts rebuild offline."""
 
-from tests.conftest import crawl, posts, rows, scrapy, sample_records
+from tests.conftest import crawl, posts, rows, scrapy
 
 
 def test_second_run_over_unchanged_feed_sends_only_feed_requests(upstream, tmp_path):

@@ -36,10 +36,14 @@ def parse_published_at(value: str | None) -> datetime:
     if not _SHAPE.fullmatch(text):
         raise ValueError(f"unrecognised date {value!r}")
     try:
-        text = re.sub(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", r"\1-\2-\3", text)
-        parsed = dateutil_parser.parse(text, yearfirst=True)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"unparseable date {value!r}: {exc}") from None
+        # The feed's own form (and ISO 8601) parse in C; dateutil handles the rest.
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            text = re.sub(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", r"\1-\2-\3", text)
+            parsed = dateutil_parser.parse(text, yearfirst=True)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"unparseable date {value!r}: {exc}") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=BEIJING)
     return parsed.astimezone(BEIJING)

@@ -9,18 +9,25 @@ article next time instead of leaving a row without its post.
 
 from __future__ import annotations
 
-import logging
-
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-logger = logging.getLogger(__name__)
 
+class ArticlePipeline:
+    """Base of the pipelines that judge articles: built ``from_crawler`` with its stats,
+    and :meth:`drop` to refuse an article with a reason."""
 
-def drop(stats, item, reason: str, message: str) -> DropItem:
-    """Count a dropped article under ``finews/dropped/<reason>`` and return the
-    ``DropItem`` to raise; Scrapy logs its message with the item."""
-    code = ItemAdapter(item).get("info_code")
-    stats.inc_value("finews/articles_dropped")
-    stats.inc_value(f"finews/dropped/{reason}")
-    return DropItem(f"article {code!r} dropped ({reason}): {message}")
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def drop(self, item, reason: str, message: str) -> DropItem:
+        """Count a dropped article under ``finews/dropped/<reason>`` and return the
+        ``DropItem`` to raise; Scrapy logs its message with the item."""
+        code = ItemAdapter(item).get("info_code")
+        self.stats.inc_value("finews/articles_dropped")
+        self.stats.inc_value(f"finews/dropped/{reason}")
+        return DropItem(f"article {code!r} dropped ({reason}): {message}")

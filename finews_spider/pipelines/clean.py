@@ -3,28 +3,21 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 
 from ..cleaning import clean_body, clean_title, content_hash, html_to_text
-from . import drop
+from . import ArticlePipeline
 
 
-class CleanPipeline:
+class CleanPipeline(ArticlePipeline):
     """Clean the title and body (``cleaning/``), move the credits into ``source`` and
     ``editor``, and drop an article with nothing left to archive."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
         adapter["title"] = clean_title(adapter["title"])
         if not adapter["title"]:
-            raise drop(self.stats, item, "no_title", "title is empty after cleaning")
+            raise self.drop(item, "no_title", "title is empty after cleaning")
         body, credits = clean_body(adapter["body_html"], adapter.get("share_url"), adapter["newspaper"])
         if not body:
-            raise drop(self.stats, item, "empty_body", "body has no text left after cleaning")
+            raise self.drop(item, "empty_body", "body has no text left after cleaning")
         adapter["body_html"] = body
         adapter["source"] = credits.source
         adapter["editor"] = credits.editor

@@ -4,34 +4,27 @@ from itemadapter import ItemAdapter
 
 from ..cleaning import parse_published_at
 from ..upstream import is_valid_info_code
-from . import drop
+from . import ArticlePipeline
 
 
-class ValidatePipeline:
+class ValidatePipeline(ArticlePipeline):
     """Refuse articles that cannot be archived safely, before anything touches the disk:
     an infoCode that is not letters and digits, a missing title, newspaper or body, a
     date that does not parse. Parses the date into ``published_at``."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
         code = adapter.get("info_code")
         if not is_valid_info_code(code):
-            raise drop(self.stats, item, "info_code", f"infoCode {code!r} is not letters and digits")
+            raise self.drop(item, "info_code", f"infoCode {code!r} is not letters and digits")
         for field in ("title", "newspaper", "body_html"):
             value = adapter.get(field)
             if not isinstance(value, str) or not value.strip():
-                raise drop(self.stats, item, f"no_{field}", f"upstream gave no {field}")
+                raise self.drop(item, f"no_{field}", f"upstream gave no {field}")
         if adapter.get("published_at") is None:
             try:
                 adapter["published_at"] = parse_published_at(adapter.get("raw_datetime"))
             except ValueError as exc:
-                raise drop(self.stats, item, "date", str(exc)) from None
+                raise self.drop(item, "date", str(exc)) from None
         adapter.pop("raw_datetime", None)
         return item
