@@ -4,7 +4,7 @@ import json
 
 import yaml
 
-from tests.conftest import REFERENCE_POST, crawl, posts, rows, sample_records
+from tests.conftest import REFERENCE_POST, crawl, posts, rows, sample_records, scrapy
 
 REF = "NW202112232223130395"
 
@@ -122,3 +122,27 @@ def test_bad_articles_are_dropped_counted_and_never_written(upstream, tmp_path):
         assert stat in result.stderr, stat
     assert "unrecognised date '昨天'" in result.stderr
     assert not (tmp_path.parent / "etc").exists()
+
+
+def test_unusable_arguments_and_settings_exit_2_with_a_clear_line(tmp_path):
+    cases = [
+        (["crawl", "finews", "-a", f"url_file={tmp_path / 'missing.txt'}"], "not started: url_file"),
+        (["crawl", "finews", "-a", "urls=,"], "not started: urls / url_file given, but no URL in them"),
+        (["crawl", "finews", "-s", "FINEWS_EXPORTERS=csv"], "not started: FINEWS_EXPORTERS: unknown exporter(s) ['csv']"),
+        (["crawl", "nosuchspider"], "no spider named 'nosuchspider'"),
+    ]
+    for args, message in cases:
+        result = scrapy(*args, data_dir=tmp_path)
+        assert result.returncode == 2, (args, result.stderr[-2000:])
+        assert message in result.stderr, args
+        assert "Traceback" not in result.stderr, args
+    assert not (tmp_path / "finews.db").exists()
+
+
+def test_only_the_selected_exporters_write(upstream, tmp_path):
+    jekyll_only, sqlite_only = tmp_path / "j", tmp_path / "s"
+    assert crawl("shanxiwanbao", jekyll_only, upstream, settings={"FINEWS_EXPORTERS": "jekyll"}).returncode == 0
+    assert len(posts(jekyll_only)) == 7 and not (jekyll_only / "finews.db").exists()
+    assert crawl("shanxiwanbao", sqlite_only, upstream, settings={"FINEWS_EXPORTERS": "sqlite"}).returncode == 0
+    assert not (sqlite_only / "_posts").exists()
+    assert len(rows(sqlite_only / "finews.db", "SELECT info_code FROM articles")) == 7

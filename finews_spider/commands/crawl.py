@@ -1,8 +1,8 @@
 """``scrapy crawl`` whose exit status tells cron how the run went:
 
 0 the run succeeded (also when nothing was new), 1 it failed (see the run summary),
-2 usage error (including a spider argument that cannot be used), 75 another run of the
-spider holds the lock.
+2 usage error (an unknown spider, an unusable spider argument or setting), 75 another
+run of the spider holds the lock.
 """
 
 from __future__ import annotations
@@ -12,41 +12,58 @@ import logging
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from ..extensions.lock import EXIT_LOCKED, LockHeld
-from ..spiders.base import SpiderArgumentError
-
-EXIT_USAGE = 2
+from ..exceptions import LockHeld, SettingsError, SpiderArgumentError
+from ..extensions.lock import EXIT_LOCKED
 
 logger = logging.getLogger(__name__)
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+# Errors that stop a run before it starts, and the exit status each one gives.
+NOT_STARTED = {LockHeld: EXIT_LOCKED, SpiderArgumentError: EXIT_USAGE, SettingsError: EXIT_USAGE}
+
+
+def run_crawl(process, crawler, spargs: dict) -> int:
+    """Run ``crawler`` in ``process`` to the end; the exit status of the run."""
+    not_started: list[int] = []
+
+    def check_start(outcome):
+        if hasattr(outcome, "exception"):  # a finished asyncio Task (AsyncCrawlerProcess)
+            error = None if outcome.cancelled() else outcome.exception()
+        else:  # a twisted Failure (CrawlerProcess)
+            error = outcome.value
+        if error is None:
+            return None
+        code = next((code for kind, code in NOT_STARTED.items() if isinstance(error, kind)), None)
+        if code is not None:
+            logger.error("not started: %s", error)  # an expected reason: no traceback
+        else:
+            logger.error("the crawl could not start: %s", error, exc_info=error)
+        not_started.append(code or EXIT_FAILED)
+        return None
+
+    started = process.crawl(crawler, **spargs)
+    if hasattr(started, "add_done_callback"):
+        started.add_done_callback(check_start)
+    else:
+        started.addErrback(check_start)
+    process.start()
+    if not_started:
+        return not_started[0]
+    try:
+        code = crawler.stats.get_value("finews/exit_code")  # decided by the run summary
+    except RuntimeError:  # Crawler.stats is not set: the crawl never started
+        code = None
+    if code is None:
+        return EXIT_FAILED if process.bootstrap_failed else 0
+    return code
 
 
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
-        crawler = self._create_crawler(args[0])
-        started = self.crawler_process.crawl(crawler, **opts.spargs)
-        if hasattr(started, "add_done_callback"):  # asyncio Task (AsyncCrawlerProcess)
-            started.add_done_callback(lambda task: self._bootstrap_failed(task, crawler))
-        else:  # Deferred (CrawlerProcess)
-            started.addErrback(self._bootstrap_failed, crawler)
-        self.crawler_process.start()
-        code = crawler.stats.get_value("finews/exit_code") if crawler.stats else None
-        if code is not None:
-            self.exitcode = code
-        elif self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-
-    def _bootstrap_failed(self, outcome, crawler):
-        if hasattr(outcome, "exception"):  # a finished asyncio Task
-            error = None if outcome.cancelled() else outcome.exception()
-        else:  # a twisted Failure
-            error = outcome.value
-        codes = {LockHeld: EXIT_LOCKED, SpiderArgumentError: EXIT_USAGE}
-        for kind, code in codes.items():
-            if isinstance(error, kind):
-                logger.error("not started: %s", error)
-                if crawler.stats:
-                    crawler.stats.set_value("finews/exit_code", code)
-                return None
-        return outcome if not hasattr(outcome, "exception") else None
+        try:
+            crawler = self._create_crawler(args[0])
+        except KeyError:
+            raise UsageError(f"no spider named {args[0]!r} (see 'scrapy list')") from None
+        self.exitcode = run_crawl(self.crawler_process, crawler, opts.spargs)

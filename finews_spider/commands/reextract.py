@@ -19,6 +19,7 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..spiders.reextract import ReextractSpider
+from .crawl import run_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,7 @@ class Command(CrawlCommand):
             self.exitcode = self._run_workers(args, opts)
             return
         crawler = self.crawler_process.create_crawler(ReextractSpider)
-        self.crawler_process.crawl(crawler, **spargs)
-        self.crawler_process.start()
-        code = crawler.stats.get_value("finews/exit_code") if crawler.stats else None
-        self.exitcode = code if code is not None else int(bool(self.crawler_process.bootstrap_failed))
+        self.exitcode = run_crawl(self.crawler_process, crawler, spargs)
 
     @staticmethod
     def _run_workers(args, opts) -> int:

@@ -13,13 +13,11 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from ..exceptions import LockHeld
+
 logger = logging.getLogger(__name__)
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
-
-
-class LockHeld(RuntimeError):
-    """Another run of this spider holds the data directory's lock."""
 
 
 class CrawlLock:
@@ -68,11 +66,7 @@ class CrawlLock:
         directory.mkdir(parents=True, exist_ok=True)
         name = (crawler.settings.get("FINEWS_LOCK_NAME") or getattr(crawler.spidercls, "name", None)
                 or crawler.spidercls.__name__)
-        try:
-            lock = cls(directory / f"{name}.lock", name)
-        except LockHeld:
-            crawler.stats.set_value("finews/exit_code", EXIT_LOCKED)
-            raise
+        lock = cls(directory / f"{name}.lock", name)
         crawler.signals.connect(lock.release, signal=signals.engine_stopped)
         return lock
 

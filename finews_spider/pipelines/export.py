@@ -12,6 +12,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from ..exceptions import SettingsError
 from ..exporters import jekyll
 from ..exporters.sqlite import ArchiveDatabase
 from ..registry import Registry
@@ -23,7 +24,7 @@ def enabled_exporters(settings) -> set[str]:
     names = set(settings.getlist("FINEWS_EXPORTERS"))
     unknown = names - {"jekyll", "sqlite"}
     if unknown:
-        raise ValueError(f"FINEWS_EXPORTERS: unknown exporter(s) {sorted(unknown)}; use jekyll and/or sqlite")
+        raise SettingsError(f"FINEWS_EXPORTERS: unknown exporter(s) {sorted(unknown)}; use jekyll and/or sqlite")
     return names
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import scrapy
 
+from ..exceptions import SpiderArgumentError
 from ..items import Article
 from ..registry import Registry
 from ..upstream import (
@@ -30,10 +31,6 @@ logger = logging.getLogger(__name__)
 RECORD_META = "finews_record"
 # When the response was fetched: set by WARC capture and replay, else "now".
 FETCHED_META = "finews_fetched_at"
-
-
-class SpiderArgumentError(ValueError):
-    """A spider argument (``-a``) that cannot be used; ``scrapy crawl`` exits 2."""
 
 
 def _truthy(value) -> bool:

@@ -15,6 +15,7 @@ from scrapy import Request
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from ..exceptions import SpiderArgumentError
 from ..middlewares.warc import warc_dir
 from ..upstream import UpstreamFormatError, parse_feed
 from ..warc import CaptureScan
@@ -34,7 +35,7 @@ class ReextractSpider(FinewsSpider):
             self.shard, self.shards = (int(x) for x in shard.split("/"))
             assert 0 <= self.shard < self.shards
         except (ValueError, AssertionError):
-            raise ValueError(f"shard must be I/N with 0 <= I < N, not {shard!r}") from None
+            raise SpiderArgumentError(f"shard must be I/N with 0 <= I < N, not {shard!r}") from None
 
     def mine(self, info_code: str) -> bool:
         return self.shards == 1 or zlib.crc32(info_code.encode()) % self.shards == self.shard

@@ -1,0 +1,13 @@
+"""Errors that stop a run before it starts; ``scrapy crawl`` maps each to an exit status."""
+
+
+class LockHeld(RuntimeError):
+    """Another run of this spider holds the data directory's lock (exit 75)."""
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (``-a``) that cannot be used (exit 2)."""
+
+
+class SettingsError(ValueError):
+    """A ``FINEWS_*`` setting with a value that cannot be used (exit 2)."""
