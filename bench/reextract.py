@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="scrapy reextract --workers")
     args = parser.parse_args()
     print(f"scrapy reextract --workers {args.workers}")
-    print(f"{'articles':>9}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")
+    print(f"{'articles':>9}{'archive':>10}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")
     peaks = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -99,17 +99,21 @@ def main() -> None:
             size = write_captures(tmp / "warc", n)
             cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s", f"FINEWS_DATA_DIR={tmp / 'data'}",
                    "-s", "LOG_LEVEL=INFO", "--workers", str(args.workers)]
-            seconds, peak, log = run_measured(cmd, ROOT)
-            # One summary line per worker process (they run side by side), then the
-            # command's own line adding them up.
-            workers = re.findall(r"spider=reextract status=\w+ new=(\d+).*duration=([\d.]+)s", log)
-            new = sum(int(n) for n, _ in workers)
-            in_crawl = max(float(d) for _, d in workers)
-            assert new == n, f"re-extracted {new} of {n}"
-            posts = len(list((tmp / "data" / "_posts").iterdir()))
-            assert posts == n, f"{posts} posts for {n} articles"
-            peaks.append(peak)
-            print(f"{n:>9}{size / 1e6:>9.0f}{seconds:>9.1f}{n / seconds:>12.0f}{n / in_crawl:>12.0f}{peak:>10}")
+            # First into an empty archive (every post and row written), then again over the
+            # archive it made: the real use, applying a fixed rule to an existing archive.
+            for archive, status in (("empty", "new"), ("existing", "unchanged")):
+                seconds, peak, log = run_measured(cmd, ROOT)
+                # One summary line per worker process (they run side by side), then the
+                # command's own line adding them up.
+                workers = re.findall(rf"spider=reextract status=\w+ .*{status}=(\d+).*duration=([\d.]+)s", log)
+                done = sum(int(k) for k, _ in workers)
+                in_crawl = max(float(d) for _, d in workers)
+                assert done == n, f"re-extracted {done} of {n} as {status}"
+                posts = len(list((tmp / "data" / "_posts").iterdir()))
+                assert posts == n, f"{posts} posts for {n} articles"
+                if archive == "empty":
+                    peaks.append(peak)
+                print(f"{n:>9}{archive:>10}{size / 1e6:>9.0f}{seconds:>9.1f}{n / seconds:>12.0f}{n / in_crawl:>12.0f}{peak:>10}")
     print("articles/s is end to end (process start to exit); 'in crawl' is from the run summaries' duration;"
           " peak MiB is the largest process's maximum resident set")
     if len(peaks) > 1:
