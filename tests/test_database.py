@@ -114,6 +114,8 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     assert {"revisions", "crawls", "articles_fts"} <= set(db.db.table_names())
     assert db.save_article(article("NW1", title="旧标题", body="<p>国寿地铁。</p>"), T0) == "unchanged"
     assert db.save_article(article("NW2"), T0) == "new" and db.get("NW2")["doc_id"] == 2
+    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 2}
+    assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == [1, 2]
     db.close()
 
 

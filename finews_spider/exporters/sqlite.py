@@ -156,13 +156,20 @@ class ArchiveDatabase:
             "FROM articles WHERE doc_id IS NULL OR body_text IS NULL OR content_hash IS NULL OR first_seen_at IS NULL"
         ).fetchall()
         for code, title, body, fetched, doc_id, text, chash, first in rows:
+            unindexed = doc_id is None  # rows with a doc_id are in the search index already
             doc_id = doc_id or self._next_doc_id()
             text = text if text is not None else html_to_text(body or "")
             self.conn.execute(
                 "UPDATE articles SET doc_id=?, body_text=?, content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
                 (doc_id, text, chash or content_hash(title or "", body or ""), first or fetched, fetched, code),
             )
-            self._index(doc_id, index_text(title or ""), index_text(text))
+            if unindexed:
+                self._index(doc_id, index_text(title or ""), index_text(text))
+        # Every paper of an article is a row of newspapers, with its count.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO newspapers (slug, name, article_count) SELECT slug, max(newspaper), 0 FROM articles GROUP BY slug"
+        )
+        self.conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
 
     def _transaction(self):
         return _Transaction(self.conn)
