@@ -181,3 +181,20 @@ def test_processes_creating_the_same_archive_at_once_all_succeed(tmp_path):
         for worker in workers:
             worker.join(60)
         assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+
+
+def test_archive_of_schema_2_upgrades(tmp_path):
+    """Version 2 had a unique index on doc_id (which made Datasette's search sort every
+    match) and no doc_id counter."""
+    db = ArchiveDatabase(tmp_path / "finews.db")
+    db.save_articles([article("NW1"), article("NW2")], T0)
+    db.conn.execute("DROP TABLE finews_meta")
+    db.conn.execute("CREATE UNIQUE INDEX idx_articles_doc_id ON articles(doc_id)")
+    db.conn.execute("PRAGMA user_version = 2")
+    db.close()
+    db = ArchiveDatabase(tmp_path / "finews.db")
+    names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "idx_articles_doc_id" not in names and "idx_articles_published_at_doc_id" in names
+    assert db.save_article(article("NW3"), T0) == "new" and db.get("NW3")["doc_id"] == 3
+    assert search(db, "国寿") == ["NW1", "NW2", "NW3"]
+    db.close()
