@@ -64,3 +64,17 @@ def test_rebuild_posts_from_database_without_network(upstream, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "posts written: 34" in result.stdout
     assert posts(tmp_path) == before
+
+
+def test_changed_date_moves_the_post(upstream, tmp_path):
+    assert crawl("shanxiwanbao", tmp_path, upstream).returncode == 0
+    record = upstream.feeds["37"]["record"][0]
+    old_name = f"{record['datetime'][:10]}-{record['infoCode']}.md"
+    assert old_name in posts(tmp_path)
+    record["datetime"] = "2022-01-05 09:00:00"
+    result = crawl("shanxiwanbao", tmp_path, upstream)
+    assert result.returncode == 0 and "changed=0" in result.stderr  # same title and body: no revision
+    names = [n for n in posts(tmp_path) if record["infoCode"] in n]
+    assert names == [f"2022-01-05-{record['infoCode']}.md"]
+    [row] = rows(tmp_path / "finews.db", "SELECT published_at FROM articles WHERE info_code=?", (record["infoCode"],))
+    assert row["published_at"] == "2022-01-05T09:00:00+08:00"

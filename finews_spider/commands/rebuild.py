@@ -16,17 +16,14 @@ def rebuild_posts(db: ArchiveDatabase, root: Path, site_url: str) -> tuple[int, 
     """Write the post and category page of every archived article; returns
     (posts written, posts already identical)."""
     jekyll.ensure_site(root)
+    writer = jekyll.SiteWriter(root, site_url)
     written = same = 0
     for row in db.iter_articles():
         row["published_at"] = datetime.fromisoformat(row["published_at"])
-        path = root / jekyll.POSTS_DIR / jekyll.post_filename(row["info_code"], row["published_at"])
-        if jekyll.write_atomic(path, jekyll.format_post(row, site_url.rstrip("/"))):
+        if writer.write(row):
             written += 1
         else:
             same += 1
-        category = root / jekyll.CATEGORY_DIR / f"{row['slug']}.html"
-        if not category.exists():
-            jekyll.write_atomic(category, jekyll.format_category_page(row["newspaper"], row["slug"]))
     return written, same
 
 

@@ -169,6 +169,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class SiteWriter:
+    """Writes the posts and category pages of one archive directory.
+
+    An article whose date changed gets a new file name; its post under the old date is
+    removed once the new one is in place, so an article never has two posts. The posts
+    on disk are listed once, when the writer starts."""
+
+    def __init__(self, root: Path, site_url: str):
+        self.root, self.site_url = Path(root), site_url.rstrip("/")
+        self.posts_dir = self.root / POSTS_DIR
+        self.by_code: dict[str, set[str]] = {}
+        if self.posts_dir.is_dir():
+            with os.scandir(self.posts_dir) as entries:
+                for entry in entries:
+                    match = _POST_NAME.fullmatch(entry.name)
+                    if match:
+                        self.by_code.setdefault(match.group(1), set()).add(entry.name)
+
+    def write(self, article: Mapping) -> bool:
+        """Write an article's post (and its newspaper's category page if missing).
+        Returns False when the post already held exactly these bytes."""
+        code = article["info_code"]
+        name = post_filename(code, article["published_at"])
+        written = write_atomic(self.posts_dir / name, format_post(article, self.site_url))
+        for stale in self.by_code.get(code, set()) - {name}:
+            (self.posts_dir / stale).unlink(missing_ok=True)
+        self.by_code[code] = {name}
+        category = self.root / CATEGORY_DIR / f"{article['slug']}.html"
+        if not category.exists():
+            write_atomic(category, format_category_page(article["newspaper"], article["slug"]))
+        return written
+
+
+_POST_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-([A-Za-z0-9]+)\.md")
+
+
 def ensure_site(root: Path) -> list[str]:
     """Write the minimal Jekyll config and layouts that are missing; never overwrite."""
     written = []

@@ -36,7 +36,8 @@ class JekyllExportPipeline:
     """Write ``_posts/<date>-<infoCode>.md`` and the newspaper's category page."""
 
     def __init__(self, data_dir: Path, site_url: str, stats):
-        self.root, self.site_url, self.stats = data_dir, site_url.rstrip("/"), stats
+        self.root, self.site_url, self.stats = data_dir, site_url, stats
+        self.writer: jekyll.SiteWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -48,15 +49,11 @@ class JekyllExportPipeline:
         for path in jekyll.remove_stale_temporaries(self.root):
             logger.warning("removed a temporary file left by a killed run: %s", path)
         jekyll.ensure_site(self.root)
+        self.writer = jekyll.SiteWriter(self.root, self.site_url)
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        path = self.root / jekyll.POSTS_DIR / jekyll.post_filename(adapter["info_code"], adapter["published_at"])
-        if jekyll.write_atomic(path, jekyll.format_post(adapter, self.site_url)):
+        if self.writer.write(ItemAdapter(item)):
             self.stats.inc_value("finews/posts_written")
-        category = self.root / jekyll.CATEGORY_DIR / f"{adapter['slug']}.html"
-        if not category.exists():
-            jekyll.write_atomic(category, jekyll.format_category_page(adapter["newspaper"], adapter["slug"]))
         return item
 
 
