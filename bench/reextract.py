@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from finews_spider import settings as defaults  # noqa: E402
+from finews_spider.commands.reextract import default_workers  # noqa: E402
 from finews_spider.upstream import feed_url, text_url  # noqa: E402
 from finews_spider.warc import WarcWriter  # noqa: E402
 from tests.synthetic import make_body  # noqa: E402
@@ -88,7 +89,7 @@ def scrapy_bench() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 40_000])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="scrapy reextract --workers")
+    parser.add_argument("--workers", type=int, default=default_workers(), help="scrapy reextract --workers")
     args = parser.parse_args()
     print(f"scrapy reextract --workers {args.workers}")
     print(f"{'articles':>9}{'archive':>10}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")

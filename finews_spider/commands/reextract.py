@@ -1,7 +1,7 @@
 """``scrapy reextract [WARC file or folder]``: run cleaning and export again over every
 captured article, without fetching anything.
 
-With ``--workers N`` (default: the number of cores) the captured articles are split into
+With ``--workers N`` (default: the number of cores plus one) the captured articles are split into
 N shards by infoCode, each re-extracted by its own ``scrapy reextract`` process; they
 share the archive (posts are per article, database batches are transactions)."""
 
@@ -24,6 +24,12 @@ from .crawl import run_crawl
 logger = logging.getLogger(__name__)
 
 
+def default_workers() -> int:
+    """One process per core, plus one to use the time the others wait for the disk
+    (every post is flushed before its database row): measured fastest on 2 cores."""
+    return (os.cpu_count() or 1) + 1
+
+
 class Command(CrawlCommand):
     requires_project = True
 
@@ -35,8 +41,8 @@ class Command(CrawlCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                            help="processes to share the work (default: number of cores)")
+        parser.add_argument("--workers", type=int, default=default_workers(),
+                            help="processes to share the work (default: cores + 1)")
 
     def run(self, args, opts):
         if len(args) > 1:

@@ -5,7 +5,7 @@ fetching everything sends (the old system's behaviour, ``-a refresh=1`` here).
 Real ``scrapy crawl`` runs against a loopback upstream. Target: the second run sends
 only the feed requests.
 
-    python bench/incremental.py [--articles 300]
+    python bench/second_run.py [--articles 300]
 """
 
 from __future__ import annotations
