@@ -198,3 +198,34 @@ def test_archive_of_schema_2_upgrades(tmp_path):
     assert db.save_article(article("NW3"), T0) == "new" and db.get("NW3")["doc_id"] == 3
     assert search(db, "国寿") == ["NW1", "NW2", "NW3"]
     db.close()
+
+
+def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch):
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from finews_spider.exporters import jekyll
+    from finews_spider.pipelines.export import SqliteExportPipeline
+
+    events = []
+    monkeypatch.setattr(jekyll, "sync_filesystem", lambda path: events.append(("sync", path)))
+    pipeline = SqliteExportPipeline(tmp_path / "finews.db", MemoryStatsCollector(get_crawler()), 2, 0, posts_dir=tmp_path)
+    pipeline.open_spider()
+    original = pipeline.db.save_articles
+    monkeypatch.setattr(pipeline.db, "save_articles", lambda batch, seen: events.append(("save", len(batch))) or original(batch, seen))
+    pipeline.process_item(article("NW1"))
+    assert events == []
+    pipeline.process_item(article("NW2"))
+    assert events == [("sync", tmp_path), ("save", 2)]
+    pipeline.close_spider()
+
+
+def test_posts_are_flushed_with_syncfs_on_linux():
+    """One syncfs(2) of the archive's filesystem, not sync(2) of every filesystem."""
+    import sys
+
+    from finews_spider.exporters import jekyll
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("syncfs is Linux-only; elsewhere sync(2) is used")
+    assert jekyll._syncfs is not None

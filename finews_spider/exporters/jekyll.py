@@ -5,6 +5,7 @@ The post format is fixed by ``shared/reference/``: the same article gives the sa
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 from collections.abc import Mapping
@@ -125,10 +126,13 @@ title: 首页
 }
 
 
-def write_atomic(path: Path, text: str) -> bool:
+def write_atomic(path: Path, text: str, fsync: bool = True) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename, so a reader (or a
     run killed half-way) never sees a partial file. Returns False when the file already
-    held exactly these bytes (nothing written)."""
+    held exactly these bytes (nothing written).
+
+    With ``fsync=False`` the data is not flushed to disk here: the caller must call
+    :func:`sync_filesystem` before it records the file as written anywhere else."""
     data = text.encode("utf-8")
     try:
         if path.read_bytes() == data:
@@ -140,9 +144,33 @@ def write_atomic(path: Path, text: str) -> bool:
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if fsync:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
     return True
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every file written under ``path`` to disk: one ``syncfs`` of its filesystem
+    (Linux), else ``sync``. Cheaper than an fsync per post when many posts precede one
+    database commit."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _syncfs is not None and _syncfs(fd) == 0:
+            return
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _load_syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
 
 
 def remove_stale_temporaries(root: Path) -> list[Path]:
@@ -176,8 +204,8 @@ class SiteWriter:
     removed once the new one is in place, so an article never has two posts. The posts
     on disk are listed once, when the writer starts."""
 
-    def __init__(self, root: Path, site_url: str):
-        self.root, self.site_url = Path(root), site_url.rstrip("/")
+    def __init__(self, root: Path, site_url: str, fsync: bool = True):
+        self.root, self.site_url, self.fsync = Path(root), site_url.rstrip("/"), fsync
         self.posts_dir = self.root / POSTS_DIR
         self.by_code: dict[str, set[str]] = {}
         if self.posts_dir.is_dir():
@@ -192,7 +220,7 @@ class SiteWriter:
         Returns False when the post already held exactly these bytes."""
         code = article["info_code"]
         name = post_filename(code, article["published_at"])
-        written = write_atomic(self.posts_dir / name, format_post(article, self.site_url))
+        written = write_atomic(self.posts_dir / name, format_post(article, self.site_url), self.fsync)
         for stale in self.by_code.get(code, set()) - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
         self.by_code[code] = {name}

@@ -35,21 +35,26 @@ def database_path(settings) -> Path:
 class JekyllExportPipeline:
     """Write ``_posts/<date>-<infoCode>.md`` and the newspaper's category page."""
 
-    def __init__(self, data_dir: Path, site_url: str, stats):
+    def __init__(self, data_dir: Path, site_url: str, stats, flushed_by_database: bool = False):
         self.root, self.site_url, self.stats = data_dir, site_url, stats
+        self.flushed_by_database = flushed_by_database
         self.writer: jekyll.SiteWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        if "jekyll" not in enabled_exporters(crawler.settings):
+        exporters = enabled_exporters(crawler.settings)
+        if "jekyll" not in exporters:
             raise NotConfigured("jekyll exporter not in FINEWS_EXPORTERS")
-        return cls(Path(crawler.settings.get("FINEWS_DATA_DIR")), crawler.settings.get("FINEWS_SITE_URL"), crawler.stats)
+        return cls(Path(crawler.settings.get("FINEWS_DATA_DIR")), crawler.settings.get("FINEWS_SITE_URL"),
+                   crawler.stats, flushed_by_database="sqlite" in exporters)
 
     def open_spider(self):
         for path in jekyll.remove_stale_temporaries(self.root):
             logger.warning("removed a temporary file left by a killed run: %s", path)
         jekyll.ensure_site(self.root)
-        self.writer = jekyll.SiteWriter(self.root, self.site_url)
+        # With the database on, its pipeline flushes the posts before it records them
+        # (one syncfs per batch); without it, every post is flushed as it is written.
+        self.writer = jekyll.SiteWriter(self.root, self.site_url, fsync=not self.flushed_by_database)
 
     def process_item(self, item):
         if self.writer.write(ItemAdapter(item)):
@@ -63,12 +68,14 @@ class SqliteExportPipeline:
     Articles are saved in batches, one transaction each, of at most
     ``FINEWS_SQLITE_BATCH_SIZE`` articles or ``FINEWS_SQLITE_BATCH_SECONDS`` seconds of
     waiting, whichever comes first (a timer saves an idle batch). The write lock is held
-    only while a batch is written. A run killed before a batch is saved loses nothing:
-    the posts are on disk, the database does not list the articles yet, so the next run
-    fetches them again and writes the same bytes."""
+    only while a batch is written. Before a batch is written, the posts of its articles
+    are flushed to disk (one ``syncfs``), so a row never stands for a post that a power
+    cut could lose. A run killed before a batch is saved loses nothing: the posts are on
+    disk, the database does not list the articles yet, so the next run fetches them
+    again and writes the same bytes."""
 
-    def __init__(self, path: Path, stats, batch_size: int, batch_seconds: float):
-        self.path, self.stats, self.db = path, stats, None
+    def __init__(self, path: Path, stats, batch_size: int, batch_seconds: float, posts_dir: Path | None = None):
+        self.path, self.stats, self.db, self.posts_dir = path, stats, None, posts_dir
         self.batch_size, self.batch_seconds = max(1, batch_size), batch_seconds
         self.pending: list[dict] = []
         self.batch_started, self.timer = 0.0, None
@@ -78,8 +85,9 @@ class SqliteExportPipeline:
         settings = crawler.settings
         if "sqlite" not in enabled_exporters(settings):
             raise NotConfigured("sqlite exporter not in FINEWS_EXPORTERS")
+        posts_dir = Path(settings.get("FINEWS_DATA_DIR")) if "jekyll" in enabled_exporters(settings) else None
         return cls(database_path(settings), crawler.stats, settings.getint("FINEWS_SQLITE_BATCH_SIZE"),
-                   settings.getfloat("FINEWS_SQLITE_BATCH_SECONDS"))
+                   settings.getfloat("FINEWS_SQLITE_BATCH_SECONDS"), posts_dir)
 
     def open_spider(self):
         self.db = ArchiveDatabase(self.path)
@@ -111,6 +119,8 @@ class SqliteExportPipeline:
         batch, self.pending = self.pending, []
         if not batch:
             return
+        if self.posts_dir is not None:
+            jekyll.sync_filesystem(self.posts_dir)  # the posts are on disk before their rows
         try:
             statuses = self.db.save_articles(batch, datetime.now(timezone.utc))
         except sqlite3.Error as exc:
