@@ -2,9 +2,9 @@
 
 validate (100) -> clean (200) -> jekyll export (400) -> sqlite export (500).
 
-Posts are written before the database row on purpose: the database is what later runs
-consult to skip archived articles, so a run killed between the two re-fetches the
-article next time instead of leaving a row without its post.
+Posts are written (and flushed to disk) before the database rows on purpose: the
+database is what later runs consult to skip archived articles, so a run killed between
+the two re-fetches the article next time instead of leaving a row without its post.
 """
 
 from __future__ import annotations
