@@ -34,6 +34,8 @@ def judge(stats: dict, finish_reason: str, *, share_mode: bool, max_error_ratio:
     """``("ok" | "failed", why)`` for a finished run. Pure, so each rule is testable."""
     if finish_reason != "finished":
         return "failed", f"run ended early: {finish_reason}"
+    if stats.get("finews/db_batches_failed"):
+        return "failed", f"{stats['finews/db_batches_failed']} database batch(es) could not be written"
     if not share_mode:
         requested = stats.get("finews/feeds_requested", 0)
         if requested and not stats.get("finews/feeds_ok"):
