@@ -1,0 +1,32 @@
+"""Atomic writes and the clean-up of what killed runs leave behind."""
+
+import os
+
+from finews_spider.exporters.jekyll import SITE_FILES, ensure_site, remove_stale_temporaries, write_atomic
+
+
+def test_write_atomic_replaces_and_reports_unchanged(tmp_path):
+    path = tmp_path / "_posts" / "a.md"
+    assert write_atomic(path, "一") is True
+    assert write_atomic(path, "一") is False  # same bytes: nothing written
+    assert write_atomic(path, "二") is True
+    assert path.read_text("utf-8") == "二"
+    assert [p.name for p in path.parent.iterdir()] == ["a.md"]  # no temporary left
+
+
+def test_temporaries_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    dead = posts / ".2021-12-23-NW1.md.999999999.tmp"
+    live = posts / f".2021-12-23-NW2.md.{os.getpid()}.tmp"
+    dead.write_text("half")
+    live.write_text("being written")
+    assert remove_stale_temporaries(tmp_path) == [dead]
+    assert not dead.exists() and live.exists()
+
+
+def test_site_files_are_written_once_and_never_overwritten(tmp_path):
+    assert sorted(ensure_site(tmp_path)) == sorted(SITE_FILES)
+    (tmp_path / "_config.yml").write_text("title: mine\n")
+    assert ensure_site(tmp_path) == []
+    assert (tmp_path / "_config.yml").read_text() == "title: mine\n"
