@@ -92,3 +92,16 @@ def test_sigkill_mid_run_then_rerun_gives_the_clean_archive(upstream, tmp_path):
         index = subprocess.run([sys.executable, "-m", "warcio.cli", "index", str(warc)], capture_output=True, text=True)
         assert index.returncode == 0 and index.stderr == ""
         assert '"warcinfo"' in index.stdout.splitlines()[0]
+
+
+def test_different_spiders_at_once_share_one_archive(upstream, tmp_path):
+    clean_dir, shared_dir = tmp_path / "clean", tmp_path / "shared"
+    assert crawl("finews", clean_dir, upstream).returncode == 0
+    upstream.delay = 0.02
+    runs = [start_crawl(name, shared_dir, upstream, FINEWS_SQLITE_BATCH_SIZE="3")
+            for name in ("finews", "shanxiwanbao", "shaanxiribao")]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err[-3000:]
+    assert archive_state(shared_dir) == archive_state(clean_dir)
+    assert len(rows(shared_dir / "finews.db", "SELECT * FROM crawls")) == 3
