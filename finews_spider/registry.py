@@ -57,13 +57,19 @@ class Registry:
             rows = list(csv.DictReader(f))
         return cls([Newspaper(r["slug"], r["name"], r.get("region", "")) for r in rows])
 
+    def remember(self, known: dict[str, str]) -> None:
+        """Slugs already given to unregistered papers (name -> slug, e.g. from the
+        archive's ``newspapers`` table): they keep them, whatever the crawl order."""
+        for name, slug in known.items():
+            if name not in self.by_name:
+                self._unknown.setdefault(name, slug)
+
     def paper_for(self, name: str) -> Newspaper:
         """The registered paper of this name, or a new entry with a unique slug.
 
-        A name that is not registered gets its pinyin slug; if that slug is already taken
-        (by the registry or by another unregistered name seen by this registry), a short
-        hash of the name is appended, so the result does not depend on crawl order for
-        collisions with the registry.
+        A name that is not registered gets the slug it was given before (see
+        :meth:`remember`), else its pinyin slug; if that slug is taken (by the registry
+        or another unregistered paper), a short hash of the name is appended.
         """
         if name in self.by_name:
             return self.by_name[name]

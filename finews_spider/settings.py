@@ -71,6 +71,7 @@ EXTENSIONS = {
 }
 ITEM_PIPELINES = {
     "finews_spider.pipelines.validate.ValidatePipeline": 100,
+    "finews_spider.pipelines.newspaper.NewspaperPipeline": 150,
     "finews_spider.pipelines.clean.CleanPipeline": 200,
     "finews_spider.pipelines.export.JekyllExportPipeline": 400,
     "finews_spider.pipelines.export.SqliteExportPipeline": 500,

@@ -44,3 +44,33 @@ def test_scrapy_list_shows_every_newspaper_and_the_catch_all(tmp_path):
     assert "finews" in names and "shanxiwanbao" in names and "shaanxiribao" in names
     assert set(p.slug for p in Registry.load().papers) <= set(names)
     assert "reextract" not in names
+
+
+def test_unregistered_papers_keep_the_slug_the_archive_gave_them(tmp_path):
+    """Whatever order a later crawl meets them in, two unregistered papers whose names
+    share a pinyin keep their categories."""
+    from datetime import datetime, timedelta, timezone
+
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from finews_spider.exporters.sqlite import ArchiveDatabase
+    from finews_spider.items import Article
+    from finews_spider.pipelines.newspaper import NewspaperPipeline
+
+    db = ArchiveDatabase(tmp_path / "finews.db")
+    first = Registry.load()
+    earlier = {name: first.paper_for(name).slug for name in ("青禾日报", "清河日报")}  # met in this order
+    assert earlier["青禾日报"] == "qingheribao" and earlier["清河日报"].startswith("qingheribao-")
+    for code, (name, slug) in enumerate(earlier.items()):
+        db.save_article({"info_code": f"NW{code}", "title": "t", "newspaper": name, "slug": slug, "body_html": "<p>x</p>",
+                         "published_at": datetime(2021, 12, 23, tzinfo=timezone(timedelta(hours=8))),
+                         "share_url": "http://x", "fetched_at": datetime.now(timezone.utc)}, datetime.now(timezone.utc))
+    db.close()
+    stats = MemoryStatsCollector(get_crawler())
+    pipeline = NewspaperPipeline(stats, Registry.load(), tmp_path / "finews.db")
+    pipeline.open_spider()
+    for name in ("清河日报", "青禾日报"):  # the other order this time
+        item = pipeline.process_item(Article(newspaper=name))
+        assert item["slug"] == earlier[name]
+    assert pipeline.process_item(Article(newspaper="山西晚报"))["slug"] == "shanxiwanbao"

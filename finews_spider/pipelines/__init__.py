@@ -1,6 +1,6 @@
 """Item pipelines, in the order ``settings.ITEM_PIPELINES`` runs them:
 
-validate (100) -> clean (200) -> jekyll export (400) -> sqlite export (500).
+validate (100) -> newspaper slug (150) -> clean (200) -> jekyll export (400) -> sqlite export (500).
 
 Posts are written (and flushed to disk) before the database rows on purpose: the
 database is what later runs consult to skip archived articles, so a run killed between

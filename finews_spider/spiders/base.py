@@ -15,7 +15,6 @@ import scrapy
 
 from ..exceptions import SpiderArgumentError
 from ..items import Article
-from ..registry import Registry
 from ..upstream import (
     UpstreamFormatError,
     feed_url,
@@ -62,7 +61,6 @@ class FinewsSpider(scrapy.Spider):
             if not self.share_urls:
                 raise SpiderArgumentError("urls / url_file given, but no URL in them")
         self.refresh = _truthy(refresh) if refresh is not None else None
-        self.registry = Registry.load()
         self.listed: set[str] = set()  # infoCodes seen in this run's feeds
 
     @classmethod
@@ -150,7 +148,7 @@ class FinewsSpider(scrapy.Spider):
         """Join a feed record (may be only ``info_code``) and the text fields. The feed's
         title and date win; the text endpoint fills what the feed did not give."""
         name = record.get("newspaper") or fields.get("newspaper") or self.newspaper
-        article = Article(
+        return Article(
             info_code=record["info_code"],
             title=record.get("title") or fields.get("title"),
             raw_datetime=record.get("datetime") or fields.get("datetime"),
@@ -159,9 +157,6 @@ class FinewsSpider(scrapy.Spider):
             share_url=share_url(self.crawler.settings["FINEWS_SHARE_URL"], record["info_code"]),
             fetched_at=fetched_at,
         )
-        if name:
-            article["slug"] = self.registry.paper_for(name).slug
-        return article
 
     # -- failures --------------------------------------------------------------------
     def feed_failed(self, failure):
