@@ -195,8 +195,9 @@ class ArchiveDatabase:
         )
 
     # -- articles ---------------------------------------------------------------------
-    def get(self, info_code: str) -> dict | None:
-        cursor = self.conn.execute("SELECT * FROM articles WHERE info_code=?", (info_code,))
+    def get(self, info_code: str, columns: str = "*") -> dict | None:
+        """The article's row (only ``columns``, comma-separated, if given), or None."""
+        cursor = self.conn.execute(f"SELECT {columns} FROM articles WHERE info_code=?", (info_code,))
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row)) if row else None
 

@@ -75,7 +75,7 @@ class SkipArchivedMiddleware(BaseSpiderMiddleware):
             self.db = ArchiveDatabase(self.path)
         spider = self.crawler.spider
         reason = needs_fetch(
-            record, self.db.get(record["info_code"]),
+            record, self.db.get(record["info_code"], "title, published_at"),
             refresh=bool(getattr(spider, "refresh", False)),
             recheck_hours=self.recheck_hours, now=datetime.now(timezone.utc),
         )
