@@ -114,7 +114,7 @@ class WarcWriter:
 def warcinfo(settings, spider_name: str) -> dict:
     return {
         "software": f"finews-archive/{__version__} (Scrapy, warcio)",
-        "format": "WARC File Format 1.1",
+        "format": "WARC File Format 1.0",
         "hostname": socket.gethostname(),
         "isPartOf": spider_name,
         "operator": settings.get("BOT_NAME"),
