@@ -44,3 +44,14 @@ def test_run_figures():
     figures = run_figures({"finews/articles_new": 3, "downloader/request_count": 7, "retry/count": 1})
     assert figures == {"articles_new": 3, "articles_changed": 0, "articles_unchanged": 0, "articles_skipped": 0,
                        "articles_dropped": 0, "requests": 7, "retries": 1, "errors": 0}
+
+
+def test_summary_line_reads_back():
+    from finews_spider.extensions.summary import parse_summary, summary_line
+
+    figures = run_figures({"finews/articles_new": 3, "finews/articles_skipped": 30, "downloader/request_count": 6})
+    line = summary_line("shanxiwanbao", "ok", figures, 1.5)
+    assert line == ("run summary: spider=shanxiwanbao status=ok new=3 changed=0 unchanged=0 skipped=30 dropped=0 "
+                    "requests=6 retries=0 errors=0 duration=1.5s")
+    assert parse_summary("2026-11-28 [x] INFO: " + line) == figures
+    assert parse_summary("something else") is None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..spiders.reextract import ReextractSpider
+from ..extensions.summary import parse_summary, run_figures, summary_line
 from .crawl import run_crawl
 
 logger = logging.getLogger(__name__)
@@ -81,21 +81,16 @@ class Command(CrawlCommand):
         for reader in readers:
             reader.join()
         status = "ok" if all(code == 0 for code in codes) and len(summaries) == len(workers) else "failed"
-        totals = {key: sum(s.get(key, 0) for s in summaries) for key in SUMMED}
-        line = (f"run summary: spider=reextract workers={len(workers)} status={status} "
-                + " ".join(f"{k}={v}" for k, v in totals.items())
-                + f" duration={time.monotonic() - started:.3f}s exit_statuses={codes}")
+        totals = {key: sum(s[key] for s in summaries) for key in run_figures({})}
+        line = summary_line(f"reextract workers={len(workers)}", status, totals,
+                            round(time.monotonic() - started, 3), f"exit_statuses={codes}")
         (logger.info if status == "ok" else logger.error)(line)
         return max(codes, key=lambda c: (c != 0, abs(c)))
-
-
-SUMMED = ("new", "changed", "unchanged", "skipped", "dropped", "requests", "retries", "errors")
-_SUMMARY = re.compile(r"run summary: spider=\S+ status=(\w+) (.*?) duration=")
 
 
 def _relay(stream, summaries: list) -> None:
     for line in stream:
         sys.stderr.write(line)
-        match = _SUMMARY.search(line)
-        if match:
-            summaries.append({k: int(v) for k, v in (pair.split("=") for pair in match.group(2).split())})
+        figures = parse_summary(line)
+        if figures is not None:
+            summaries.append(figures)

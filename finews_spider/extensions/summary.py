@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 
 from scrapy import signals
@@ -28,6 +29,25 @@ def run_figures(stats: dict) -> dict:
         "retries": get("retry/count"),
         "errors": get("finews/errors"),
     }
+
+
+_SUMMARY = re.compile(r"run summary: spider=\S+ (?:workers=\d+ )?status=(\w+) (?P<figures>.*?) duration=")
+
+
+def summary_line(name: str, status: str, figures: dict, duration: float, extra: str = "") -> str:
+    """The one line that ends every run (read back by :func:`parse_summary`)."""
+    return (f"run summary: spider={name} status={status} "
+            + " ".join(f"{k.replace('articles_', '')}={v}" for k, v in figures.items())
+            + f" duration={duration}s" + (f" {extra}" if extra else ""))
+
+
+def parse_summary(line: str) -> dict | None:
+    """The figures of a summary line, keyed as :func:`run_figures` keys them."""
+    match = _SUMMARY.search(line)
+    if match is None:
+        return None
+    short = {k: int(v) for k, v in (pair.split("=") for pair in match["figures"].split())}
+    return {key: short[key.replace("articles_", "")] for key in run_figures({})}
 
 
 def judge(stats: dict, finish_reason: str, *, share_mode: bool, max_error_ratio: float) -> tuple[str, str]:
@@ -80,12 +100,7 @@ class RunSummary:
         duration = round((finished - self.started).total_seconds(), 3)
         self.crawler.stats.set_value("finews/exit_code", EXIT_OK if status == "ok" else EXIT_FAILED)
         self.crawler.stats.set_value("finews/status", status)
-        line = (
-            f"run summary: spider={spider.name} status={status} "
-            + " ".join(f"{k.replace('articles_', '')}={v}" for k, v in figures.items())
-            + f" duration={duration}s"
-            + (f" reason={why!r}" if why else "")
-        )
+        line = summary_line(spider.name, status, figures, duration, f"reason={why!r}" if why else "")
         (logger.info if status == "ok" else logger.error)(line)
         if "sqlite" in enabled_exporters(settings):
             db = ArchiveDatabase(database_path(settings))
