@@ -174,9 +174,11 @@ _syncfs = _load_syncfs()
 
 
 def remove_stale_temporaries(root: Path) -> list[Path]:
-    """Remove temporary files left by runs that were killed (their process is gone)."""
+    """Remove temporary files left by runs that were killed (their process is gone), in
+    the folders this module writes to (not the whole tree: warc/ and _site/ can be big)."""
     removed = []
-    for tmp in root.glob("**/.*.tmp"):
+    folders = [root, root / POSTS_DIR, root / CATEGORY_DIR, root / "_layouts"]
+    for tmp in (t for folder in folders if folder.is_dir() for t in folder.glob(".*.tmp")):
         pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and _alive(int(pid)):
             continue
