@@ -36,7 +36,7 @@ class WarcCaptureMiddleware:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         if not settings.getbool("FINEWS_WARC_CAPTURE") or settings.get("FINEWS_REPLAY"):
-            raise NotConfigured("WARC capture off (FINEWS_WARC_CAPTURE) or replaying")
+            raise NotConfigured  # off, or replaying: the normal cases, so no warning in the log
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -77,7 +77,7 @@ class WarcReplayMiddleware:
     def from_crawler(cls, crawler):
         location = crawler.settings.get("FINEWS_REPLAY")
         if not location:
-            raise NotConfigured("FINEWS_REPLAY not set")
+            raise NotConfigured  # not replaying: the normal case, so no warning in the log
         index = WarcIndex(location)
         logger.info("replaying %d captured responses from %s", len(index), location)
         return cls(crawler, index)
