@@ -20,6 +20,9 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from scrapy import Request
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -155,6 +158,12 @@ class Captured:
 
     def __init__(self, url: str, status: int, headers: list[tuple[str, str]], body: bytes, date: datetime | None):
         self.url, self.status, self.headers, self.body, self.date = url, status, headers, body, date
+
+    def response(self, request: Request) -> Response:
+        """This capture as the Scrapy response to ``request`` (of the class its headers call for)."""
+        headers = Headers(self.headers)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=self.body)
+        return cls(url=request.url, status=self.status, headers=headers, body=self.body, request=request)
 
 
 def _read_response(record, decoded: bool = False) -> Captured:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
 
 from datetime import datetime, timezone
 
@@ -91,6 +89,4 @@ class WarcReplayMiddleware:
         self.crawler.stats.inc_value("finews/replay_hits")
         if captured.date is not None:
             request.meta[FETCHED_META] = captured.date
-        headers = Headers(captured.headers)
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=captured.body)
-        return cls(url=request.url, status=captured.status, headers=headers, body=captured.body, request=request)
+        return captured.response(request)

@@ -12,8 +12,6 @@ import zlib
 from pathlib import Path
 
 from scrapy import Request
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
 
 from ..exceptions import SpiderArgumentError
 from ..middlewares.warc import warc_dir
@@ -64,13 +62,6 @@ class ReextractSpider(FinewsSpider):
                 record["title"], record["datetime"], record["newspaper"] = listed.pop(code)
             stats.inc_value("finews/articles_requested")
             captured = scan.read(file_no, offset)
-            response = self._response(captured.url, captured, {RECORD_META: record, FETCHED_META: captured.date})
+            response = captured.response(Request(captured.url, meta={RECORD_META: record, FETCHED_META: captured.date}))
             for item in self.parse_text(response):
                 yield item
-
-    @staticmethod
-    def _response(url, captured, meta=None):
-        headers = Headers(captured.headers)
-        cls = responsetypes.from_args(headers=headers, url=url, body=captured.body)
-        return cls(url=url, status=captured.status, headers=headers, body=captured.body,
-                   request=Request(url, meta=meta or {}))
