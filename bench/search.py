@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from finews_spider.cleaning import clean_body  # noqa: E402
-from finews_spider.exporters.sqlite import ArchiveDatabase  # noqa: E402
+from finews_spider.archive.database import ArchiveDatabase  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
 from finews_spider.search import fts_query  # noqa: E402
 from tests.synthetic import SENTENCES, make_body  # noqa: E402
@@ -54,8 +54,10 @@ def build(path: Path, n: int) -> None:
         raw = make_body(rng, paper.name, rng.randint(800, 3000), hostile=False) + f"<p>{noise}。</p>"
         body, credits = clean_body(raw, "http://finews.zning.xyz/x", paper.name)
         code = f"NW{202001010000000000 + i:018d}"
+        title = f"{paper.name}{noise[:12]}"
+        text, content_hash = derive_text_fields(title, body)
         db.save_article({
-            "info_code": code, "title": f"{paper.name}{noise[:12]}", "published_at": start + timedelta(minutes=7 * i),
+            "info_code": code, "title": title, "body_text": text, "content_hash": content_hash, "published_at": start + timedelta(minutes=7 * i),
             "newspaper": paper.name, "slug": paper.slug, "body_html": body, "source": credits.source,
             "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
             "fetched_at": datetime.now(timezone.utc),

@@ -11,3 +11,8 @@ class SpiderArgumentError(ValueError):
 
 class SettingsError(ValueError):
     """A ``FINEWS_*`` setting with a value that cannot be used (exit 2)."""
+
+
+class ArchiveUnusable(RuntimeError):
+    """The archive cannot be opened (a damaged database, an unwritable folder): the run
+    ends at once (exit 1) with one line naming the file and the way back."""

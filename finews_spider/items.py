@@ -30,6 +30,11 @@ class Article(scrapy.Item):
     share_url = scrapy.Field()        # the public share page
     fetched_at = scrapy.Field(serializer=_iso)  # aware, UTC
     content_hash = scrapy.Field()     # sha256 of title and cleaned body
+    # Decided by the archive when it records the article (see pipelines/publish.py).
+    doc_id = scrapy.Field()           # stable integer id (the search index's rowid)
+    published_date = scrapy.Field()   # YYYY-MM-DD, Beijing time
+    first_seen_at = scrapy.Field()    # first archived (UTC, ISO 8601)
+    last_seen_at = scrapy.Field()     # last fetched (UTC, ISO 8601)
 
     # Raw date text from upstream, parsed by the validate pipeline; not exported.
     raw_datetime = scrapy.Field()

@@ -64,20 +64,27 @@ class Registry:
             if name not in self.by_name:
                 self._unknown.setdefault(name, slug)
 
+    def unregistered_slug(self, name: str, is_taken) -> str:
+        """A new slug for a paper missing from the registry: its pinyin, or if that is
+        taken (by the registry, or by ``is_taken(slug)``: another unregistered paper), the
+        pinyin and a short hash of the name."""
+        slug = slugify(name) or "paper"
+        if slug in self.by_slug or is_taken(slug):
+            slug = f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+        return slug
+
     def paper_for(self, name: str) -> Newspaper:
-        """The registered paper of this name, or a new entry with a unique slug.
+        """The registered paper of this name, or a new entry with a unique slug, decided
+        in this process (the archive decides with its database instead, see
+        ``ArchiveDatabase.slug_for``; this serves archives without one).
 
         A name that is not registered gets the slug it was given before (see
-        :meth:`remember`), else its pinyin slug; if that slug is taken (by the registry
-        or another unregistered paper), a short hash of the name is appended.
+        :meth:`remember`), else :meth:`unregistered_slug`.
         """
         if name in self.by_name:
             return self.by_name[name]
         slug = self._unknown.get(name)
         if slug is None:
-            slug = slugify(name) or "paper"
-            taken = set(self.by_slug) | set(self._unknown.values())
-            if slug in taken:
-                slug = f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+            slug = self.unregistered_slug(name, set(self._unknown.values()).__contains__)
             self._unknown[name] = slug
         return Newspaper(slug, name, "")

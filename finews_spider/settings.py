@@ -25,11 +25,15 @@ FINEWS_SQLITE_BATCH_SECONDS = 1.0  # ... and seconds an open batch may wait
 # --- scheduled runs -----------------------------------------------------------------------
 FINEWS_REFRESH = False          # re-fetch articles that are already archived
 FINEWS_RECHECK_HOURS = 0        # re-fetch archived articles published less than N hours ago
-FINEWS_MAX_ERROR_RATIO = 0.2    # a run with more failed articles than this fails
+FINEWS_MAX_ERROR_RATIO = 0.0    # share of articles whose fetch may fail in a run that still says ok
 FINEWS_LOCK = True              # one run per spider and data directory at a time
 FINEWS_LOCK_NAME = None         # the lock's name; default: the spider's name
 FINEWS_RETRY_BACKOFF_BASE = 1.0  # seconds; retry n waits base * 2**(n-1) ...
 FINEWS_RETRY_BACKOFF_MAX = 30.0  # ... at most this long
+
+# --- between processes (set by `scrapy reextract` for its workers; not for users) -------
+FINEWS_RUN_REPORT = None         # write the run's stats as JSON to this file at the end
+FINEWS_RECORD_CRAWL = True       # write the run's crawls row (the reextract command writes one for all)
 
 # --- raw capture and replay (WARC) --------------------------------------------------------
 FINEWS_WARC_CAPTURE = True
@@ -66,13 +70,13 @@ DOWNLOADER_MIDDLEWARES = {
     "finews_spider.middlewares.warc.WarcReplayMiddleware": 960,
 }
 EXTENSIONS = {
-    "finews_spider.extensions.lock.CrawlLock": 0,
-    "finews_spider.extensions.summary.RunSummary": 10,
+    # The verdict first (it sees the whole run), then the archive: the owner of the data
+    # folder, which takes the run lock before anything else starts.
+    "finews_spider.extensions.summary.RunSummary": 0,
+    "finews_spider.archive.Archive": 1,
 }
 ITEM_PIPELINES = {
     "finews_spider.pipelines.validate.ValidatePipeline": 100,
-    "finews_spider.pipelines.newspaper.NewspaperPipeline": 150,
     "finews_spider.pipelines.clean.CleanPipeline": 200,
-    "finews_spider.pipelines.export.JekyllExportPipeline": 400,
-    "finews_spider.pipelines.export.SqliteExportPipeline": 500,
+    "finews_spider.pipelines.publish.PublishPipeline": 500,
 }

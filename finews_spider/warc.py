@@ -3,8 +3,9 @@
 Writing: :class:`WarcWriter` appends a response record and its request record (linked
 with ``WARC-Concurrent-To``) per exchange, gzip per record, flushed after every
 exchange so a killed run leaves a file that is valid up to its last complete record.
-Reading: :class:`WarcIndex` maps request URLs to the latest captured response (replay);
-:class:`CaptureScan` finds the captured feeds and article texts (re-extraction).
+Reading: :class:`WarcIndex` maps requests to the latest good captured response (replay,
+and re-extraction, which is a crawl answered by replay), and lists the captured feeds and
+article texts.
 """
 
 from __future__ import annotations
@@ -132,8 +133,11 @@ def warcinfo(settings, spider_name: str) -> dict:
 
 
 def run_prefix(spider_name: str, started: datetime | None = None) -> str:
+    """``finews-<spider>-<host>-<UTC time>-<pid>``: unique across the machines of a
+    fleet, and in capture order by name on one machine."""
     started = started or datetime.now(timezone.utc)
-    return f"finews-{spider_name}-{started:%Y%m%dT%H%M%S}-{os.getpid()}"
+    host = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in socket.gethostname())[:63] or "host"
+    return f"finews-{spider_name}-{host}-{started:%Y%m%dT%H%M%S}-{os.getpid()}"
 
 
 def warc_files(location: str | Path) -> list[Path]:
@@ -148,7 +152,23 @@ def warc_files(location: str | Path) -> list[Path]:
 
 
 def url_key(method: str, url: str) -> str:
-    return f"{method.upper()} {canonicalize_url(url)}"
+    """The replay key of a request: method, path and canonical query, whatever the scheme
+    and host, so captures made against a test server or a mirror answer the same
+    requests (the upstream's endpoints differ by path)."""
+    parts = urlsplit(canonicalize_url(url))
+    return f"{method.upper()} {parts.path or '/'}?{parts.query}"
+
+
+def is_good(captured: "Captured") -> bool:
+    """A capture worth replaying: a 2xx answer whose body is JSON (every endpoint of the
+    upstream answers JSON)."""
+    if not 200 <= captured.status < 300:
+        return False
+    try:
+        json.loads(captured.body)
+    except ValueError:
+        return False
+    return True
 
 
 class Captured:
@@ -181,16 +201,18 @@ def _read_response(record, decoded: bool = False) -> Captured:
     return Captured(record.rec_headers.get_header("WARC-Target-URI"), status, headers, body, when)
 
 
-def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, object]]:
-    """(file number in ``paths``, offset, record) of every response record, in capture
-    order. A file cut short by a killed run is read up to its last complete record."""
+def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, Captured]]:
+    """(file number in ``paths``, offset, decoded capture) of every response record, in
+    capture order. A file cut short by a killed run is read up to its last complete
+    record."""
     for file_no, path in enumerate(paths):
         with open(path, "rb") as f:
             iterator = ArchiveIterator(f)
             try:
                 for record in iterator:
                     if record.rec_type == "response" and record.http_headers is not None:
-                        yield file_no, iterator.get_record_offset(), record
+                        captured = _read_response(record, decoded=True)  # before the offset: that reads to the end
+                        yield file_no, iterator.get_record_offset(), captured
             except Exception as exc:  # a truncated gzip member at the end of a killed run's file
                 logger.warning("%s: stopped reading at a damaged or incomplete record (%s)", path, exc)
 
@@ -203,41 +225,43 @@ def read_response(path: Path, offset: int, decoded: bool = False) -> Captured:
 
 
 class WarcIndex:
-    """For replay: request key (method and canonical URL) -> the latest captured response."""
+    """For replay: request key (see :func:`url_key`) -> the latest good captured response
+    (see :func:`is_good`), or the latest one when none is good; and, for re-extraction,
+    every captured feed response and the infoCodes of the captured article texts.
+    Kept small, since archives grow: locations, not bodies."""
 
-    def __init__(self, location: str | Path):
-        self.paths = warc_files(location)
-        self.entries: dict[str, tuple[int, int]] = {}
-        for file_no, offset, record in iter_responses(self.paths):
-            self.entries[url_key("GET", record.rec_headers.get_header("WARC-Target-URI"))] = (file_no, offset)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def get(self, method: str, url: str) -> Captured | None:
-        location = self.entries.get(url_key(method, url))
-        if location is None:
-            return None
-        file_no, offset = location
-        return read_response(self.paths[file_no], offset)
-
-
-class CaptureScan:
-    """For re-extraction, kept small since archives grow: the location of every captured
-    feed (an older capture lists older articles), and of the latest captured text of each
-    article, by infoCode. Read by host-independent URL shape, so captures made against a
-    test server or a replay count too."""
-
-    def __init__(self, location: str | Path):
-        self.paths = warc_files(location)
-        self.feeds: list[tuple[int, int]] = []
-        self.texts: dict[str, tuple[int, int]] = {}
-        for file_no, offset, record in iter_responses(self.paths):
-            query = parse_qs(urlsplit(record.rec_headers.get_header("WARC-Target-URI")).query)
+    def __init__(self, location: str | Path | list):
+        locations = location if isinstance(location, list) else [location]
+        self.paths = [p for loc in locations for p in warc_files(loc)]
+        self.good: dict[str, tuple[int, int]] = {}
+        self.latest: dict[str, tuple[int, int]] = {}
+        self.feeds: list[tuple[int, int]] = []  # good feed captures, in capture order
+        self.texts: set[str] = set()  # infoCodes with a good text capture
+        for file_no, offset, captured in iter_responses(self.paths):
+            url = captured.url
+            key = url_key("GET", url)
+            self.latest[key] = (file_no, offset)
+            if not is_good(captured):
+                continue
+            self.good[key] = (file_no, offset)
+            query = parse_qs(urlsplit(url).query)
             if "marketType" in query:
                 self.feeds.append((file_no, offset))
             elif "id" in query:
-                self.texts[query["id"][0]] = (file_no, offset)
+                self.texts.add(query["id"][0])
 
-    def read(self, file_no: int, offset: int) -> Captured:
-        return read_response(self.paths[file_no], offset, decoded=True)
+    def __len__(self) -> int:
+        return len(self.latest)
+
+    def get(self, method: str, url: str) -> Captured | None:
+        key = url_key(method, url)
+        location = self.good.get(key) or self.latest.get(key)
+        return None if location is None else self.read(location)
+
+    def read(self, location: tuple[int, int]) -> Captured:
+        """The capture at ``(file number, offset)``, as received (undecoded)."""
+        file_no, offset = location
+        return read_response(self.paths[file_no], offset)
+
+    def feed_url_of(self, location: tuple[int, int]) -> str:
+        return self.read(location).url

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlite_utils
 
-from finews_spider.exporters.sqlite import ArchiveDatabase
+from finews_spider.archive.database import ArchiveDatabase
+from finews_spider.cleaning import derive_text_fields
 from finews_spider.registry import Registry
 from finews_spider.search import fts_query, index_text
 
@@ -15,9 +16,11 @@ T0 = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
 
 
 def article(code="NW1", title="山西推动高质量发展", body="<p>国寿助力地铁建设。</p>", slug="shanxiwanbao", paper="山西晚报"):
+    text, content_hash = derive_text_fields(title, body)
     return {"info_code": code, "title": title, "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BJ),
             "newspaper": paper, "slug": slug, "body_html": body, "source": paper, "editor": None,
-            "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", "fetched_at": T0}
+            "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", "fetched_at": T0,
+            "body_text": text, "content_hash": content_hash}
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     }, pk="info_code")
     old["newspapers"].insert({"slug": "shanxiwanbao", "name": "山西晚报"}, pk="slug")
     old.close()
-    db = ArchiveDatabase(path)
+    db = ArchiveDatabase(path, derive=derive_text_fields)
     row = db.get("NW1")
     assert row["title"] == "旧标题" and row["body_html"] == "<p>国寿地铁。</p>"
     assert row["body_text"] == "国寿地铁。" and row["content_hash"] and row["doc_id"] == 1
@@ -159,8 +162,10 @@ def test_failure_inside_a_batch_rolls_the_batch_back(db, monkeypatch):
 
 def test_batch_statuses(db):
     db.save_article(article("NW1"), T0)
-    statuses = db.save_articles([article("NW1"), article("NW2"), article("NW1", body="<p>新</p>")], T0)
-    assert statuses == ["unchanged", "new", "changed"]
+    saved = db.save_articles([article("NW1"), article("NW2"), article("NW1", body="<p>新</p>")], T0)
+    assert [s["status"] for s in saved] == ["unchanged", "new", "changed"]
+    assert [s["doc_id"] for s in saved] == [1, 2, 1]
+    assert saved[1]["first_seen_at"] == saved[1]["last_seen_at"] == T0.isoformat()
 
 
 def _open_archive(path, barrier):
@@ -201,31 +206,28 @@ def test_archive_of_schema_2_upgrades(tmp_path):
 
 
 def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch):
-    from scrapy.statscollectors import MemoryStatsCollector
-    from scrapy.utils.test import get_crawler
+    """Publishing a batch: the posts are written, one syncfs, then the rows commit."""
+    from finews_spider.archive import Archive, ArchiveSettings
+    from finews_spider.archive import database as database_module
 
-    from finews_spider.exporters import jekyll
-    from finews_spider.pipelines.export import SqliteExportPipeline
-
+    archive = Archive(ArchiveSettings(data_dir=tmp_path))
     events = []
-    monkeypatch.setattr(jekyll, "sync_filesystem", lambda path: events.append(("sync", path)))
-    pipeline = SqliteExportPipeline(tmp_path / "finews.db", MemoryStatsCollector(get_crawler()), 2, 0, posts_dir=tmp_path)
-    pipeline.open_spider()
-    original = pipeline.db.save_articles
-    monkeypatch.setattr(pipeline.db, "save_articles", lambda batch, seen: events.append(("save", len(batch))) or original(batch, seen))
-    pipeline.process_item(article("NW1"))
-    assert events == []
-    pipeline.process_item(article("NW2"))
-    assert events == [("sync", tmp_path), ("save", 2)]
-    pipeline.close_spider()
+    monkeypatch.setattr("finews_spider.archive.sync_filesystem", lambda path: events.append(("sync", path)))
+    original = database_module.ArchiveDatabase.save_prepared
+    monkeypatch.setattr(archive.db, "save_prepared", lambda prepared, seen: events.append(
+        ("save", len(prepared), len(list((tmp_path / "_posts").glob("*.md"))))) or original(archive.db, prepared, seen))
+    results = archive.publish_batch([article("NW1"), article("NW2")], T0)
+    assert events == [("sync", tmp_path), ("save", 2, 2)]  # both posts on disk before the rows
+    assert [r["status"] for r in results] == ["new", "new"] and results[0]["slug"] == "shanxiwanbao"
+    archive.close()
 
 
 def test_posts_are_flushed_with_syncfs_on_linux():
     """One syncfs(2) of the archive's filesystem, not sync(2) of every filesystem."""
     import sys
 
-    from finews_spider.exporters import jekyll
+    from finews_spider.archive import files
 
     if not sys.platform.startswith("linux"):
         pytest.skip("syncfs is Linux-only; elsewhere sync(2) is used")
-    assert jekyll._syncfs is not None
+    assert files._syncfs is not None

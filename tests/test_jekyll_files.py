@@ -2,7 +2,9 @@
 
 import os
 
-from finews_spider.exporters.jekyll import SITE_FILES, ensure_site, remove_stale_temporaries, write_atomic
+from finews_spider.archive import Archive, ArchiveSettings
+from finews_spider.archive.files import remove_stale_temporaries, write_atomic
+from finews_spider.exporters.jekyll import site_files
 
 
 def test_write_atomic_replaces_and_reports_unchanged(tmp_path):
@@ -21,12 +23,14 @@ def test_temporaries_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
     live = posts / f".2021-12-23-NW2.md.{os.getpid()}.tmp"
     dead.write_text("half")
     live.write_text("being written")
-    assert remove_stale_temporaries(tmp_path) == [dead]
+    assert remove_stale_temporaries([posts]) == [dead]
     assert not dead.exists() and live.exists()
 
 
 def test_site_files_are_written_once_and_never_overwritten(tmp_path):
-    assert sorted(ensure_site(tmp_path)) == sorted(SITE_FILES)
+    archive = Archive(ArchiveSettings(data_dir=tmp_path, exporters=frozenset({"jekyll"})))
+    assert {"_config.yml", "_layouts/post.html", "_layouts/category.html", "index.html"} <= set(site_files())
+    assert all((tmp_path / rel).read_text("utf-8") == text for rel, text in site_files().items())
     (tmp_path / "_config.yml").write_text("title: mine\n")
-    assert ensure_site(tmp_path) == []
+    assert archive._ensure_site_files() == []
     assert (tmp_path / "_config.yml").read_text() == "title: mine\n"

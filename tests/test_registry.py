@@ -48,29 +48,34 @@ def test_scrapy_list_shows_every_newspaper_and_the_catch_all(tmp_path):
 
 def test_unregistered_papers_keep_the_slug_the_archive_gave_them(tmp_path):
     """Whatever order a later crawl meets them in, two unregistered papers whose names
-    share a pinyin keep their categories."""
-    from datetime import datetime, timedelta, timezone
+    share a pinyin keep their categories: the archive decides and remembers."""
+    from finews_spider.archive.database import ArchiveDatabase
 
-    from scrapy.statscollectors import MemoryStatsCollector
-    from scrapy.utils.test import get_crawler
-
-    from finews_spider.exporters.sqlite import ArchiveDatabase
-    from finews_spider.items import Article
-    from finews_spider.pipelines.newspaper import NewspaperPipeline
-
+    registry = Registry.load()
     db = ArchiveDatabase(tmp_path / "finews.db")
-    first = Registry.load()
-    earlier = {name: first.paper_for(name).slug for name in ("青禾日报", "清河日报")}  # met in this order
+    with db.transaction():
+        earlier = {name: db.slug_for(name, registry) for name in ("青禾日报", "清河日报")}  # met in this order
     assert earlier["青禾日报"] == "qingheribao" and earlier["清河日报"].startswith("qingheribao-")
-    for code, (name, slug) in enumerate(earlier.items()):
-        db.save_article({"info_code": f"NW{code}", "title": "t", "newspaper": name, "slug": slug, "body_html": "<p>x</p>",
-                         "published_at": datetime(2021, 12, 23, tzinfo=timezone(timedelta(hours=8))),
-                         "share_url": "http://x", "fetched_at": datetime.now(timezone.utc)}, datetime.now(timezone.utc))
     db.close()
-    stats = MemoryStatsCollector(get_crawler())
-    pipeline = NewspaperPipeline(stats, Registry.load(), tmp_path / "finews.db")
-    pipeline.open_spider()
+    again = ArchiveDatabase(tmp_path / "finews.db")
     for name in ("清河日报", "青禾日报"):  # the other order this time
-        item = pipeline.process_item(Article(newspaper=name))
-        assert item["slug"] == earlier[name]
-    assert pipeline.process_item(Article(newspaper="山西晚报"))["slug"] == "shanxiwanbao"
+        assert again.slug_for(name, Registry.load()) == earlier[name]
+    assert again.slug_for("山西晚报", registry) == "shanxiwanbao"
+    again.close()
+
+
+def test_two_runs_at_once_never_give_one_slug_to_two_papers(tmp_path):
+    """Slugs are decided inside the write transaction: a run that opened the archive
+    before another recorded a paper still sees that paper's slug as taken."""
+    from finews_spider.archive.database import ArchiveDatabase
+
+    first, second = ArchiveDatabase(tmp_path / "finews.db"), ArchiveDatabase(tmp_path / "finews.db")
+    with first.transaction():
+        a = first.slug_for("青禾日报", Registry.load())
+    with second.transaction():
+        b = second.slug_for("清河日报", Registry.load())
+    assert a == "qingheribao" and b.startswith("qingheribao-")
+    assert dict(second.conn.execute("SELECT name, slug FROM newspapers WHERE slug LIKE 'qinghe%'")) == {
+        "青禾日报": a, "清河日报": b}
+    first.close()
+    second.close()

@@ -11,8 +11,8 @@ LISTED = {"info_code": "NW1", "title": "中国人寿山西省分公司：走前�
 NOW = datetime(2021, 12, 23, 12, 0, tzinfo=timezone.utc)  # 12:25 after publication
 
 
-def decide(record=LISTED, archived=ARCHIVED, refresh=False, recheck_hours=0):
-    return needs_fetch(record, archived, refresh=refresh, recheck_hours=recheck_hours, now=NOW)
+def decide(record=LISTED, archived=ARCHIVED, recheck_hours=0):
+    return needs_fetch(record, archived, recheck_hours=recheck_hours, now=NOW)
 
 
 def test_archived_as_listed_is_skipped():
@@ -23,7 +23,6 @@ def test_archived_as_listed_is_skipped():
 
 @pytest.mark.parametrize("kwargs,reason", [
     ({"archived": None}, "new"),
-    ({"refresh": True}, "refresh"),
     ({"record": {**LISTED, "title": "更正：中国人寿山西省分公司"}}, "title changed"),
     ({"record": {**LISTED, "datetime": "2021-12-23 08:00:00"}}, "date changed"),
     ({"record": {**LISTED, "datetime": "昨天"}}, "date changed"),

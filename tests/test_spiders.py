@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from finews_spider import settings as project_settings
 from finews_spider.registry import Registry
 from finews_spider.spiders import newspapers
-from finews_spider.spiders.base import RECORD_META, FinewsSpider
+from finews_spider.spiders.base import FinewsSpider
 from finews_spider.spiders.finews import AllNewspapersSpider
 from tests.conftest import SAMPLE_UPSTREAM
 
@@ -51,7 +51,7 @@ def test_newspaper_spider_requests_only_its_articles(cls):
     spider = spider_of(cls)
     requests = list(spider.parse_feed(response("http://feed/?marketType=37&count=100", every_paper_feed())))
     assert len(requests) == 1
-    record = requests[0].meta[RECORD_META]
+    record = requests[0].cb_kwargs["record"]
     assert record["newspaper"] == cls.newspaper
     assert requests[0].url == f"{SETTINGS['FINEWS_TEXT_URL']}?id={record['info_code']}"
 
@@ -66,11 +66,11 @@ def test_spider_builds_the_article_from_saved_responses():
     spider = spider_of(next(cls for cls in SPIDERS if cls.name == "shanxiwanbao"))
     feed = json.loads((SAMPLE_UPSTREAM / "feed-marketType-37.json").read_text("utf-8"))
     [first, *rest] = list(spider.parse_feed(response("http://feed/?marketType=37&count=100", feed)))
-    code = first.meta[RECORD_META]["info_code"]
+    code = first.cb_kwargs["record"]["info_code"]
     text = (SAMPLE_UPSTREAM / f"text-{code}.json").read_bytes()
-    [item] = list(spider.parse_text(response(first.url, text, first.meta)))
+    [item] = list(spider.parse_text(response(first.url, text, first.meta), **first.cb_kwargs))
     assert item["info_code"] == code and item["newspaper"] == "山西晚报"
-    assert item["raw_datetime"] == first.meta[RECORD_META]["datetime"]
+    assert item["raw_datetime"] == first.cb_kwargs["record"]["datetime"]
     assert item["share_url"] == f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
     assert item["body_html"] == json.loads(text)["text"]  # raw: the pipelines clean it
 
@@ -80,17 +80,17 @@ def test_old_feed_spelling_and_unregistered_paper():
     feed = json.loads((SAMPLE_UPSTREAM / "feed-marketType-39.json").read_text("utf-8"))
     assert "nodeList" in feed
     requests = list(spider.parse_feed(response("http://feed/?marketType=39&count=100", feed)))
-    assert {r.meta[RECORD_META]["newspaper"] for r in requests} == {"广州日报", "运城日报"}
-    code = next(r for r in requests if r.meta[RECORD_META]["newspaper"] == "运城日报").meta[RECORD_META]["info_code"]
+    assert {r.cb_kwargs["record"]["newspaper"] for r in requests} == {"广州日报", "运城日报"}
+    code = next(r for r in requests if r.cb_kwargs["record"]["newspaper"] == "运城日报").cb_kwargs["record"]["info_code"]
     text = (SAMPLE_UPSTREAM / f"text-{code}.json").read_bytes()
-    request = next(r for r in requests if r.meta[RECORD_META]["info_code"] == code)
-    [item] = list(spider.parse_text(response(request.url, text, request.meta)))
+    request = next(r for r in requests if r.cb_kwargs["record"]["info_code"] == code)
+    [item] = list(spider.parse_text(response(request.url, text, request.meta), **request.cb_kwargs))
     assert item["newspaper"] == "运城日报"
 
 
 def test_invalid_feed_and_text_are_counted_not_crashed_on():
     spider = spider_of(AllNewspapersSpider)
     assert list(spider.parse_feed(response("http://feed/?marketType=37", b'{"record": [tru'))) == []
-    assert list(spider.parse_text(response("http://t/?id=NW1", b"<html>", {RECORD_META: {"info_code": "NW1"}}))) == []
+    assert list(spider.parse_text(response("http://t/?id=NW1", b"<html>"), record={"info_code": "NW1"})) == []
     stats = spider.crawler.stats.get_stats()
     assert stats["finews/feeds_invalid"] == 1 and stats["finews/text_invalid"] == 1 and stats["finews/errors"] == 2

@@ -7,21 +7,32 @@ from finews_spider.extensions.summary import judge, run_figures
 FEEDS_OK = {"finews/feeds_requested": 3, "finews/feeds_ok": 3, "finews/feeds_nonempty": 3}
 
 
-def decide(stats, reason="finished", share_mode=False, ratio=0.2):
-    return judge(stats, reason, share_mode=share_mode, max_error_ratio=ratio)
+def decide(stats, reason="finished", ratio=0.2):
+    return judge(stats, reason, max_error_ratio=ratio)
 
 
 def test_nothing_new_is_ok():
     assert decide({**FEEDS_OK, "finews/articles_listed": 30, "finews/articles_skipped": 30}) == ("ok", "")
 
 
+def test_by_default_any_failed_article_fails_the_run():
+    stats = {**FEEDS_OK, "finews/articles_listed": 100, "finews/articles_new": 99, "finews/text_failed": 1}
+    assert judge(stats, "finished")[0] == "failed"
+    assert judge({**stats, "finews/text_failed": 0, "finews/articles_dropped": 1}, "finished") == ("ok", "")
+
+
 @pytest.mark.parametrize("stats,reason,why", [
     ({**FEEDS_OK}, "shutdown", "run ended early: shutdown"),
     ({"finews/feeds_requested": 3, "finews/feeds_failed": 3}, "finished", "no feed could be read"),
     ({"finews/feeds_requested": 3, "finews/feeds_ok": 3}, "finished", "every feed was empty"),
-    ({**FEEDS_OK, "finews/articles_listed": 10, "finews/text_failed": 2, "finews/text_invalid": 1}, "finished",
-     "3 of 10 articles failed"),
-    ({**FEEDS_OK, "finews/db_batches_failed": 1}, "finished", "1 database batch(es) could not be written"),
+    ({**FEEDS_OK, "finews/articles_listed": 10, "finews/articles_new": 7, "finews/text_failed": 2,
+      "finews/text_invalid": 1}, "finished", "3 of 10 articles failed"),
+    ({**FEEDS_OK, "finews/articles_failed": 2}, "finished", "2 article(s) could not be recorded"),
+    ({**FEEDS_OK, "finews/unexpected_errors": 1, "finews/first_unexpected_error": "boom"}, "finished",
+     "1 unexpected error(s), the first: boom"),
+    # Accounting: an article listed and not skipped must end somewhere.
+    ({**FEEDS_OK, "finews/articles_listed": 10, "finews/articles_skipped": 5, "finews/articles_new": 4}, "finished",
+     "1 of 5 article(s) ended without an outcome"),
 ])
 def test_failed_runs(stats, reason, why):
     status, message = decide(stats, reason)
@@ -30,14 +41,15 @@ def test_failed_runs(stats, reason, why):
 
 def test_error_ratio_is_over_articles_actually_attempted():
     # 2 failures among 10 fetched (90 skipped as archived) is 20%: not over 0.2.
-    stats = {**FEEDS_OK, "finews/articles_listed": 100, "finews/articles_skipped": 90, "finews/text_failed": 2}
+    stats = {**FEEDS_OK, "finews/articles_listed": 100, "finews/articles_skipped": 90, "finews/text_failed": 2,
+             "finews/articles_new": 8}
     assert decide(stats)[0] == "ok"
-    assert decide({**stats, "finews/text_failed": 3})[0] == "failed"
+    assert decide({**stats, "finews/text_failed": 3, "finews/articles_new": 7})[0] == "failed"
 
 
-def test_share_mode_does_not_need_feeds():
-    assert decide({"finews/articles_requested": 2}, share_mode=True) == ("ok", "")
-    assert decide({"finews/articles_requested": 1, "finews/share_url_invalid": 1}, share_mode=True)[0] == "failed"
+def test_share_urls_do_not_need_feeds():
+    assert decide({"finews/articles_requested": 2, "finews/articles_new": 2}) == ("ok", "")
+    assert decide({"finews/articles_requested": 1, "finews/articles_new": 1, "finews/share_url_invalid": 1})[0] == "failed"
 
 
 def test_run_figures():

@@ -69,7 +69,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_clean_archive(upstream, tmp_path):
     assert crawl("finews", clean_dir, upstream).returncode == 0
 
     upstream.delay = 0.05
-    run = start_crawl("finews", killed_dir, upstream)
+    run = start_crawl("finews", killed_dir, upstream, FINEWS_SQLITE_BATCH_SIZE="3")
     assert wait_for(lambda: len(list((killed_dir / "_posts").glob("*.md"))) >= 5 if (killed_dir / "_posts").exists() else False)
     os.kill(run.pid, signal.SIGKILL)
     run.communicate(timeout=30)

@@ -23,3 +23,11 @@ def clean_title(title: str | None) -> str:
 def content_hash(title: str, body_html: str) -> str:
     """What identifies a version of an article: its title and its cleaned body."""
     return hashlib.sha256(f"{title}\x00{body_html}".encode("utf-8")).hexdigest()
+
+
+def derive_text_fields(title: str, body_html: str) -> tuple[str, str]:
+    """The fields derived from a cleaned title and body: (plain text of the body, content
+    hash). The one place they are computed, for new articles and old rows alike."""
+    from .body import html_to_text
+
+    return html_to_text(body_html), content_hash(title, body_html)

@@ -2,43 +2,44 @@
 
 0 the run succeeded (also when nothing was new), 1 it failed (see the run summary),
 2 usage error (an unknown spider, an unusable spider argument or setting), 75 another
-run of the spider holds the lock.
+run of the spider holds the lock, 130 the run was forced to stop (a second Ctrl-C).
+Every one of them ends with a ``run summary`` line, and a ``crawls`` row wherever the
+database is usable.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from ..exceptions import LockHeld, SettingsError, SpiderArgumentError
-from ..extensions.lock import EXIT_LOCKED
+from ..archive import Archive, ArchiveSettings
+from ..archive.lock import EXIT_LOCKED
+from ..exceptions import ArchiveUnusable, LockHeld, SettingsError, SpiderArgumentError
+from ..extensions.summary import COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, run_figures, summary_line
 
 logger = logging.getLogger(__name__)
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
-# Errors that stop a run before it starts, and the exit status each one gives.
-NOT_STARTED = {LockHeld: EXIT_LOCKED, SpiderArgumentError: EXIT_USAGE, SettingsError: EXIT_USAGE}
+EXIT_USAGE = 2
+# Errors that stop a run before it starts: the exit status and the status word of each.
+NOT_STARTED = {LockHeld: (EXIT_LOCKED, "locked"), SpiderArgumentError: (EXIT_USAGE, "usage"),
+               SettingsError: (EXIT_USAGE, "usage"), ArchiveUnusable: (EXIT_FAILED, "failed")}
 
 
 def run_crawl(process, crawler, spargs: dict) -> int:
     """Run ``crawler`` in ``process`` to the end; the exit status of the run."""
-    not_started: list[int] = []
+    started_at = datetime.now(timezone.utc)
+    errors: list[BaseException] = []
 
     def check_start(outcome):
         if hasattr(outcome, "exception"):  # a finished asyncio Task (AsyncCrawlerProcess)
             error = None if outcome.cancelled() else outcome.exception()
         else:  # a twisted Failure (CrawlerProcess)
             error = outcome.value
-        if error is None:
-            return None
-        code = next((code for kind, code in NOT_STARTED.items() if isinstance(error, kind)), None)
-        if code is not None:
-            logger.error("not started: %s", error)  # an expected reason: no traceback
-        else:
-            logger.error("the crawl could not start: %s", error, exc_info=error)
-        not_started.append(code or EXIT_FAILED)
+        if error is not None:
+            errors.append(error)
         return None
 
     started = process.crawl(crawler, **spargs)
@@ -47,15 +48,77 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     else:
         started.addErrback(check_start)
     process.start()
-    if not_started:
-        return not_started[0]
+    summary = _extension(crawler, RunSummary)
+    if summary is not None and summary.done:
+        return crawler.stats.get_value("finews/exit_code")
+    if errors:
+        return _not_started(crawler, errors[0], started_at)
+    # The engine never stopped cleanly: a forced shutdown (second Ctrl-C).
+    logger.error("the run was forced to stop before it ended: what was recorded stays, the rest is fetched "
+                 "again next run", extra=COUNTED)
+    if summary is not None:
+        archive = _extension(crawler, Archive)
+        if archive is not None:
+            archive.detach()  # its writer thread may be mid-batch: record through a connection of our own
+        return summary.conclude("forced shutdown", exit_code=EXIT_INTERRUPTED)
+    return EXIT_INTERRUPTED
+
+
+def _extension(crawler, cls):
     try:
-        code = crawler.stats.get_value("finews/exit_code")  # decided by the run summary
-    except RuntimeError:  # Crawler.stats is not set: the crawl never started
-        code = None
-    if code is None:
-        return EXIT_FAILED if process.bootstrap_failed else 0
+        return crawler.get_extension(cls)
+    except (RuntimeError, AttributeError):  # extensions never built
+        return None
+
+
+def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
+    """A run that could not start: release what it took, say why in one line (a
+    traceback only for the unexpected), and still end with a summary line and, where
+    the database is usable, a ``crawls`` row."""
+    code, status = next((v for kind, v in NOT_STARTED.items() if isinstance(error, kind)), (EXIT_FAILED, "failed"))
+    if code == EXIT_FAILED and status == "failed" and not isinstance(error, ArchiveUnusable):
+        logger.error("the crawl could not start: %s", error, exc_info=error, extra=COUNTED)
+    else:
+        logger.error("not started: %s", error, extra=COUNTED)
+    archive = _extension(crawler, Archive)
+    if archive is not None:
+        archive.close()
+    name = getattr(crawler.spidercls, "name", None) or "finews"
+    finished = datetime.now(timezone.utc)
+    duration = round((finished - started_at).total_seconds(), 3)
+    figures = run_figures({})
+    reason = f"not started: {error}"
+    logger.error(summary_line(name, status, figures, duration, f"reason={reason!r}"), extra=COUNTED)
+    # A locked run is no failure (another run is doing the work): no crawls row, or cron
+    # would add one every few minutes while a long run holds the lock.
+    if not isinstance(error, (ArchiveUnusable, LockHeld)):
+        _record_unstarted(crawler.settings, {
+            "spider": name, "started_at": started_at.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"), "status": status, "reason": reason,
+            **figures, "duration_seconds": duration})
     return code
+
+
+def _record_unstarted(settings, row: dict) -> None:
+    """The ``crawls`` row of a run that did not start, if the archive's database exists
+    and opens (never creating one, never taking the run lock)."""
+    try:
+        where = ArchiveSettings.from_settings(settings)
+    except Exception:  # the unusable setting may be one the archive needs: use the defaults for the rest
+        from pathlib import Path
+
+        where = ArchiveSettings(data_dir=Path(str(settings.get("FINEWS_DATA_DIR") or "data")),
+                                db_name=str(settings.get("FINEWS_DB_NAME") or "finews.db"))
+    if not where.db_path.is_file():
+        return
+    try:
+        archive = Archive(ArchiveSettings(data_dir=where.data_dir, db_name=where.db_name, exporters=frozenset({"sqlite"})))
+        try:
+            archive.record_crawl(row)
+        finally:
+            archive.close()
+    except Exception as exc:
+        logger.warning("the crawls row of this run could not be written: %s", exc)
 
 
 class Command(ScrapyCrawlCommand):

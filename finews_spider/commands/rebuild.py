@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-
 from scrapy.commands import ScrapyCommand
 
-from ..exporters import jekyll
-from ..exporters.sqlite import ArchiveDatabase
-from ..pipelines.export import database_path
-
-
-def rebuild_posts(db: ArchiveDatabase, root: Path, site_url: str) -> tuple[int, int]:
-    """Write the post and category page of every archived article; returns
-    (posts written, posts already identical)."""
-    jekyll.ensure_site(root)
-    writer = jekyll.SiteWriter(root, site_url)
-    written = same = 0
-    for row in db.iter_articles():
-        row["published_at"] = datetime.fromisoformat(row["published_at"])
-        if writer.write(row):
-            written += 1
-        else:
-            same += 1
-    return written, same
+from ..archive import Archive, ArchiveSettings
+from ..exceptions import ArchiveUnusable, LockHeld, SettingsError
 
 
 class Command(ScrapyCommand):
@@ -34,15 +15,26 @@ class Command(ScrapyCommand):
         return "Rebuild the Jekyll posts from the SQLite archive (no network)"
 
     def run(self, args, opts):
-        settings = self.settings
-        path = database_path(settings)
-        if not path.exists():
-            print(f"no archive at {path}: run a crawl first")
+        try:
+            where = ArchiveSettings.from_settings(self.settings)
+        except SettingsError as exc:
+            print(f"rebuild: {exc}")
+            self.exitcode = 2
+            return
+        if not where.db_path.exists():
+            print(f"rebuild: no archive at {where.db_path}: run a crawl first")
             self.exitcode = 1
             return
-        db = ArchiveDatabase(path)
         try:
-            written, same = rebuild_posts(db, Path(settings.get("FINEWS_DATA_DIR")), settings.get("FINEWS_SITE_URL"))
+            # The same lock as `scrapy crawl finews`: nobody else rewrites every post meanwhile.
+            archive = Archive(ArchiveSettings(**{**where.__dict__, "exporters": frozenset({"jekyll", "sqlite"})}),
+                              lock_name="finews")
+        except (ArchiveUnusable, LockHeld) as exc:
+            print(f"rebuild: {exc}")
+            self.exitcode = 75 if isinstance(exc, LockHeld) else 1
+            return
+        try:
+            written, same = archive.rebuild_posts()
         finally:
-            db.close()
+            archive.close()
         print(f"posts written: {written}, already up to date: {same}")

@@ -1,27 +1,42 @@
-"""``scrapy reextract [WARC file or folder]``: run cleaning and export again over every
-captured article, without fetching anything.
+"""``scrapy reextract [WARC file or folder …]``: clean and archive again every captured
+article, without fetching anything: a crawl by :class:`ReextractSpider`, every request
+answered from the captures by the replay middleware (default: the archive's own WARC
+folder; several folders, e.g. from several crawl machines, may be given).
 
-With ``--workers N`` (default: the number of cores plus one) the captured articles are split into
-N shards by infoCode, each re-extracted by its own ``scrapy reextract`` process; they
-share the archive (posts are per article, database batches are transactions)."""
+It holds the same lock as ``scrapy crawl finews`` (both write every paper). With
+``--workers N`` (default: the number of cores plus one) the articles are split into N
+shards by infoCode, each re-extracted by a ``scrapy reextract`` worker process under the
+lock this command holds. The workers report their stats to this command, which gives
+the run one verdict: one summary line, one ``crawls`` row with the sums, one exit status,
+and one complete ``-o``/``-O`` file.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
-import threading
+import tempfile
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.misc import load_object
 
+from ..archive import Archive
+from ..exceptions import LockHeld, SettingsError
+from ..extensions.summary import EXIT_FAILED, EXIT_OK, judge, run_figures, summary_line
 from ..spiders.reextract import ReextractSpider
-from ..extensions.summary import parse_summary, run_figures, summary_line
-from .crawl import run_crawl
+from .crawl import EXIT_USAGE, run_crawl
+from ..archive.lock import EXIT_LOCKED
 
 logger = logging.getLogger(__name__)
+
+LOCK_NAME = "finews"
 
 
 def default_workers() -> int:
@@ -34,7 +49,7 @@ class Command(CrawlCommand):
     requires_project = True
 
     def syntax(self):
-        return "[options] [WARC file or folder, default <FINEWS_DATA_DIR>/warc]"
+        return "[options] [WARC file or folder …, default <FINEWS_WARC_DIR>]"
 
     def short_desc(self):
         return "Re-extract every captured article from WARC files (no network)"
@@ -45,52 +60,124 @@ class Command(CrawlCommand):
                             help="processes to share the work (default: cores + 1)")
 
     def run(self, args, opts):
-        if len(args) > 1:
-            raise UsageError("give at most one WARC file or folder")
         if opts.workers < 1:
             raise UsageError("--workers must be at least 1")
-        spargs = dict(opts.spargs)
-        if args:
-            spargs["warc"] = args[0]
-        if opts.workers > 1 and "shard" not in spargs:
-            self.exitcode = self._run_workers(args, opts)
+        locations = list(args) or [self._warc_dir()]
+        for location in locations:
+            if not Path(location).exists():
+                raise UsageError(f"no WARC file or folder at {location}")
+        if "shard" in opts.spargs:  # a worker of another reextract command: it holds the lock
+            self.settings.set("FINEWS_LOCK", False, priority="cmdline")
+        else:
+            self.settings.set("FINEWS_LOCK_NAME", LOCK_NAME, priority="cmdline")
+        self.settings.set("FINEWS_REPLAY", ",".join(locations), priority="cmdline")
+        if opts.workers > 1 and "shard" not in opts.spargs:
+            self.exitcode = self._run_workers(locations, opts)
             return
         crawler = self.crawler_process.create_crawler(ReextractSpider)
-        self.exitcode = run_crawl(self.crawler_process, crawler, spargs)
+        self.exitcode = run_crawl(self.crawler_process, crawler, opts.spargs)
 
-    @staticmethod
-    def _run_workers(args, opts) -> int:
-        """One ``scrapy reextract`` process per shard, with this command's options; their
-        logs pass through, and their run summaries are added up into one."""
-        forwarded = [*args]
+    def _warc_dir(self) -> str:
+        from ..archive import ArchiveSettings
+
+        return str(ArchiveSettings.from_settings(self.settings).warc_dir)
+
+    def _run_workers(self, locations: list[str], opts) -> int:
+        """Run one worker process per shard under this command's lock; judge their
+        summed stats as one run."""
+        started = datetime.now(timezone.utc)
+        clock = time.monotonic()
+        try:
+            archive = Archive.open(self.settings, lock_name=LOCK_NAME)
+        except LockHeld as exc:
+            logger.error("not started: %s", exc)
+            return EXIT_LOCKED
+        except SettingsError as exc:
+            logger.error("not started: %s", exc)
+            return EXIT_USAGE
+        try:
+            with tempfile.TemporaryDirectory(prefix="finews-reextract-") as tmp:
+                reports, parts, codes = self._start_workers(locations, opts, Path(tmp))
+                stats = _sum_reports(reports)
+                if self.settings.getdict("FEEDS"):
+                    _export(self.settings, parts)
+        except BaseException:
+            archive.close()
+            raise
+        reasons = stats.pop("_finish_reasons")
+        if len(reasons) < len(codes):
+            finish = f"{len(codes) - len(reasons)} worker(s) ended without a report"
+        else:
+            finish = next((r for r in reasons if r != "finished"), "finished")
+        status, why = judge(stats, finish, max_error_ratio=self.settings.getfloat("FINEWS_MAX_ERROR_RATIO"))
+        if status == "ok" and any(code != EXIT_OK for code in codes):
+            status, why = "failed", f"worker exit statuses {codes}"
+        figures = run_figures(stats)
+        duration = round(time.monotonic() - clock, 3)
+        line = summary_line(f"reextract workers={len(codes)}", status, figures, duration,
+                            f"reason={why!r}" if why else "")
+        (logger.info if status == "ok" else logger.error)(line)
+        try:
+            archive.record_crawl({
+                "spider": "reextract", "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "status": status,
+                "reason": why or "finished", **figures, "duration_seconds": duration})
+        finally:
+            archive.close()
+        return EXIT_OK if status == "ok" else EXIT_FAILED
+
+    def _start_workers(self, locations, opts, tmp: Path):
+        forwarded = [*locations]
         for setting in opts.set or []:
             forwarded += ["-s", setting]
         for name, value in opts.spargs.items():
             forwarded += ["-a", f"{name}={value}"]
-        started = time.monotonic()
-        workers, readers, summaries = [], [], []
+        workers, reports, parts = [], [], []
         for shard in range(opts.workers):
+            report, part = tmp / f"report-{shard}.json", tmp / f"items-{shard}.jsonl"
             cmd = [sys.executable, "-m", "scrapy", "reextract", *forwarded, "--workers", "1",
-                   "-a", f"shard={shard}/{opts.workers}", "-s", f"FINEWS_LOCK_NAME=reextract-{shard}"]
-            worker = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, bufsize=1)
-            reader = threading.Thread(target=_relay, args=(worker.stderr, summaries), daemon=True)
-            reader.start()
-            workers.append(worker)
-            readers.append(reader)
+                   "-a", f"shard={shard}/{opts.workers}", "-s", f"FINEWS_RUN_REPORT={report}",
+                   "-s", "FINEWS_RECORD_CRAWL=0"]
+            if self.settings.getdict("FEEDS"):
+                cmd += ["-O", f"{part}:jsonlines"]
+            workers.append(subprocess.Popen(cmd))
+            reports.append(report)
+            parts.append(part)
         codes = [worker.wait() for worker in workers]
-        for reader in readers:
-            reader.join()
-        status = "ok" if all(code == 0 for code in codes) and len(summaries) == len(workers) else "failed"
-        totals = {key: sum(s[key] for s in summaries) for key in run_figures({})}
-        line = summary_line(f"reextract workers={len(workers)}", status, totals,
-                            round(time.monotonic() - started, 3), f"exit_statuses={codes}")
-        (logger.info if status == "ok" else logger.error)(line)
-        return max(codes, key=lambda c: (c != 0, abs(c)))
+        return reports, parts, codes
 
 
-def _relay(stream, summaries: list) -> None:
-    for line in stream:
-        sys.stderr.write(line)
-        figures = parse_summary(line)
-        if figures is not None:
-            summaries.append(figures)
+def _sum_reports(reports: list[Path]) -> dict:
+    """The stats of the workers added up (numbers summed; the rest from the first)."""
+    total: dict = {"_finish_reasons": []}
+    for path in reports:
+        try:
+            stats = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        total["_finish_reasons"].append(stats.pop("finish_reason", "unknown"))
+        for key, value in stats.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+            else:
+                total.setdefault(key, value)
+    return total
+
+
+def _export(settings, parts: list[Path]) -> None:
+    """Write the workers' items into each ``-o``/``-O`` target, in its own format, as one
+    file (Scrapy's item exporters)."""
+    exporters = settings.getwithbase("FEED_EXPORTERS")
+    for uri, options in settings.getdict("FEEDS").items():
+        exporter_cls = load_object(exporters[options["format"]])
+        mode = "wb" if options.get("overwrite") else "ab"
+        with open(uri, mode) as f:
+            exporter = exporter_cls(f, encoding=settings.get("FEED_EXPORT_ENCODING") or "utf-8")
+            exporter.start_exporting()
+            for part in parts:
+                if part.exists():
+                    with open(part, encoding="utf-8") as lines:
+                        for line in lines:
+                            if line.strip():
+                                exporter.export_item(json.loads(line))
+            exporter.finish_exporting()

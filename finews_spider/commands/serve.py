@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from ..pipelines.export import database_path
+from ..archive import ArchiveSettings
 
 PLUGINS_DIR = Path(__file__).resolve().parents[1] / "datasette_plugins"
 # The metadata that ships with the code; a data directory may carry its own.
@@ -40,7 +40,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
 
     def run(self, args, opts):
-        db = database_path(self.settings)
+        db = ArchiveSettings.from_settings(self.settings).db_path
         if not db.exists():
             print(f"no archive at {db}: run a crawl first")
             self.exitcode = 1

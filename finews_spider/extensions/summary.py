@@ -1,19 +1,41 @@
-"""The end of every run: one summary line, a ``crawls`` row, and the exit status."""
+"""The end of every run: one verdict, given as a summary line, a ``crawls`` row and the
+exit status, which therefore always agree.
+
+The verdict (:func:`judge`) is decided from two things no failure can bypass:
+
+- **accounting**: every article the run set out to archive (listed and not skipped, or
+  asked for by share URL) must end as new, changed, unchanged, dropped for a stated
+  reason, or failed; failures above ``FINEWS_MAX_ERROR_RATIO`` (default 0: none) fail the
+  run, and articles that vanished without an outcome fail it too;
+- **the error tally**: every log record of level ERROR or above during the run that is
+  not already one of the counted failures (an exception in a spider callback, a
+  middleware, a pipeline, an extension, a signal handler: Scrapy logs them all at ERROR)
+  fails the run. Code that logs a failure it has counted in the stats marks the record
+  with ``extra=COUNTED``.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+from pathlib import Path
 from datetime import datetime, timezone
 
 from scrapy import signals
 
-from ..exporters.sqlite import ArchiveDatabase
-from ..pipelines.export import database_path, enabled_exporters
-
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_INTERRUPTED = 130  # forced shutdown (a second Ctrl-C): the run did not end cleanly
+
+#: ``logger.error(..., extra=COUNTED)``: this failure is counted in the stats (and so
+#: judged there); the error tally does not count it again.
+COUNTED = {"finews_counted": True}
+# Scrapy's retry middleware logs "Gave up retrying" at ERROR before the request's
+# errback runs, which counts the failure.
+_COUNTED_LOGGERS = ("scrapy.downloadermiddlewares.retry", "finews_spider.middlewares.retry")
 
 
 def run_figures(stats: dict) -> dict:
@@ -27,7 +49,7 @@ def run_figures(stats: dict) -> dict:
         "articles_dropped": get("finews/articles_dropped"),
         "requests": get("downloader/request_count"),
         "retries": get("retry/count"),
-        "errors": get("finews/errors"),
+        "errors": get("finews/errors") + get("finews/unexpected_errors"),
     }
 
 
@@ -50,65 +72,131 @@ def parse_summary(line: str) -> dict | None:
     return {key: short[key.replace("articles_", "")] for key in run_figures({})}
 
 
-def judge(stats: dict, finish_reason: str, *, share_mode: bool, max_error_ratio: float) -> tuple[str, str]:
+def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> tuple[str, str]:
     """``("ok" | "failed", why)`` for a finished run. Pure, so each rule is testable."""
+    get = lambda key: stats.get(key, 0) or 0  # noqa: E731
     if finish_reason != "finished":
         return "failed", f"run ended early: {finish_reason}"
-    if stats.get("finews/db_batches_failed"):
-        return "failed", f"{stats['finews/db_batches_failed']} database batch(es) could not be written"
-    if not share_mode:
-        requested = stats.get("finews/feeds_requested", 0)
-        if requested and not stats.get("finews/feeds_ok"):
-            return "failed", "no feed could be read: upstream unreachable or every feed invalid"
-        if requested and not stats.get("finews/feeds_nonempty"):
-            return "failed", "every feed was empty"
-    attempted = (stats.get("finews/articles_listed", 0) - stats.get("finews/articles_skipped", 0)
-                 + stats.get("finews/articles_requested", 0) + stats.get("finews/share_url_invalid", 0))
-    article_errors = stats.get("finews/text_failed", 0) + stats.get("finews/text_invalid", 0) + stats.get("finews/share_url_invalid", 0)
-    if attempted and article_errors / attempted > max_error_ratio:
-        return "failed", f"{article_errors} of {attempted} articles failed (FINEWS_MAX_ERROR_RATIO={max_error_ratio})"
+    if get("finews/unexpected_errors"):
+        first = stats.get("finews/first_unexpected_error", "")
+        return "failed", f"{get('finews/unexpected_errors')} unexpected error(s), the first: {first}"
+    if get("finews/articles_failed"):
+        return "failed", f"{get('finews/articles_failed')} article(s) could not be recorded in the archive"
+    requested = get("finews/feeds_requested")
+    if requested and not get("finews/feeds_ok"):
+        return "failed", "no feed could be read: upstream unreachable or every feed invalid"
+    if requested and not get("finews/feeds_nonempty"):
+        return "failed", "every feed was empty"
+    attempted = get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
+    failed = get("finews/text_failed") + get("finews/text_invalid")
+    outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
+                + get("finews/articles_dropped") + failed)
+    if outcomes < attempted:
+        return "failed", f"{attempted - outcomes} of {attempted} article(s) ended without an outcome"
+    invalid = get("finews/share_url_invalid")
+    if invalid:
+        return "failed", f"{invalid} share URL(s) could not be used"
+    if attempted and failed / attempted > max_error_ratio:
+        return "failed", f"{failed} of {attempted} articles failed (FINEWS_MAX_ERROR_RATIO={max_error_ratio})"
     return "ok", ""
 
 
+class ErrorTally(logging.Handler):
+    """Counts the log records of level ERROR and above that no stat counts already."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "finews_counted", False) or record.name.startswith(_COUNTED_LOGGERS):
+            return
+        self.count += 1
+        if self.first is None:
+            try:
+                message = record.getMessage()
+            except Exception:  # a record whose arguments do not format
+                message = str(record.msg)
+            self.first = message.splitlines()[0][:300] if message else record.name
+
+
 class RunSummary:
-    """Logs ``run summary: ...`` once per run, records it in the ``crawls`` table, and
-    sets the stat ``finews/exit_code`` that ``scrapy crawl`` exits with."""
+    """Gives the run's verdict once the engine has stopped (after every pipeline,
+    extension and ``spider_closed`` handler has run): logs ``run summary: ...``, records
+    it in the ``crawls`` table (through the archive) and sets ``finews/exit_code``, the
+    exit status of ``scrapy crawl``. Listed first in ``EXTENSIONS``, so it sees the run
+    from before the archive opens."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.started = datetime.now(timezone.utc)
+        self.tally = ErrorTally()
+        self.finish_reason: str | None = None
+        self.done = False
+        logging.getLogger().addHandler(self.tally)
 
     @classmethod
     def from_crawler(cls, crawler):
         ext = cls(crawler)
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
 
-    def spider_opened(self, spider):
-        self.started = datetime.now(timezone.utc)
-
     def spider_closed(self, spider, reason):
-        stats = self.crawler.stats.get_stats()
-        settings = self.crawler.settings
-        status, why = judge(
-            stats, reason, share_mode=getattr(spider, "share_urls", None) is not None or not getattr(spider, "reads_feeds", True),
-            max_error_ratio=settings.getfloat("FINEWS_MAX_ERROR_RATIO"),
-        )
+        self.finish_reason = reason
+
+    def engine_stopped(self):
+        self.conclude(self.finish_reason or "engine stopped before the spider closed")
+
+    def conclude(self, finish_reason: str, *, exit_code: int | None = None) -> int:
+        """Judge the run, log its summary line, record its ``crawls`` row; returns the
+        exit status. Called once (later calls return the first verdict)."""
+        stats = self.crawler.stats
+        if self.done:
+            return stats.get_value("finews/exit_code")
+        self.done = True
+        logging.getLogger().removeHandler(self.tally)
+        if self.tally.count:
+            stats.set_value("finews/unexpected_errors", self.tally.count)
+            stats.set_value("finews/first_unexpected_error", self.tally.first)
+        values = stats.get_stats()
+        ratio = self.crawler.settings.getfloat("FINEWS_MAX_ERROR_RATIO")
+        status, why = judge(values, finish_reason, max_error_ratio=ratio)
+        code = exit_code if exit_code is not None else (EXIT_OK if status == "ok" else EXIT_FAILED)
         finished = datetime.now(timezone.utc)
-        figures = run_figures(stats)
+        figures = run_figures(values)
         duration = round((finished - self.started).total_seconds(), 3)
-        self.crawler.stats.set_value("finews/exit_code", EXIT_OK if status == "ok" else EXIT_FAILED)
-        self.crawler.stats.set_value("finews/status", status)
-        line = summary_line(spider.name, status, figures, duration, f"reason={why!r}" if why else "")
-        (logger.info if status == "ok" else logger.error)(line)
-        if "sqlite" in enabled_exporters(settings):
-            db = ArchiveDatabase(database_path(settings))
-            try:
-                db.record_crawl({
-                    "spider": spider.name, "started_at": self.started.isoformat(timespec="seconds"),
-                    "finished_at": finished.isoformat(timespec="seconds"), "status": status,
-                    "reason": why or reason, **figures, "duration_seconds": duration,
-                })
-            finally:
-                db.close()
+        stats.set_value("finews/exit_code", code)
+        stats.set_value("finews/status", status)
+        spider = getattr(self.crawler, "spider", None)
+        name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", None) or "finews"
+        line = summary_line(name, status, figures, duration, f"reason={why!r}" if why else "")
+        (logger.info if status == "ok" else logger.error)(line, extra=COUNTED)
+        settings = self.crawler.settings
+        if settings.get("FINEWS_RUN_REPORT"):
+            self.report(Path(settings.get("FINEWS_RUN_REPORT")), finish_reason)
+        if settings.getbool("FINEWS_RECORD_CRAWL"):
+            self.record(name, status, why or finish_reason, figures, duration, finished)
+        return code
+
+    def report(self, path: Path, finish_reason: str) -> None:
+        """The run's stats as JSON, for the command that started this run as a worker."""
+        values = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+        values["finish_reason"] = finish_reason
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def record(self, name, status, why, figures, duration, finished) -> None:
+        from ..archive import Archive
+
+        archive = self.crawler.get_extension(Archive) if getattr(self.crawler, "extensions", None) else None
+        row = {"spider": name, "started_at": self.started.isoformat(timespec="seconds"),
+               "finished_at": finished.isoformat(timespec="seconds"), "status": status,
+               "reason": why, **figures, "duration_seconds": duration}
+        try:
+            if archive is not None and archive.db is not None:
+                archive.record_crawl(row)
+        except Exception as exc:  # the verdict stands; the row is what could not be kept
+            logger.error("the crawls row of this run could not be written (%s)", exc, extra=COUNTED)

@@ -6,26 +6,28 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from scrapy import signals
+from scrapy import Request
 from scrapy.exceptions import NotConfigured
-from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from ..archive import Archive
 from ..cleaning import clean_title, parse_published_at
-from ..exporters.sqlite import ArchiveDatabase
-from ..pipelines.export import database_path, enabled_exporters
-from ..spiders.base import RECORD_META
 
 logger = logging.getLogger(__name__)
 
+#: Request meta key, read by :class:`SkipArchivedMiddleware` and owned by it: the feed
+#: record (a dict with ``info_code``, ``title`` and ``datetime`` as listed) of a request
+#: that is not needed when the archive holds that article with this title and date.
+#: Spiders set it on the text request of a listed article; a request without it (a feed,
+#: a share URL asked for by name) is always sent.
+SKIP_IF_ARCHIVED = "finews_skip_if_archived"
 
-def needs_fetch(record: dict, archived: dict | None, *, refresh: bool, recheck_hours: float, now: datetime) -> str | None:
+
+def needs_fetch(record: dict, archived: dict | None, *, recheck_hours: float, now: datetime) -> str | None:
     """Why a feed record must be fetched (``None``: it is archived as listed).
 
-    Pure: ``archived`` is the article's database row (or ``None``)."""
+    Pure: ``archived`` is the article's ``title`` and ``published_at`` (or ``None``)."""
     if archived is None:
         return "new"
-    if refresh:
-        return "refresh"
     if clean_title(record.get("title")) != archived["title"]:
         return "title changed"
     try:
@@ -41,48 +43,44 @@ def needs_fetch(record: dict, archived: dict | None, *, refresh: bool, recheck_h
     return None
 
 
-class SkipArchivedMiddleware(BaseSpiderMiddleware):
+class SkipArchivedMiddleware:
     """Drops the text request of a feed record whose article is archived with the same
-    title and date, unless the spider runs with ``refresh`` or the article is younger
-    than ``FINEWS_RECHECK_HOURS``. Knowledge comes from the SQLite archive itself."""
+    title and date, unless the article is younger than ``FINEWS_RECHECK_HOURS`` (a spider
+    asked to ``refresh`` simply does not mark its requests). Asks the archive once per feed response, on its writer
+    thread. Counts ``finews/articles_skipped`` and ``finews/refetch/<reason>``."""
 
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        self.path = database_path(crawler.settings)
+    def __init__(self, crawler, archive: Archive):
+        self.crawler, self.archive = crawler, archive
         self.recheck_hours = crawler.settings.getfloat("FINEWS_RECHECK_HOURS")
-        self.db: ArchiveDatabase | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        if "sqlite" not in enabled_exporters(crawler.settings):
-            raise NotConfigured("no SQLite archive to know what is archived")
-        mw = cls(crawler)
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
-        return mw
+        archive = crawler.get_extension(Archive)
+        if archive is None or not archive.remembers:
+            raise NotConfigured("no database to know what is archived")
+        return cls(crawler, archive)
 
-    def spider_closed(self, spider):
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-    def get_processed_request(self, request, response):
-        record = request.meta.get(RECORD_META)
-        if record is None or "title" not in record:
-            return request  # feed requests, and share URLs asked for by name
-        if self.db is None:
-            if not self.path.exists():
-                return request
-            self.db = ArchiveDatabase(self.path)
-        spider = self.crawler.spider
-        reason = needs_fetch(
-            record, self.db.get(record["info_code"], "title, published_at"),
-            refresh=bool(getattr(spider, "refresh", False)),
-            recheck_hours=self.recheck_hours, now=datetime.now(timezone.utc),
-        )
-        if reason is None:
-            self.crawler.stats.inc_value("finews/articles_skipped")
-            return None
-        if reason != "new":
-            self.crawler.stats.inc_value(f"finews/refetch/{reason.replace(' ', '_')}")
-            logger.debug("re-fetching %s: %s", record["info_code"], reason)
-        return request
+    async def process_spider_output(self, response, result):
+        held: list[Request] = []
+        async for output in result:
+            if isinstance(output, Request) and SKIP_IF_ARCHIVED in output.meta:
+                held.append(output)
+            else:
+                yield output
+        if not held:
+            return
+        versions = await self.archive.fetch_versions([r.meta[SKIP_IF_ARCHIVED]["info_code"] for r in held])
+        now = datetime.now(timezone.utc)
+        stats = self.crawler.stats
+        for request in held:
+            record = request.meta[SKIP_IF_ARCHIVED]
+            version = versions.get(record["info_code"])
+            archived = {"title": version[0], "published_at": version[1]} if version else None
+            reason = needs_fetch(record, archived, recheck_hours=self.recheck_hours, now=now)
+            if reason is None:
+                stats.inc_value("finews/articles_skipped")
+                continue
+            if reason != "new":
+                stats.inc_value(f"finews/refetch/{reason.replace(' ', '_')}")
+                logger.debug("re-fetching %s: %s", record["info_code"], reason)
+            yield request

@@ -5,47 +5,46 @@ the pipelines and so the archive are the same either way."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from datetime import datetime, timezone
-
+from ..archive import Archive
+from ..exceptions import SettingsError
 from ..spiders.base import FETCHED_META
-from ..warc import WarcIndex, WarcWriter, run_prefix, warcinfo
+from ..warc import WarcIndex, warcinfo
 
 logger = logging.getLogger(__name__)
 
-
-def warc_dir(settings) -> Path:
-    return Path(settings.get("FINEWS_WARC_DIR") or Path(settings.get("FINEWS_DATA_DIR")) / "warc")
+#: Request meta key read by :class:`WarcReplayMiddleware`: the location
+#: ``(file number, offset)`` in :attr:`WarcReplayMiddleware.index` of the capture that
+#: must answer this request, instead of the latest good capture of its URL (re-extraction
+#: reads every captured feed, not only the latest).
+REPLAY_CAPTURE = "finews_replay_capture"
 
 
 class WarcCaptureMiddleware:
-    """Write each request and its response, as received (before decompression), to
-    ``<FINEWS_WARC_DIR>/finews-<spider>-<time>-<pid>-<seq>.warc.gz``."""
+    """Write each request and its response, as received (before decompression), to the
+    archive's WARC files (:meth:`Archive.warc_writer`)."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.writer: WarcWriter | None = None
+    def __init__(self, crawler, archive: Archive):
+        self.crawler, self.archive = crawler, archive
+        self.writer = None
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
         if not settings.getbool("FINEWS_WARC_CAPTURE") or settings.get("FINEWS_REPLAY"):
             raise NotConfigured  # off, or replaying: the normal cases, so no warning in the log
-        mw = cls(crawler)
+        mw = cls(crawler, crawler.get_extension(Archive))
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
     def process_response(self, request, response, spider=None):
         if self.writer is None:
-            settings = self.crawler.settings
             name = self.crawler.spider.name
-            self.writer = WarcWriter(
-                warc_dir(settings), run_prefix(name), warcinfo(settings, name), settings.getint("FINEWS_WARC_MAX_BYTES")
-            )
+            self.writer = self.archive.warc_writer(name, warcinfo(self.crawler.settings, name))
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
         fetched = datetime.now(timezone.utc).replace(microsecond=0)
@@ -65,8 +64,10 @@ class WarcCaptureMiddleware:
 
 
 class WarcReplayMiddleware:
-    """With ``FINEWS_REPLAY=<file or folder>``, answer every request from the captured
-    responses; a request that was never captured is reported and not sent."""
+    """With ``FINEWS_REPLAY=<file or folder>[,<file or folder>…]``, answer every request
+    from the captured responses: the latest good capture of its URL (2xx and JSON), so a
+    later failure never hides an earlier good answer. A request that was never captured
+    is reported (``finews/replay_missing``) and not sent."""
 
     def __init__(self, crawler, index: WarcIndex):
         self.crawler, self.index = crawler, index
@@ -76,15 +77,20 @@ class WarcReplayMiddleware:
         location = crawler.settings.get("FINEWS_REPLAY")
         if not location:
             raise NotConfigured  # not replaying: the normal case, so no warning in the log
-        index = WarcIndex(location)
-        logger.info("replaying %d captured responses from %s", len(index), location)
+        try:
+            index = WarcIndex([part.strip() for part in str(location).split(",") if part.strip()])
+        except FileNotFoundError as exc:
+            raise SettingsError(f"FINEWS_REPLAY={location!r}: {exc}") from None
+        logger.info("replaying %d captured requests from %s", len(index), location)
         return cls(crawler, index)
 
     def process_request(self, request, spider=None):
-        captured = self.index.get(request.method, request.url)
+        location = request.meta.get(REPLAY_CAPTURE)
+        captured = self.index.read(location) if location else self.index.get(request.method, request.url)
         if captured is None:
             self.crawler.stats.inc_value("finews/replay_missing")
-            logger.error("replay: %s %s is not in the WARC archive; not sent to the network", request.method, request.url)
+            logger.warning("replay: %s %s is not in the WARC archive; not sent to the network",
+                           request.method, request.url)
             raise IgnoreRequest(f"not in the WARC archive: {request.url}")
         self.crawler.stats.inc_value("finews/replay_hits")
         if captured.date is not None:

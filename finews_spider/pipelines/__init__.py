@@ -1,8 +1,8 @@
 """Item pipelines, in the order ``settings.ITEM_PIPELINES`` runs them:
 
-validate (100) -> newspaper slug (150) -> clean (200) -> jekyll export (400) -> sqlite export (500).
+validate (100) -> clean (200) -> publish (500, hands the article to the archive).
 
-Posts are written (and flushed to disk) before the database rows on purpose: the
+The archive writes posts (flushed to disk) before the database rows on purpose: the
 database is what later runs consult to skip archived articles, so a run killed between
 the two re-fetches the article next time instead of leaving a row without its post.
 """

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from itemadapter import ItemAdapter
 
-from ..cleaning import clean_body, clean_title, content_hash, html_to_text
+from ..cleaning import clean_body, clean_title, derive_text_fields
 from . import ArticlePipeline
 
 
@@ -21,6 +21,5 @@ class CleanPipeline(ArticlePipeline):
         adapter["body_html"] = body
         adapter["source"] = credits.source
         adapter["editor"] = credits.editor
-        adapter["body_text"] = html_to_text(body)
-        adapter["content_hash"] = content_hash(adapter["title"], body)
+        adapter["body_text"], adapter["content_hash"] = derive_text_fields(adapter["title"], body)
         return item

@@ -1,7 +1,8 @@
 """The one spider code path: feed -> text request per article -> ``Article``.
 
 A spider only turns responses into items and requests; what is already archived is
-skipped by ``SkipArchivedMiddleware``, and everything is written by the pipelines.
+skipped by ``SkipArchivedMiddleware`` (the spider marks the requests it may skip), and
+everything is written by the archive, through the pipelines.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 import scrapy
 
 from ..exceptions import SpiderArgumentError
+from ..extensions.summary import COUNTED
 from ..items import Article
+from ..middlewares.incremental import SKIP_IF_ARCHIVED
 from ..upstream import (
     UpstreamFormatError,
     feed_url,
@@ -27,8 +30,9 @@ from ..upstream import (
 
 logger = logging.getLogger(__name__)
 
-RECORD_META = "finews_record"
-# When the response was fetched: set by WARC capture and replay, else "now".
+#: Request meta key read by :meth:`FinewsSpider.parse_text`: when the response was
+#: fetched (an aware datetime). WARC capture sets it to the capture time and replay to
+#: the captured time, so a replay writes the same ``fetched_at``; absent, "now".
 FETCHED_META = "finews_fetched_at"
 
 
@@ -80,7 +84,8 @@ class FinewsSpider(scrapy.Spider):
         for market_type in settings.getlist("FINEWS_MARKET_TYPES"):
             url = feed_url(settings["FINEWS_FEED_URL"], market_type, settings.getint("FINEWS_FEED_COUNT"))
             self.crawler.stats.inc_value("finews/feeds_requested")
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed)
+            # dont_filter: feeds are read on every run, a resumed JOBDIR run included.
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True)
 
     def _share_requests(self):
         stats = self.crawler.stats
@@ -90,56 +95,65 @@ class FinewsSpider(scrapy.Spider):
             except ValueError as exc:
                 stats.inc_value("finews/share_url_invalid")
                 stats.inc_value("finews/errors")
-                logger.error("skipping share URL: %s", exc)
+                logger.error("skipping share URL: %s", exc, extra=COUNTED)
                 continue
             stats.inc_value("finews/articles_requested")
             yield self._text_request({"info_code": code})
 
-    def _text_request(self, record: dict) -> scrapy.Request:
+    def _text_request(self, record: dict, listed: bool = False) -> scrapy.Request:
+        """The text request of an article; ``record`` is its feed record (or only its
+        ``info_code``). A ``listed`` one may be skipped when archived as listed."""
         url = text_url(self.crawler.settings["FINEWS_TEXT_URL"], record["info_code"])
-        return scrapy.Request(
-            url, callback=self.parse_text, errback=self.text_failed, meta={RECORD_META: record}
-        )
+        meta = {SKIP_IF_ARCHIVED: record} if listed and not self.refresh else {}
+        return scrapy.Request(url, callback=self.parse_text, errback=self.text_failed,
+                              cb_kwargs={"record": record}, meta=meta)
 
     def wants(self, record: dict) -> bool:
         return self.newspaper is None or record.get("newspaper") == self.newspaper
 
     # -- responses -------------------------------------------------------------------
-    def parse_feed(self, response):
+    def feed_records(self, response) -> list[dict]:
+        """The records of a feed response that this spider wants, each with an infoCode
+        (counted under ``finews/feeds_*`` and ``finews/feed_records*``)."""
         stats = self.crawler.stats
         try:
             records = parse_feed(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
             stats.inc_value("finews/feeds_invalid")
             stats.inc_value("finews/errors")
-            logger.error("feed %s is not a valid listing: %s", response.url, exc)
-            return
+            logger.error("feed %s is not a valid listing: %s", response.url, exc, extra=COUNTED)
+            return []
         stats.inc_value("finews/feeds_ok")
         stats.inc_value("finews/feed_records", len(records))
         if records:
             stats.inc_value("finews/feeds_nonempty")
+        wanted = []
         for record in records:
             if not record.get("info_code"):
                 stats.inc_value("finews/feed_records_invalid")
                 logger.warning("feed %s: record without infoCode skipped: %r", response.url, record)
-                continue
-            if not self.wants(record):
-                continue
+            elif self.wants(record):
+                wanted.append(record)
+        return wanted
+
+    def parse_feed(self, response):
+        stats = self.crawler.stats
+        for record in self.feed_records(response):
             if record["info_code"] in self.listed:
                 stats.inc_value("finews/feed_records_repeated")  # listed in several feeds: fetched once
                 continue
             self.listed.add(record["info_code"])
             stats.inc_value("finews/articles_listed")
-            yield self._text_request(record)
+            yield self._text_request(record, listed=True)
 
-    def parse_text(self, response):
-        record = response.meta[RECORD_META]
+    def parse_text(self, response, record: dict):
         try:
             fields = parse_text(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
             self.crawler.stats.inc_value("finews/text_invalid")
             self.crawler.stats.inc_value("finews/errors")
-            logger.error("article %s: text response is not valid (%s); it will be retried next run", record["info_code"], exc)
+            logger.error("article %s: text response is not valid (%s); it will be retried next run",
+                         record["info_code"], exc, extra=COUNTED)
             return
         fetched = response.meta.get(FETCHED_META) or datetime.now(timezone.utc).replace(microsecond=0)
         yield self.build_article(record, fields, fetched)
@@ -162,13 +176,13 @@ class FinewsSpider(scrapy.Spider):
     def feed_failed(self, failure):
         self.crawler.stats.inc_value("finews/feeds_failed")
         self.crawler.stats.inc_value("finews/errors")
-        logger.error("feed %s failed: %s", failure.request.url, failure.getErrorMessage())
+        logger.error("feed %s failed: %s", failure.request.url, failure.getErrorMessage(), extra=COUNTED)
 
     def text_failed(self, failure):
-        record = failure.request.meta[RECORD_META]
+        record = failure.request.cb_kwargs["record"]
         self.crawler.stats.inc_value("finews/text_failed")
         self.crawler.stats.inc_value("finews/errors")
         logger.error(
             "article %s: text request failed (%s); it will be retried next run",
-            record["info_code"], failure.getErrorMessage(),
+            record["info_code"], failure.getErrorMessage(), extra=COUNTED,
         )

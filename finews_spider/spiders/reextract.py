@@ -1,67 +1,96 @@
-"""The spider behind ``scrapy reextract``: articles rebuilt from captured responses,
-through the same parsing code (:class:`FinewsSpider`) and the same pipelines as a crawl,
-without a single request. It has no ``name`` of its own, so ``scrapy list`` shows only
-the newspaper spiders; the command names it ``reextract``."""
+"""The spider behind ``scrapy reextract``: an ordinary crawl of every captured article,
+answered from the WARC captures by the replay middleware (``FINEWS_REPLAY``, set by the
+command), through the same parsing code and the same pipelines as any crawl.
+
+It differs from :class:`FinewsSpider` only in what it asks for: every captured feed
+response (the latest listing of an article gives its title, date and paper), then the
+text of every article that has a good capture, listed or not (share-URL captures are
+never listed), each fetched again (``refresh``). It has no ``name`` of its own, so
+``scrapy list`` shows only the newspaper spiders; the command names it ``reextract``.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
 import zlib
-from pathlib import Path
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from ..exceptions import SpiderArgumentError
-from ..middlewares.warc import warc_dir
-from ..upstream import UpstreamFormatError, parse_feed
-from ..warc import CaptureScan
-from .base import FETCHED_META, RECORD_META, FinewsSpider
-
-logger = logging.getLogger(__name__)
+from ..middlewares.warc import REPLAY_CAPTURE, WarcReplayMiddleware
+from .base import FinewsSpider
 
 
 class ReextractSpider(FinewsSpider):
-    reads_feeds = False
-
-    def __init__(self, *args, warc: str | None = None, shard: str = "0/1", **kwargs):
+    def __init__(self, *args, shard: str = "0/1", **kwargs):
         kwargs.setdefault("name", "reextract")
         super().__init__(*args, refresh="1", **kwargs)
-        self.warc = warc
         try:
             self.shard, self.shards = (int(x) for x in shard.split("/"))
             assert 0 <= self.shard < self.shards
         except (ValueError, AssertionError):
             raise SpiderArgumentError(f"shard must be I/N with 0 <= I < N, not {shard!r}") from None
+        self.listings: dict[str, tuple[int, dict]] = {}  # infoCode -> (capture number, record)
+        self.feeds_pending = 0
+        self.feeds_done: Deferred | None = None
 
     def mine(self, info_code: str) -> bool:
+        """Whether the article belongs to this worker's shard (by a hash of its infoCode)."""
         return self.shards == 1 or zlib.crc32(info_code.encode()) % self.shards == self.shard
 
+    def wants(self, record: dict) -> bool:
+        return self.mine(record["info_code"]) and super().wants(record)
+
     async def start(self):
-        location = Path(self.warc) if self.warc else warc_dir(self.crawler.settings)
-        scan = CaptureScan(location)
-        stats = self.crawler.stats
-        # Feed metadata of this shard's articles, as compact tuples: the latest capture wins.
-        listed: dict[str, tuple] = {}
-        for file_no, offset in scan.feeds:
-            try:
-                records = parse_feed(json.loads(scan.read(file_no, offset).body))
-            except (ValueError, UpstreamFormatError) as exc:
-                stats.inc_value("finews/feeds_invalid")
-                logger.warning("captured feed in %s at %d is not a valid listing: %s", scan.paths[file_no], offset, exc)
-                continue
-            for r in records:
-                if r["info_code"] and self.mine(r["info_code"]) and self.wants(r):
-                    listed[r["info_code"]] = (r["title"], r["datetime"], sys.intern(r["newspaper"] or ""))
-        for code, (file_no, offset) in scan.texts.items():
+        replay = self.crawler.get_downloader_middleware(WarcReplayMiddleware)
+        if replay is None:
+            raise SpiderArgumentError("re-extraction needs FINEWS_REPLAY (the WARC files to read)")
+        index = replay.index
+        self.feeds_pending = len(index.feeds)
+        self.feeds_done = Deferred()
+        if not self.feeds_pending:
+            self.feeds_done.callback(None)
+        for number, location in enumerate(index.feeds):
+            yield Request(index.feed_url_of(location), callback=self.parse_feed, errback=self.feed_failed,
+                          dont_filter=True, cb_kwargs={"capture": number}, meta={REPLAY_CAPTURE: location})
+        await maybe_deferred_to_future(self.feeds_done)
+        for code in sorted(index.texts):
             if not self.mine(code):
                 continue
-            record = {"info_code": code}  # a share-URL capture has no listing: the text tells
-            if code in listed:
-                record["title"], record["datetime"], record["newspaper"] = listed.pop(code)
-            stats.inc_value("finews/articles_requested")
-            captured = scan.read(file_no, offset)
-            response = captured.response(Request(captured.url, meta={RECORD_META: record, FETCHED_META: captured.date}))
-            for item in self.parse_text(response):
-                yield item
+            _, record = self.listings.pop(code, (None, {"info_code": code}))
+            self.crawler.stats.inc_value("finews/articles_requested")
+            yield self._text_request(record)
+
+    def parse_feed(self, response, capture: int = 0):
+        """Remember each record of this feed capture; the latest capture of an article's
+        listing wins, whatever order the captures are answered in."""
+        try:
+            for record in self.feed_records(response):
+                known = self.listings.get(record["info_code"])
+                if known is None or known[0] < capture:
+                    self.listings[record["info_code"]] = (capture, record)
+        finally:
+            self._feed_handled()
+        return ()
+
+    def feed_failed(self, failure):
+        try:
+            super().feed_failed(failure)
+        finally:
+            self._feed_handled()
+
+    def _feed_handled(self) -> None:
+        self.feeds_pending -= 1
+        if self.feeds_pending == 0 and not self.feeds_done.called:
+            self.feeds_done.callback(None)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    def _closed(self, spider, reason):
+        if self.feeds_done is not None and not self.feeds_done.called:
+            self.feeds_done.callback(None)  # let start() finish if the run stops early

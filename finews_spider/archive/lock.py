@@ -1,4 +1,4 @@
-"""One run per spider and data directory at a time."""
+"""One run per spider and data directory at a time: the archive holds this lock."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
-
 from ..exceptions import LockHeld
 
 logger = logging.getLogger(__name__)
@@ -20,8 +17,8 @@ logger = logging.getLogger(__name__)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
-class CrawlLock:
-    """Holds ``<FINEWS_DATA_DIR>/.locks/<spider>.lock`` (``flock``) for the whole run.
+class RunLock:
+    """Holds ``<FINEWS_DATA_DIR>/.locks/<name>.lock`` (``flock``) for the whole run.
 
     The kernel releases the lock when its process dies, however it dies, so a lock left
     by a killed run is simply taken over (and said so). A second run while the first is
@@ -30,6 +27,7 @@ class CrawlLock:
 
     def __init__(self, path: Path, spider_name: str):
         self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,18 +55,6 @@ class CrawlLock:
         os.ftruncate(self.fd, 0)
         os.lseek(self.fd, 0, os.SEEK_SET)
         os.write(self.fd, json.dumps(data).encode())
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("FINEWS_LOCK"):
-            raise NotConfigured("FINEWS_LOCK is off")
-        directory = Path(crawler.settings.get("FINEWS_DATA_DIR")) / ".locks"
-        directory.mkdir(parents=True, exist_ok=True)
-        name = (crawler.settings.get("FINEWS_LOCK_NAME") or getattr(crawler.spidercls, "name", None)
-                or crawler.spidercls.__name__)
-        lock = cls(directory / f"{name}.lock", name)
-        crawler.signals.connect(lock.release, signal=signals.engine_stopped)
-        return lock
 
     def release(self) -> None:
         if self.fd is not None:

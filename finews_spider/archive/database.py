@@ -1,8 +1,10 @@
-"""The SQLite archive (sqlite-utils): articles, their revisions, newspapers, crawls,
-and the Chinese full-text index that Datasette searches.
+"""The SQLite database of the archive (sqlite-utils): articles, their revisions,
+newspapers, crawls, and the Chinese full-text index that Datasette searches.
 
-Every write of an article is one transaction: the row, its previous version, the search
-index and the newspaper's count change together or not at all.
+Only :class:`finews_spider.archive.Archive` opens it. Storage stores what it is given:
+the derived fields (plain text, hash) come from cleaning. Every write of a batch is one
+transaction: the rows, their previous versions, the search index, the newspapers and
+their counts change together or not at all.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..cleaning import content_hash, html_to_text
 from ..search import index_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# PRAGMA application_id of every finews archive (b"FiNw"): the marker by which tools (the
+# Datasette plugin) recognise an archive, whatever its file name.
+APPLICATION_ID = 0x46694E77
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
@@ -77,17 +81,53 @@ def iso(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-class ArchiveDatabase:
-    """``finews.db``: open (creating or upgrading it) with ``ArchiveDatabase(path)``."""
+class ArchiveDamaged(sqlite3.DatabaseError):
+    """The database file is not a readable SQLite archive (truncated, overwritten)."""
 
-    def __init__(self, path: str | Path):
+
+def check_file(path: Path) -> None:
+    """Cheap checks of a database file before it is used, in time independent of its
+    size: the SQLite header, and a file no shorter than the header says (a file cut
+    short reads as "malformed" only when a query reaches the lost pages)."""
+    size = path.stat().st_size
+    if size == 0:
+        return  # an empty file is a new database
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise ArchiveDamaged(f"{path} is not an SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
+    if valid and pages and size < pages * page_size:
+        raise ArchiveDamaged(f"{path} is truncated: {size} bytes, its header says {pages * page_size}")
+
+
+class ArchiveDatabase:
+    """``finews.db``: open (creating or upgrading it) with ``ArchiveDatabase(path)``.
+
+    ``derive(title, body_html) -> (body_text, content_hash)`` fills the derived columns
+    of rows written by older versions, when a migration finds them empty. The
+    connection may be used from one thread at a time, whichever (the archive's writer
+    thread)."""
+
+    def __init__(self, path: str | Path, derive=None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None)
-        self._use_wal()
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.db = sqlite_utils.Database(self.conn)
-        self.migrate()
+        if self.path.exists():
+            check_file(self.path)
+        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                                    check_same_thread=False)
+        try:
+            self._use_wal()
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.db = sqlite_utils.Database(self.conn)
+            self.migrated_missing: list[str] = []
+            self.migrate(derive)
+        except BaseException:
+            self.conn.close()
+            raise
 
     def _use_wal(self) -> None:
         """WAL lets readers (Datasette, the next run's checks) read while a run writes.
@@ -109,15 +149,31 @@ class ArchiveDatabase:
         self.conn.close()
 
     # -- schema -----------------------------------------------------------------------
-    def migrate(self) -> None:
+    def missing_tables(self) -> list[str]:
+        """The tables of the schema that the file lacks (one query of sqlite_master)."""
+        have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return [t for t in ["articles", *TABLES, "finews_meta", FTS_TABLE] if t not in have]
+
+    def _current(self) -> bool:
+        return (self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+                and not self.missing_tables())
+
+    def migrate(self, derive=None) -> None:
         """Create what is missing and upgrade an archive written by an older version:
         new columns are added, and derived columns of old rows are filled in. An archive
-        already at ``SCHEMA_VERSION`` is left alone (no scan on every open)."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        already at ``SCHEMA_VERSION`` with every table is left alone (no scan on every
+        open); a table that went missing is created again (and named in
+        ``migrated_missing``, for the caller to warn about)."""
+        if self._current():
             return
         with self._transaction():
-            if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            if self._current():
                 return  # another process upgraded it while we waited for the lock
+            if self.conn.execute("PRAGMA user_version").fetchone()[0]:
+                self.migrated_missing = self.missing_tables()
+            if FTS_TABLE in self.migrated_missing and "articles" not in self.migrated_missing:
+                # The search index was lost: every row gets indexed again (by _backfill).
+                self.conn.execute("UPDATE articles SET doc_id=NULL")
             articles = self.db["articles"]
             if not articles.exists():
                 articles.create(ARTICLE_COLUMNS, pk="info_code")
@@ -145,23 +201,28 @@ class ArchiveDatabase:
             if FTS_TABLE not in self.db.table_names():
                 # Contentless: the index only, the text itself is in articles (see _index).
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
-            self._backfill()
+            self._backfill(derive)
             self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _backfill(self) -> None:
+    def _backfill(self, derive) -> None:
         """Fill the columns an older archive lacks (ids, text, hashes, seen times, search)."""
         rows = self.conn.execute(
             "SELECT info_code, title, body_html, fetched_at, doc_id, body_text, content_hash, first_seen_at "
             "FROM articles WHERE doc_id IS NULL OR body_text IS NULL OR content_hash IS NULL OR first_seen_at IS NULL"
         ).fetchall()
+        if rows and derive is None:
+            raise ValueError("this archive needs its derived columns filled: open it with derive=")
         for code, title, body, fetched, doc_id, text, chash, first in rows:
             unindexed = doc_id is None  # rows with a doc_id are in the search index already
             doc_id = doc_id or self._next_doc_id()
-            text = text if text is not None else html_to_text(body or "")
+            if text is None or chash is None:
+                derived_text, derived_hash = derive(title or "", body or "")
+                text, chash = text if text is not None else derived_text, chash or derived_hash
             self.conn.execute(
                 "UPDATE articles SET doc_id=?, body_text=?, content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
-                (doc_id, text, chash or content_hash(title or "", body or ""), first or fetched, fetched, code),
+                (doc_id, text, chash, first or fetched, fetched, code),
             )
             if unindexed:
                 self._index(doc_id, index_text(title or ""), index_text(text))
@@ -171,8 +232,11 @@ class ArchiveDatabase:
         )
         self.conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
 
-    def _transaction(self):
+    def transaction(self):
+        """``with db.transaction():`` one write transaction (joins an open one)."""
         return _Transaction(self.conn)
+
+    _transaction = transaction
 
     # -- newspapers -------------------------------------------------------------------
     def sync_newspapers(self, papers: Iterable) -> None:
@@ -187,6 +251,31 @@ class ArchiveDatabase:
             "ON CONFLICT(slug) DO UPDATE SET name=excluded.name, region=COALESCE(excluded.region, newspapers.region)",
             (slug, name, region),
         )
+
+    def slug_for(self, name: str, registry) -> str:
+        """The slug of newspaper ``name``: the registry's, else the one the archive gave it
+        before, else a new unique one (recorded at once). Call it inside the transaction
+        that writes the articles, so two runs never give one slug to two papers."""
+        paper = registry.by_name.get(name)
+        if paper is not None:
+            return paper.slug
+        row = self.conn.execute("SELECT slug FROM newspapers WHERE name=?", (name,)).fetchone()
+        if row is not None:
+            return row[0]
+        slug = registry.unregistered_slug(
+            name, lambda s: self.conn.execute("SELECT 1 FROM newspapers WHERE slug=?", (s,)).fetchone() is not None)
+        self._ensure_newspaper(slug, name)
+        return slug
+
+    def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
+        """``info_code -> (title, published_at)`` of the archived ones among ``codes``."""
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(codes), 500):
+            chunk = codes[i:i + 500]
+            out.update((c, (t, p)) for c, t, p in self.conn.execute(
+                f"SELECT info_code, title, published_at FROM articles WHERE info_code IN ({','.join('?' * len(chunk))})",
+                chunk))
+        return out
 
     def _recount(self, slug: str) -> None:
         self.conn.execute(
@@ -205,25 +294,47 @@ class ArchiveDatabase:
         """Insert or update one article; returns ``new``, ``changed`` or ``unchanged``.
 
         A changed title or body keeps the previous version in ``revisions``."""
-        return self.save_articles([article], seen_at)[0]
+        return self.save_articles([article], seen_at)[0]["status"]
 
-    def save_articles(self, articles: Iterable[Mapping], seen_at: datetime | str) -> list[str]:
-        """Save several articles in one transaction (all or none); their statuses in order.
+    def save_articles(self, articles: Iterable[Mapping], seen_at: datetime | str) -> list[dict]:
+        """Save several articles in one transaction (all or none); for each, in order, the
+        columns the database decided: ``status`` (``new``, ``changed`` or ``unchanged``),
+        ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``.
 
-        Everything that needs no database (plain text, hash, search tokens) is computed
-        before the write lock is taken, so concurrent writers wait as little as possible."""
-        seen = iso(seen_at)
+        Each article carries every column it is stored with, ``body_text``,
+        ``content_hash`` and ``slug`` included (cleaning and the archive decide them;
+        storage stores them)."""
+        prepared = self.prepare(articles)
+        with self._transaction():
+            return self.save_prepared(prepared, seen_at)
+
+    @staticmethod
+    def prepare(articles: Iterable[Mapping]) -> list[tuple[dict, str, str]]:
+        """Rows and search tokens of ``articles``: everything that needs no database, to
+        compute before the write lock is taken, so concurrent writers wait less."""
         prepared = []
         for article in articles:
             row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
             row["published_date"] = row["published_at"][:10]  # Beijing date: the value carries +08:00
-            row.setdefault("body_text", html_to_text(row["body_html"]))
-            row.setdefault("content_hash", content_hash(row["title"], row["body_html"]))
+            for required in ("body_text", "content_hash"):
+                if row.get(required) is None:
+                    raise ValueError(f"article {row.get('info_code')!r} has no {required}")
             prepared.append((row, index_text(row["title"]), index_text(row["body_text"])))
-        with self._transaction():
-            return [self._save(row, tokens, seen) for row, *tokens in prepared]
+        return prepared
 
-    def _save(self, row: dict, tokens: list[str], seen: str) -> str:
+    def save_prepared(self, prepared: list[tuple[dict, str, str]], seen_at: datetime | str) -> list[dict]:
+        """Save prepared rows (see :meth:`prepare`) in the open transaction, or in one of
+        their own. Each row needs its ``slug`` by now."""
+        seen = iso(seen_at)
+        with self._transaction():
+            results = []
+            for row, *tokens in prepared:
+                if not row.get("slug"):
+                    raise ValueError(f"article {row.get('info_code')!r} has no slug")
+                results.append(self._save(row, tokens, seen))
+            return results
+
+    def _save(self, row: dict, tokens: list[str], seen: str) -> dict:
         old = self.conn.execute(
             "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at, body_text "
             "FROM articles WHERE info_code=?",
@@ -257,7 +368,8 @@ class ArchiveDatabase:
             self._recount(row["slug"])
             if old is not None:
                 self._recount(old_slug)
-        return status
+        return {"status": status, "doc_id": row["doc_id"], "published_date": row["published_date"],
+                "first_seen_at": row["first_seen_at"], "last_seen_at": row["last_seen_at"]}
 
     def _next_doc_id(self) -> int:
         """The next document id, from a counter kept in the same transaction (there is

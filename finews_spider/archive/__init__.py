@@ -1,0 +1,385 @@
+"""The archive: the one owner of the data folder.
+
+Everything under ``FINEWS_DATA_DIR`` (the database, posts, category pages, site files,
+WARC files, locks) is written by :class:`Archive` and nothing else. Pipelines,
+middlewares, extensions and commands ask it, with methods named for what they need:
+
+- :meth:`Archive.archived_versions`: which of these articles are archived, and as what
+  (title, date): the skip middleware decides from it what to fetch again;
+- :meth:`Archive.publish`: record this article (batched: one step flushes the batch's
+  posts to disk, then commits their rows, in one transaction that also decides the
+  slugs of papers missing from the registry);
+- :meth:`Archive.record_crawl`: the ``crawls`` row of a run;
+- :meth:`Archive.warc_writer`: where this run's captures go.
+
+In a crawl it is a Scrapy extension (``EXTENSIONS``), found by the other components with
+``crawler.get_extension(Archive)``; every blocking call (SQLite, file writes, ``syncfs``)
+runs on one writer thread of its own, never on the reactor thread. Commands that need no
+crawl (``rebuild``, ``import``, …) open it with :meth:`Archive.open` and call the
+synchronous methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from ..cleaning import derive_text_fields
+from ..exceptions import ArchiveUnusable, SettingsError
+from ..exporters import jekyll
+from ..registry import Registry
+from .database import ArchiveDatabase
+from .files import remove_stale_temporaries, sync_filesystem, write_atomic
+from .lock import RunLock
+
+logger = logging.getLogger(__name__)
+
+EXPORTERS = ("jekyll", "sqlite")
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """What the archive needs of the ``FINEWS_*`` settings."""
+
+    data_dir: Path
+    db_name: str = "finews.db"
+    exporters: frozenset = frozenset(EXPORTERS)
+    site_url: str = "//finews.withounder.com"
+    batch_size: int = 200
+    batch_seconds: float = 1.0
+    warc_dir: Path | None = None
+    warc_max_bytes: int = 256 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings) -> "ArchiveSettings":
+        exporters = frozenset(settings.getlist("FINEWS_EXPORTERS"))
+        unknown = exporters - set(EXPORTERS)
+        if unknown or not exporters:
+            raise SettingsError(f"FINEWS_EXPORTERS={','.join(sorted(exporters))!r}: use jekyll and/or sqlite")
+        data_dir = Path(settings.get("FINEWS_DATA_DIR"))
+        return cls(
+            data_dir=data_dir,
+            db_name=settings.get("FINEWS_DB_NAME"),
+            exporters=exporters,
+            site_url=settings.get("FINEWS_SITE_URL"),
+            batch_size=max(1, settings.getint("FINEWS_SQLITE_BATCH_SIZE")),
+            batch_seconds=settings.getfloat("FINEWS_SQLITE_BATCH_SECONDS"),
+            warc_dir=Path(settings.get("FINEWS_WARC_DIR") or data_dir / "warc"),
+            warc_max_bytes=settings.getint("FINEWS_WARC_MAX_BYTES"),
+        )
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / self.db_name
+
+
+class Archive:
+    """The data folder of one archive. ``Archive.open(settings)`` outside a crawl; in a
+    crawl, the extension built ``from_crawler``. Close it with :meth:`close`."""
+
+    def __init__(self, settings: ArchiveSettings, *, lock_name: str | None = None, registry: Registry | None = None):
+        self.settings = settings
+        self.root = settings.data_dir
+        self.registry = registry or Registry.load()
+        self.lock: RunLock | None = None
+        self.db: ArchiveDatabase | None = None
+        self.posts: _Posts | None = None
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if lock_name:
+                self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
+            for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
+                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts"]):
+                logger.warning("removed a temporary file left by a killed run: %s", path)
+            if "jekyll" in settings.exporters:
+                self._ensure_site_files()
+                # With the database on, a batch's posts are flushed by one syncfs before
+                # its rows are committed; without it, every post is flushed as written.
+                self.posts = _Posts(self.root, settings.site_url, fsync="sqlite" not in settings.exporters)
+            if "sqlite" in settings.exporters:
+                self.db = self._open_database()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(cls, settings, **kwargs) -> "Archive":
+        """The archive of Scrapy ``settings`` (or :class:`ArchiveSettings`), outside a crawl."""
+        if not isinstance(settings, ArchiveSettings):
+            settings = ArchiveSettings.from_settings(settings)
+        return cls(settings, **kwargs)
+
+    def _open_database(self) -> ArchiveDatabase:
+        path = self.settings.db_path
+        try:
+            db = ArchiveDatabase(path, derive=derive_text_fields)
+        except Exception as exc:  # sqlite3.DatabaseError, OSError: both end the run here
+            raise ArchiveUnusable(
+                f"the archive database {path} cannot be used ({exc}). Restore it from a backup, or move it "
+                f"aside and rebuild it from the posts and WARC files: scrapy import {self.root / jekyll.POSTS_DIR} "
+                f"&& scrapy reextract"
+            ) from exc
+        if db.migrated_missing:
+            logger.warning("the archive database %s lacked %s: created again; this run completes the archive",
+                           path, ", ".join(db.migrated_missing))
+        db.sync_newspapers(self.registry.papers)
+        return db
+
+    def _ensure_site_files(self) -> list[str]:
+        """Write the minimal Jekyll config and layouts that are missing; never overwrite."""
+        written = []
+        for rel, text in jekyll.site_files().items():
+            path = self.root / rel
+            if not path.exists():
+                write_atomic(path, text)
+                written.append(rel)
+        return written
+
+    def detach(self) -> None:
+        """After a forced stop: leave the database connection to the writer thread (it
+        may be mid-batch) and go on with a connection of our own."""
+        if self.db is not None:
+            self.db = ArchiveDatabase(self.settings.db_path, derive=derive_text_fields)
+
+    def close(self) -> None:
+        """Close the database and release the lock (idempotent)."""
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    # -- what callers ask (synchronous: call them on the writer thread in a crawl) ----------
+    @property
+    def remembers(self) -> bool:
+        """Whether the archive knows what it holds (it has a database)."""
+        return self.db is not None
+
+    def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
+        """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``."""
+        return self.db.archived_versions(codes) if self.db is not None else {}
+
+    def publish_batch(self, articles: list[dict], seen_at: datetime) -> list[dict]:
+        """Record a batch of cleaned articles: slugs decided, posts written and flushed,
+        then rows committed, all in one database transaction. For each article, in order:
+        its ``slug``, ``status`` (new, changed, unchanged) and, with the database,
+        ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``."""
+        if self.db is None:
+            results = []
+            for article in articles:
+                article["slug"] = self.registry.paper_for(article["newspaper"]).slug
+                results.append({"slug": article["slug"], "status": self.posts.write(article)})
+            return results
+        prepared = self.db.prepare(articles)
+        with self.db.transaction():
+            for article, (row, *_tokens) in zip(articles, prepared):
+                row["slug"] = article["slug"] = self.db.slug_for(article["newspaper"], self.registry)
+            if self.posts is not None:
+                for article in articles:
+                    self.posts.write(article)
+                sync_filesystem(self.root)  # the posts are on disk before their rows
+            saved = self.db.save_prepared(prepared, seen_at)
+        return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
+
+    def record_crawl(self, crawl: Mapping) -> bool:
+        """Add a ``crawls`` row; False when there is no database to hold it."""
+        if self.db is None:
+            return False
+        self.db.record_crawl(crawl)
+        return True
+
+    def iter_articles(self) -> Iterator[dict]:
+        """Every archived row, oldest first."""
+        if self.db is None:
+            return iter(())
+        return self.db.iter_articles()
+
+    def rebuild_posts(self) -> tuple[int, int]:
+        """Write the post and category page of every archived article again; returns
+        (posts written, posts already identical)."""
+        if self.db is None:
+            raise ArchiveUnusable("rebuilding posts needs the database (FINEWS_EXPORTERS must include sqlite)")
+        self._ensure_site_files()
+        posts = self.posts or _Posts(self.root, self.settings.site_url, fsync=False)
+        written = same = 0
+        for row in self.db.iter_articles():
+            row["published_at"] = datetime.fromisoformat(row["published_at"])
+            if posts.write(row) == "unchanged":
+                same += 1
+            else:
+                written += 1
+        sync_filesystem(self.root)
+        return written, same
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.settings.warc_dir
+
+    def warc_writer(self, spider_name: str, info: dict):
+        """The WARC writer of this run: ``<warc dir>/finews-<spider>-<host>-<time>-<pid>-<n>.warc.gz``."""
+        from ..warc import WarcWriter, run_prefix
+
+        return WarcWriter(self.warc_dir, run_prefix(spider_name), info, self.settings.warc_max_bytes)
+
+    # -- in a crawl ----------------------------------------------------------------------
+    @classmethod
+    def from_crawler(cls, crawler) -> "Archive":
+        settings = crawler.settings
+        lock_name = None
+        if settings.getbool("FINEWS_LOCK"):
+            lock_name = settings.get("FINEWS_LOCK_NAME") or getattr(crawler.spidercls, "name", None) or "finews"
+        archive = cls(ArchiveSettings.from_settings(settings), lock_name=lock_name)
+        archive._crawl = _CrawlSide(archive, crawler)
+        crawler.signals.connect(archive._crawl.engine_stopped, signal=signals.engine_stopped)
+        return archive
+
+    async def fetch_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
+        """:meth:`archived_versions`, on the writer thread."""
+        return await self._crawl.call(self.archived_versions, codes)
+
+    async def publish(self, article: dict) -> dict:
+        """Queue ``article`` for the next batch; returns what :meth:`publish_batch` says of
+        it once the batch is committed (raises if the batch could not be recorded)."""
+        return await self._crawl.publish(article)
+
+    async def flush(self) -> None:
+        """Record every queued article now."""
+        await self._crawl.flush()
+
+    async def record_crawl_async(self, crawl: Mapping) -> bool:
+        return await self._crawl.call(self.record_crawl, crawl)
+
+
+class _CrawlSide:
+    """The archive's life in a crawl: one writer thread, and the batch of articles
+    waiting for it (flushed when full, when its oldest article waited
+    ``batch_seconds``, or as soon as the crawl has nothing else in flight)."""
+
+    TICK = 0.05
+
+    def __init__(self, archive: Archive, crawler):
+        from twisted.internet import reactor
+        from twisted.python.threadpool import ThreadPool
+
+        self.archive, self.crawler, self.reactor = archive, crawler, reactor
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="finews-archive")
+        self.pool.start()
+        self.pending: list[tuple[dict, object]] = []
+        self.started = 0.0
+        self.in_flight: set = set()
+        self.timer = None
+
+    async def call(self, fn, *args):
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.threads import deferToThreadPool
+
+        return await maybe_deferred_to_future(deferToThreadPool(self.reactor, self.pool, fn, *args))
+
+    async def publish(self, article: dict) -> dict:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import Deferred
+        from twisted.internet.task import LoopingCall
+
+        done: Deferred = Deferred()
+        if not self.pending:
+            self.started = time.monotonic()
+        self.pending.append((article, done))
+        if len(self.pending) >= self.archive.settings.batch_size:
+            self._flush()
+        elif self.timer is None:
+            self.timer = LoopingCall(self._tick)
+            self.timer.start(self.TICK, now=False)
+        return await maybe_deferred_to_future(done)
+
+    def _quiet(self) -> bool:
+        engine = self.crawler.engine
+        try:
+            return not engine.downloader.active and not engine.scheduler.has_pending_requests()
+        except AttributeError:
+            return False
+
+    def _tick(self) -> None:
+        if self.pending and (time.monotonic() - self.started >= self.archive.settings.batch_seconds or self._quiet()):
+            self._flush()
+
+    def _flush(self):
+        from twisted.internet.threads import deferToThreadPool
+
+        batch, self.pending = self.pending, []
+        if not batch:
+            return None
+        seen = datetime.now(timezone.utc).replace(microsecond=0)
+        d = deferToThreadPool(self.reactor, self.pool, self.archive.publish_batch, [a for a, _ in batch], seen)
+        self.in_flight.add(d)
+
+        def done(results):
+            self.in_flight.discard(d)
+            for (_, waiting), result in zip(batch, results):
+                waiting.callback(result)
+
+        def failed(failure):
+            self.in_flight.discard(d)
+            for _, waiting in batch:
+                waiting.errback(failure)
+
+        d.addCallbacks(done, failed)
+        return d
+
+    async def flush(self) -> None:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import DeferredList
+
+        self._flush()
+        if self.in_flight:
+            await maybe_deferred_to_future(DeferredList(list(self.in_flight), consumeErrors=True))
+
+    def engine_stopped(self) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
+        self.pool.stop()
+        self.archive.close()
+
+
+class _Posts:
+    """Writes the posts and category pages of one archive directory.
+
+    An article whose date changed gets a new file name; its post under the old date is
+    removed once the new one is in place, so an article never has two posts. The posts
+    on disk are listed once, when the writer starts."""
+
+    def __init__(self, root: Path, site_url: str, fsync: bool):
+        self.root, self.site_url, self.fsync = Path(root), site_url, fsync
+        self.posts_dir = self.root / jekyll.POSTS_DIR
+        self.by_code: dict[str, set[str]] = {}
+        if self.posts_dir.is_dir():
+            with os.scandir(self.posts_dir) as entries:
+                for entry in entries:
+                    code = jekyll.info_code_of_post(entry.name)
+                    if code:
+                        self.by_code.setdefault(code, set()).add(entry.name)
+
+    def write(self, article: Mapping) -> str:
+        """Write an article's post (and its newspaper's category page if missing); returns
+        ``new`` (no post of the article existed), ``changed`` or ``unchanged`` (the post
+        already held exactly these bytes)."""
+        code = article["info_code"]
+        name = jekyll.post_filename(code, article["published_at"])
+        before = self.by_code.get(code, set())
+        written = write_atomic(self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync)
+        for stale in before - {name}:
+            (self.posts_dir / stale).unlink(missing_ok=True)
+        self.by_code[code] = {name}
+        category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
+        if not category.exists():
+            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync)
+        if not before:
+            return "new"
+        return "changed" if written or before != {name} else "unchanged"

@@ -1,0 +1,86 @@
+"""File writes of the archive: atomic replacement, one flush for many files, and the
+clean-up of what killed runs leave behind. Only :class:`finews_spider.archive.Archive`
+calls these."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: str | bytes, fsync: bool = True) -> bool:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader (or a
+    run killed half-way) never sees a partial file. Returns False when the file already
+    held exactly these bytes (nothing written).
+
+    With ``fsync=False`` the data is not flushed to disk here: the caller must call
+    :func:`sync_filesystem` before it records the file as written anywhere else."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary behind
+        raise
+    return True
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every file written under ``path`` to disk: one ``syncfs`` of its filesystem
+    (Linux), else ``sync``. Cheaper than an fsync per post when many posts precede one
+    database commit."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _syncfs is not None and _syncfs(fd) == 0:
+            return
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _load_syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
+def remove_stale_temporaries(folders: list[Path]) -> list[Path]:
+    """Remove the temporary files (``.<name>.<pid>.tmp``) of runs that were killed (their
+    process is gone) from ``folders`` (not recursively: warc/ and _site/ can be big)."""
+    removed = []
+    for tmp in (t for folder in folders if folder.is_dir() for t in folder.glob(".*.tmp")):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
