@@ -227,3 +227,10 @@ def test_unregistered_papers_keep_the_slug_the_archive_gave_them(tmp_path):
         item = pipeline.process_item(Article(newspaper=name))
         assert item["slug"] == earlier[name]
     assert pipeline.process_item(Article(newspaper="山西晚报"))["slug"] == "shanxiwanbao"
+
+
+def test_the_real_tsv_is_the_old_archives_when_shared_is_present():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "real" / "regional-papers.tsv"
+    if not shared.exists():
+        pytest.skip("no shared/ beside this checkout")
+    assert (REAL / "regional-papers.tsv").read_bytes() == shared.read_bytes()

@@ -1,6 +1,7 @@
 """Jekyll posts and category pages: pure formatting plus atomic file writes.
 
-The post format is fixed by ``shared/reference/``: the same article gives the same bytes.
+The post format is fixed by the reference post (``tests/fixtures/reference/``, described in
+docs/upstream.md): the same article gives the same bytes.
 """
 
 from __future__ import annotations
