@@ -82,8 +82,9 @@ class Skip:
         return f"{self.kind}: {self.reason}"
 
 
-class _Broken(Exception):
-    pass
+class PostError(ValueError):
+    """Why a post cannot be read as an article (raised by :func:`parse_post_date`;
+    :func:`parse_post` turns it into a ``broken`` :class:`Skip`)."""
 
 
 def parse_post(data: bytes, filename: str) -> dict[str, Any] | Skip:
@@ -106,24 +107,24 @@ def parse_post(data: bytes, filename: str) -> dict[str, Any] | Skip:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
         return _parse(data, name)
-    except _Broken as exc:
+    except PostError as exc:
         return Skip(BROKEN, str(exc))
 
 
 def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
     if not data.strip():
-        raise _Broken("empty file" if not data else "file holds only white space")
+        raise PostError("empty file" if not data else "file holds only white space")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Broken(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise PostError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
     text = text.removeprefix("\ufeff")
 
     match = _FRONT_MATTER.match(text)
     if not match:
         if not text.lstrip().startswith("---"):
-            raise _Broken("no front matter (the file does not start with a --- line)")
-        raise _Broken("front matter is not closed (no second --- line)")
+            raise PostError("no front matter (the file does not start with a --- line)")
+        raise PostError("front matter is not closed (no second --- line)")
     first_line = match.group("lead").count("\n") + 2
     front = _front_matter(match.group("yaml"), first_line)
     rest = text[match.end():]
@@ -134,17 +135,17 @@ def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
 
     title = _text_field(front, "title")
     if title is None:
-        raise _Broken("no title in the front matter")
+        raise PostError("no title in the front matter")
     if not title.strip():
-        raise _Broken('empty title (title: "")')
+        raise PostError('empty title (title: "")')
     published_at = parse_post_date(_text_field(front, "date"))
 
     link = _SHARE_LINK.match(rest)
     if not link:
-        raise _Broken("no share link (a <http://…> line after the body, after a blank line)")
+        raise PostError("no share link (a <http://…> line after the body, after a blank line)")
     url, body, after = link.group("url").strip(), link.group("body"), link.group("after")
     if not url:
-        raise _Broken("empty share link <>")
+        raise PostError("empty share link <>")
     try:
         info_code = info_code_from_share_url(url)
     except ValueError as exc:
@@ -152,22 +153,22 @@ def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
         named_as_article = file_match is not None and _NW_CODE.fullmatch(file_match.group("code"))
         if url.startswith(("http://", "https://")) and "NewsShare" not in url and not named_as_article:
             return Skip(NOT_ARTICLE, f"links to {url}, not a share page, and has no infoCode: not a newspaper article")
-        raise _Broken(f"bad share link: {exc}") from None
+        raise PostError(f"bad share link: {exc}") from None
     if not body.strip():
-        raise _Broken("empty body")
+        raise PostError("empty body")
 
     file_match = _POST_NAME.fullmatch(name)
     if not file_match:
-        raise _Broken(f"file name {name!r} is not YYYY-MM-DD-<infoCode>.md (Jekyll does not publish it)")
+        raise PostError(f"file name {name!r} is not YYYY-MM-DD-<infoCode>.md (Jekyll does not publish it)")
     if file_match.group("code") != info_code:
-        raise _Broken(f"file name says {file_match.group('code')}, share link says {info_code}")
+        raise PostError(f"file name says {file_match.group('code')}, share link says {info_code}")
 
     footer = _footer(after)
     tag_name = _name_from_tags(front.get("tags"))
     if footer is None and tag_name is None:
-        raise _Broken("no newspaper name: no footer and tags is not '<name>新闻'")
+        raise PostError("no newspaper name: no footer and tags is not '<name>新闻'")
     if footer is not None and tag_name is not None and footer["name"] != tag_name:
-        raise _Broken(f"tags name {tag_name}, the footer {footer['name']}")
+        raise PostError(f"tags name {tag_name}, the footer {footer['name']}")
     return {
         "info_code": info_code,
         "title": title,
@@ -195,11 +196,11 @@ def _front_matter(text: str, first_line: int) -> dict:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {first_line + mark.line})" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise _Broken(f"front matter is not valid YAML: {problem}{where}") from None
+            raise PostError(f"front matter is not valid YAML: {problem}{where}") from None
     if front is None:
-        raise _Broken("front matter is empty")
+        raise PostError("front matter is empty")
     if not isinstance(front, dict):
-        raise _Broken(f"front matter is not a mapping of keys to values ({type(front).__name__})")
+        raise PostError(f"front matter is not a mapping of keys to values ({type(front).__name__})")
     return front
 
 
@@ -213,7 +214,7 @@ def _text_field(front: dict, key: str) -> str | None:
         return value
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         return value[0]
-    raise _Broken(f"{key} is not a single text value: {value!r}")
+    raise PostError(f"{key} is not a single text value: {value!r}")
 
 
 def _name_from_tags(tags: Any) -> str | None:
@@ -231,7 +232,7 @@ def _footer(after: str) -> dict | None:
         return None
     match = _FOOTER.fullmatch(after)
     if not match:
-        raise _Broken(f"unexpected text after the share link: {after[:80]!r}")
+        raise PostError(f"unexpected text after the share link: {after[:80]!r}")
     return match.groupdict()
 
 
@@ -239,21 +240,21 @@ def parse_post_date(value: str | None) -> datetime:
     """A post's ``date`` (``2021-12-23 07:25:33 +0800``) as an aware Beijing datetime.
 
     Without an offset the time is Beijing time, as the old site wrote it (its dates are
-    the feed's, which are Beijing wall time); another offset is converted. Raises the
-    importer's error (a :class:`Skip` reason) for anything else, never guessing.
+    the feed's, which are Beijing wall time); another offset is converted. Anything
+    else raises :class:`PostError` (a ``ValueError``) saying what is wrong: never guessed.
 
     >>> parse_post_date("2021-12-23 07:25:33 +0800").isoformat()
     '2021-12-23T07:25:33+08:00'
     """
     if value is None:
-        raise _Broken("no date in the front matter")
+        raise PostError("no date in the front matter")
     match = _DATE.fullmatch(value.strip())
     if not match:
-        raise _Broken(f"date is not YYYY-MM-DD HH:MM:SS +0800: {value!r}")
+        raise PostError(f"date is not YYYY-MM-DD HH:MM:SS +0800: {value!r}")
     try:
         naive = datetime.fromisoformat(f"{match['date']} {match['time']}")
     except ValueError as exc:
-        raise _Broken(f"date {value!r}: {exc}") from None
+        raise PostError(f"date {value!r}: {exc}") from None
     offset = match["offset"]
     if offset is None:
         return naive.replace(tzinfo=BEIJING)

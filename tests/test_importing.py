@@ -277,3 +277,12 @@ def test_blank_lines_before_the_front_matter_are_read():
 
 def test_a_title_that_is_digits_stays_text():
     assert article(swap(reference(), 'title: "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"', "title: 2021"))["title"] == "2021"
+
+
+def test_parse_post_date_refuses_what_it_cannot_read():
+    from finews_spider.importing import PostError
+
+    with pytest.raises(ValueError, match="date is not"):
+        parse_post_date("2021-12-23")
+    with pytest.raises(PostError, match="no date"):
+        parse_post_date(None)
