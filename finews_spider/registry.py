@@ -2,6 +2,29 @@
 
 One spider is generated per row (see ``spiders/newspapers.py``); the catch-all spider
 ``finews`` names papers missing from the registry with :func:`slugify`.
+
+Columns of ``newspapers.csv``:
+
+``slug``
+    The paper's category and spider name: the toneless pinyin of its name (:func:`slugify`),
+    unless ``slug_note`` says why not.
+``name``
+    The name the upstream feeds give (``medianame``).
+``province``, ``city``
+    Where it is published; ``city`` is empty for a province's own papers.
+``kind``
+    A short word for what it is, mostly the name's ending: 日报, 晚报, 都市报, 晨报, 商报, …,
+    or 网站 / 融媒体 for media that are not newspapers.
+``legacy_slug``
+    The slug the old site (the archive this one continues) gave the paper, where it differs
+    from ``slug``: it spelled 重庆 ``zhongqing``, 厦门 ``shamen``, 西藏 ``xicang``, 漯河 ``tahe``,
+    and 陕西/山西, 抚州/福州 and 泰州/台州 alike. Empty when the old slug was ``slug`` itself.
+``slug_note``
+    Why ``slug`` is not ``slugify(name)``; empty when it is.
+
+A legacy slug may belong to two papers (``shanxiribao`` was used for 山西日报 and 陕西日报):
+:attr:`Registry.by_legacy_slug` lists both, and an old post is assigned by the paper's name
+it carries, never by its slug.
 """
 
 from __future__ import annotations
@@ -15,24 +38,51 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 REGISTRY_PATH = Path(__file__).with_name("newspapers.csv")
+COLUMNS = ("slug", "name", "province", "city", "kind", "legacy_slug", "slug_note")
 
-# Toneless pinyin makes 山西 and 陕西 the same word; the official romanisation of 陕西 is
-# "Shaanxi", so that is what its slugs use.
-_SPELLINGS = {"陕西": "shaanxi"}
+# Where pypinyin's reading is not the one a place name uses, or where toneless pinyin would
+# merge two places. Every polyphonic character of the registry's names was checked by hand
+# against pypinyin's output (see tests/test_registry.py); these are the fixes.
+_SPELLINGS = {
+    # Toneless pinyin makes 山西 and 陕西 the same word; the official romanisation of 陕西
+    # is "Shaanxi", so that is what its slugs use.
+    "陕西": "shaanxi",
+    # 漯 is read luò in 漯河 (pypinyin says tà, as the old site's "taheribao" did).
+    "漯河": "luohe",
+}
 
 
 @dataclass(frozen=True)
 class Newspaper:
+    """One paper: its registry row, or a paper met in a feed that the registry lacks
+    (then only ``slug`` and ``name`` are set)."""
+
     slug: str
     name: str
-    region: str = ""
+    province: str = ""
+    city: str = ""
+    kind: str = ""
+    legacy_slug: str = ""
+    slug_note: str = ""
+
+    @property
+    def region(self) -> str:
+        """Province, followed by the city when the paper is a city's (山西, 山西太原, 北京)."""
+        if self.city and self.city != self.province:
+            return f"{self.province}{self.city}"
+        return self.province
+
+    @property
+    def old_slug(self) -> str:
+        """The slug the old site filed this paper's posts under."""
+        return self.legacy_slug or self.slug
 
 
 def slugify(name: str) -> str:
     """The toneless pinyin of a newspaper's name, lower case, letters and digits only.
 
-    >>> slugify("山西晚报"), slugify("陕西日报")
-    ('shanxiwanbao', 'shaanxiribao')
+    >>> slugify("山西晚报"), slugify("陕西日报"), slugify("漯河日报")
+    ('shanxiwanbao', 'shaanxiribao', 'luoheribao')
     """
     for word, spelling in _SPELLINGS.items():
         name = name.replace(word, spelling)
@@ -41,7 +91,15 @@ def slugify(name: str) -> str:
 
 
 class Registry:
-    """Known newspapers by name and slug, and slugs for the ones not (yet) registered."""
+    """Known newspapers by name, slug and old slug, and slugs for the ones not (yet)
+    registered.
+
+    ``by_name`` (name -> paper) and ``by_slug`` (slug -> paper) are one-to-one;
+    ``by_legacy_slug`` maps every slug of the old site to the papers filed under it: one
+    paper, or two for the old slugs shared by two papers (``fuzhouribao``,
+    ``shanxiribao``, ``taizhouribao``). A paper whose old slug was its own slug is listed
+    under it too, so every old category name of a registered paper is a key.
+    """
 
     def __init__(self, papers: list[Newspaper]):
         self.papers = papers
@@ -49,13 +107,21 @@ class Registry:
         self.by_slug = {p.slug: p for p in papers}
         if len(self.by_name) != len(papers) or len(self.by_slug) != len(papers):
             raise ValueError("newspaper registry has a duplicate name or slug")
+        self.by_legacy_slug: dict[str, list[Newspaper]] = {}
+        for paper in papers:
+            self.by_legacy_slug.setdefault(paper.old_slug, []).append(paper)
         self._unknown: dict[str, str] = {}
 
     @classmethod
     def load(cls, path: str | Path = REGISTRY_PATH) -> "Registry":
+        """Read ``newspapers.csv`` (or another file with the same columns)."""
         with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-        return cls([Newspaper(r["slug"], r["name"], r.get("region", "")) for r in rows])
+            reader = csv.DictReader(f)
+            missing = set(COLUMNS[:2]) - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+            papers = [Newspaper(**{c: (row.get(c) or "").strip() for c in COLUMNS}) for row in reader]
+        return cls(papers)
 
     def remember(self, known: dict[str, str]) -> None:
         """Slugs already given to unregistered papers (name -> slug, e.g. from the
@@ -87,4 +153,4 @@ class Registry:
         if slug is None:
             slug = self.unregistered_slug(name, set(self._unknown.values()).__contains__)
             self._unknown[name] = slug
-        return Newspaper(slug, name, "")
+        return Newspaper(slug, name)

@@ -6,7 +6,7 @@ SPIDER_MODULES = ["finews_spider.spiders"]
 NEWSPIDER_MODULE = "finews_spider.spiders"
 COMMANDS_MODULE = "finews_spider.commands"
 
-# --- the upstream service (shared/UPSTREAM.md) ----------------------------------------
+# --- the upstream service (docs/upstream.md) ------------------------------------------
 FINEWS_FEED_URL = "http://43.240.125.15:1818/information/newmarket/web/webapi"
 FINEWS_TEXT_URL = "http://finews.zning.xyz/NewsData/GetNewsText.do"
 # The public link written into every post: never where a crawl fetched its bytes from.

@@ -1,4 +1,4 @@
-"""The upstream service's wire format (see shared/UPSTREAM.md), as pure functions.
+"""The upstream service's wire format (described in docs/upstream.md), as pure functions.
 
 Nothing here fetches: it builds URLs and turns decoded JSON into plain dicts.
 """

@@ -3,7 +3,7 @@
 and ``data/sample/upstream.warc.gz`` (the same responses as a WARC recording of the
 live endpoints, which the quick start replays).
 
-The one real article (shared/reference) is included as recorded; the others are
+The one real article (tests/fixtures/reference) is included as recorded; the others are
 synthetic (tests/synthetic.py), since no machine here reaches the live service.
 Run it again only to change the sample: ``python scripts/make_sample.py``.
 """

@@ -1,5 +1,5 @@
 """Deterministic synthetic upstream data: feed records and text responses shaped like
-the real ones (shared/reference/upstream), for the bundled sample, tests and benches.
+the real ones (tests/fixtures/reference/upstream, described in docs/upstream.md), for the bundled sample, tests and benches.
 
 Sentences are taken from the one real article we have, so bodies look like newspaper
 prose; hostile markup (scripts, widgets, styles, empty paragraphs, relative URLs,
