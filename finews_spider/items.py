@@ -30,6 +30,10 @@ class Article(scrapy.Item):
     share_url = scrapy.Field()        # the public share page
     fetched_at = scrapy.Field(serializer=_iso)  # aware, UTC
     content_hash = scrapy.Field()     # sha256 of title and cleaned body
+    # The securities and boards the service tagged in the body, in order of first appearance:
+    # [{"kind": "stock"|"board", "market": "1", "code": "600160", "name": "巨化股份",
+    #   "exchange": "SSE"|None}, ...] (cleaning/mentions.py); [] when none.
+    mentions = scrapy.Field()
 
     # Raw date text from upstream, parsed by the validate pipeline; not exported.
     raw_datetime = scrapy.Field()

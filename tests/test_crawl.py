@@ -100,6 +100,9 @@ def test_feed_export_gives_the_database_fields(upstream, tmp_path):
     assert exported.keys() == db_rows.keys()
     for code, item in exported.items():
         for field, value in item.items():
+            if field == "mentions":  # a list, not a column: its table comes with the storage layer (issue 12)
+                assert isinstance(value, list), value
+                continue
             assert db_rows[code][field] == value, field
     assert exported[REF]["published_at"] == "2021-12-23T07:25:33+08:00"
 
