@@ -116,7 +116,7 @@ BOARD_MARKET = "90"
 MAX_CODE_LENGTH = 16
 MAX_NAME_LENGTH = 40
 
-_MARKET = re.compile(r"\d{1,3}")
+_MARKET = re.compile(r"[0-9]{1,3}")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (MAX_CODE_LENGTH - 1))
 
 _QUICK = re.compile(r"data-code|em_stockimg|emimageremark|webquoteklinepic", re.I)
@@ -128,7 +128,7 @@ _HIDDEN = re.compile(
 )
 # A tag honouring quoted attribute values (a ">" inside quotes does not end it).
 _ATTRS = r"""(?P<attrs>(?:[^>"']|"[^"]*"|'[^']*')*)"""
-_ANCHOR = re.compile(r"<a\b(?=[^>]*data-code)" + _ATTRS + r">(?P<inner>(?:(?!</?a\b).)*)", re.I | re.S)
+_ANCHOR = re.compile(r"<a\b(?=" + r"""(?:[^>"']|"[^"]*"|'[^']*')*?""" + r"data-code)" + _ATTRS + r">(?P<inner>(?:(?!</?a\b).)*)", re.I | re.S)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _SPAN_BEFORE = re.compile(r"""<span\b[^>]*?\bid\s*=\s*["']?(stock|bk)_[^>]*>\s*\Z""", re.I)
 _BLOCK_TAG = re.compile(r"<(?:p|div|br|li|ul|ol|h[1-6]|table|tr|td|th|blockquote|pre)\b", re.I)
