@@ -79,6 +79,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 from typing import NamedTuple
 
 from .attribution import credits_in
@@ -134,10 +135,8 @@ _SPAN_BEFORE = re.compile(r"""<span\b[^>]*?\bid\s*=\s*["']?(stock|bk)_[^>]*>\s*\
 _BLOCK_TAG = re.compile(r"<(?:p|div|br|li|ul|ol|h[1-6]|table|tr|td|th|blockquote|pre)\b", re.I)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"[\s\u3000\u00a0]+")
-# Credit paragraphs, as split_credits finds them: a p or div holding only credits, or
-# bare text after the last one.
-_BLOCK = re.compile(r"<(?P<tag>p|div)\b(?P<attrs>[^>]*)>(?P<inner>(?:(?!</?(?:p|div)\b).)*?)</(?P=tag)\s*>", re.I | re.S)
-_TRAILING = re.compile(r"(?:</(?:p|div)\s*>|\A)(?P<inner>(?:(?!</?(?:p|div)\b).)*)\Z", re.I | re.S)
+# The edges of paragraphs: credits are a paragraph's whole text, or the text after the last one.
+_BLOCK_EDGE = re.compile(r"<(/?)(?:p|div)\b[^>]*>", re.I)
 
 _KLINE_BLOCK = re.compile(
     r"<!--\s*EM_StockImg_Start\s*-->(?P<inner>(?:(?!<!--\s*EM_StockImg_(?:Start|End)\s*-->).)*?)<!--\s*EM_StockImg_End\s*-->",
@@ -196,20 +195,32 @@ def drop_kline_pictures(body: str) -> str:
     return _KLINE_IMAGE.sub("", body)
 
 
-def _hide_credits(body: str) -> str:
-    """``body`` without its credit paragraphs (and trailing credit text)."""
+class _Credits:
+    """Tells whether a position of a raw body lies in its credits (attribution, editor).
 
-    def block(match: re.Match) -> str:
-        inner = match["inner"]
-        if "data-code" not in inner.lower():
-            return match.group(0)
-        return "" if credits_in(inner) is not None else match.group(0)
+    The credits are what ``split_credits`` takes out of the sanitized body: a paragraph
+    (``p`` or ``div``, closed by its end tag or by the next paragraph, as a browser does)
+    whose text is nothing but credits, or such text after the last paragraph. Only the
+    paragraphs around tags are read, so a body costs one scan for paragraph edges."""
 
-    body = _BLOCK.sub(block, body)
-    trailing = _TRAILING.search(body)
-    if trailing and "data-code" in trailing["inner"].lower() and credits_in(trailing["inner"]) is not None:
-        body = body[: trailing.start("inner")]
-    return body
+    def __init__(self, body: str):
+        self.body = body
+        self.edges = [(m.start(), m.end(), bool(m[1])) for m in _BLOCK_EDGE.finditer(body)]
+        self.starts = [start for start, _, _ in self.edges]
+        self.known: dict[int, bool] = {}
+
+    def __contains__(self, position: int) -> bool:
+        i = bisect_right(self.starts, position)
+        if i not in self.known:
+            before = self.edges[i - 1] if i else None
+            after = self.edges[i] if i < len(self.edges) else None
+            opened = before is not None and not before[2]
+            if opened or after is None:  # inside a paragraph, or after the last one
+                text = self.body[before[1] if before else 0 : after[0] if after else len(self.body)]
+                self.known[i] = credits_in(text) is not None
+            else:  # bare text between paragraphs: never taken as credits
+                self.known[i] = False
+        return self.known[i]
 
 
 def _attribute(attrs: str, wanted: str) -> str | None:
@@ -255,12 +266,13 @@ def find_mentions(body: str) -> tuple[Mention, ...]:
     """
     if not body or not _QUICK.search(body):
         return ()
-    visible = _hide_credits(_HIDDEN.sub("", body))
+    visible = _HIDDEN.sub("", body)
+    credits = _Credits(visible)
     found: dict[tuple[str, str, str], str | None] = {}  # key -> first good name
     for match in _ANCHOR.finditer(visible):
         value = _attribute(match["attrs"], "data-code")
         read = _read_code(value) if value is not None else None
-        if read is None:
+        if read is None or match.start() in credits:
             continue
         market, code, kline = read
         if kline:
