@@ -184,6 +184,12 @@ def test_kline_anchor_holding_text_keeps_the_text_without_the_picture():
     assert drop_kline_pictures(raw) == "<p>蔚来走势</p><p>正文。</p>"
 
 
+def test_kline_anchor_is_known_by_its_code_form_without_its_class():
+    raw = '<p><a href="http://quote.eastmoney.com/unify/r/106.NIO" data-code="NIO|106|7"><img src="https://x/k.png"></a></p><p>正文。</p>'
+    assert drop_kline_pictures(raw) == "<p></p><p>正文。</p>"
+    assert keys(find_mentions(raw)) == [("stock", "106", "NIO", "NIO")]
+
+
 def test_stray_kline_picture_goes():
     raw = '<p>正文。<img alt="x" src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=1.600160"></p>'
     assert drop_kline_pictures(raw) == "<p>正文。</p>"

@@ -127,9 +127,13 @@ _HIDDEN = re.compile(
     r"|<(script|style|iframe|object|embed|template|noscript|select|textarea|button|title|xmp)\b.*?(?:</\1\s*>|\Z)",
     re.I | re.S,
 )
-# A tag honouring quoted attribute values (a ">" inside quotes does not end it).
-_ATTRS = r"""(?P<attrs>(?:[^>"']|"[^"]*"|'[^']*')*)"""
-_ANCHOR = re.compile(r"<a\b(?=" + r"""(?:[^>"']|"[^"]*"|'[^']*')*?""" + r"data-code)" + _ATTRS + r">(?P<inner>(?:(?!</?a\b).)*)", re.I | re.S)
+# The attributes of a tag, honouring quotes (a ">" inside quotes does not end the tag).
+_IN_TAG = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
+_ATTRS = r"(?P<attrs>" + _IN_TAG + ")"
+# An <a> with a data-code, and its content up to the next <a> or </a> (a browser closes an
+# open <a> at the next one).
+_INNER = r"(?P<inner>(?:(?!</?a\b).)*)"
+_ANCHOR = re.compile(r"<a\b(?=" + _IN_TAG + r"?data-code)" + _ATTRS + ">" + _INNER, re.I | re.S)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _SPAN_BEFORE = re.compile(r"""<span\b[^>]*?\bid\s*=\s*["']?(stock|bk)_[^>]*>\s*\Z""", re.I)
 _BLOCK_TAG = re.compile(r"<(?:p|div|br|li|ul|ol|h[1-6]|table|tr|td|th|blockquote|pre)\b", re.I)
@@ -142,11 +146,13 @@ _KLINE_BLOCK = re.compile(
     r"<!--\s*EM_StockImg_Start\s*-->(?P<inner>(?:(?!<!--\s*EM_StockImg_(?:Start|End)\s*-->).)*?)<!--\s*EM_StockImg_End\s*-->",
     re.I | re.S,
 )
+# A chart's anchor: class EmImageRemark, or a data-code of the chart form CODE|market|type.
 _KLINE_ANCHOR = re.compile(
-    r"<a\b(?=[^>]*\bEmImageRemark\b)" + _ATTRS + r">(?P<inner>(?:(?!</?a\b).)*)(?:</a\s*>)?", re.I | re.S
+    r"""<a\b(?=[^>]*(?:\bEmImageRemark\b|data-code\s*=\s*["']?[^"'\s>|]*\|))""" + _ATTRS + ">" + _INNER + r"(?:</a\s*>)?",
+    re.I | re.S,
 )
-_KLINE_IMAGE = re.compile(r"""<img\b(?=[^>]*webquoteklinepic\.eastmoney\.com)(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
-_IMG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
+_KLINE_IMAGE = re.compile(r"<img\b(?=[^>]*webquoteklinepic\.eastmoney\.com)" + _IN_TAG + ">", re.I)
+_IMG = re.compile(r"<img\b" + _IN_TAG + ">", re.I)
 
 
 def exchange_of(market: str, code: str) -> str | None:
