@@ -35,6 +35,10 @@ class Article(scrapy.Item):
     published_date = scrapy.Field()   # YYYY-MM-DD, Beijing time
     first_seen_at = scrapy.Field()    # first archived (UTC, ISO 8601)
     last_seen_at = scrapy.Field()     # last fetched (UTC, ISO 8601)
+    # The securities and boards the service tagged in the body, in order of first appearance:
+    # [{"kind": "stock"|"board", "market": "1", "code": "600160", "name": "巨化股份",
+    #   "exchange": "SSE"|None}, ...] (cleaning/mentions.py); [] when none.
+    mentions = scrapy.Field()
 
     # Raw date text from upstream, parsed by the validate pipeline; not exported.
     raw_datetime = scrapy.Field()

@@ -98,8 +98,15 @@ def test_feed_export_gives_the_database_fields(upstream, tmp_path):
     exported = {a["info_code"]: a for a in map(json.loads, out.read_text("utf-8").splitlines())}
     db_rows = {r["info_code"]: r for r in rows(tmp_path / "finews.db", "SELECT * FROM articles")}
     assert exported.keys() == db_rows.keys()
+    mentions = rows(tmp_path / "finews.db", "SELECT * FROM mentions")
     for code, item in exported.items():
+        # Every column of the row, the ones the archive decides included.
+        assert set(db_rows[code]) <= set(item), set(db_rows[code]) - set(item)
         for field, value in item.items():
+            if field == "mentions":  # a table of its own
+                assert value == [{k: m[k] for k in ("kind", "market", "code", "name", "exchange")}
+                                 for m in mentions if m["info_code"] == code]
+                continue
             assert db_rows[code][field] == value, field
     assert exported[REF]["published_at"] == "2021-12-23T07:25:33+08:00"
 

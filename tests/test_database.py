@@ -231,3 +231,21 @@ def test_posts_are_flushed_with_syncfs_on_linux():
     if not sys.platform.startswith("linux"):
         pytest.skip("syncfs is Linux-only; elsewhere sync(2) is used")
     assert files._syncfs is not None
+
+
+def test_mentions_follow_the_current_version(db):
+    """A corrected article's mentions are its current ones; a save that does not know
+    them (mentions None) leaves them alone."""
+    stock = {"kind": "stock", "market": "1", "code": "600160", "name": "巨化股份", "exchange": "SSE"}
+    board = {"kind": "board", "market": "90", "code": "BK0493", "name": "新能源", "exchange": None}
+    db.save_articles([{**article("NW1"), "mentions": [stock, board]}], T0)
+    listed = lambda: [(r[0], r[1]) for r in db.conn.execute(  # noqa: E731
+        "SELECT code, published_at FROM mentions WHERE info_code='NW1' ORDER BY code")]
+    assert listed() == [("600160", "2021-12-23T07:25:33+08:00"), ("BK0493", "2021-12-23T07:25:33+08:00")]
+    db.save_articles([{**article("NW1", body="<p>更正</p>"), "mentions": [board]}], T0)
+    assert listed() == [("BK0493", "2021-12-23T07:25:33+08:00")]
+    db.save_articles([article("NW1", body="<p>更正</p>")], T0)
+    assert listed() == [("BK0493", "2021-12-23T07:25:33+08:00")]
+    plan = " ".join(r[3] for r in db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT info_code FROM mentions WHERE code='600160' ORDER BY published_at DESC"))
+    assert "idx_mentions_code_published_at" in plan and "TEMP B-TREE" not in plan

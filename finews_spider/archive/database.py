@@ -19,7 +19,7 @@ import sqlite_utils
 
 from ..search import index_text
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # PRAGMA application_id of every finews archive (b"FiNw"): the marker by which tools (the
 # Datasette plugin) recognise an archive, whatever its file name.
 APPLICATION_ID = 0x46694E77
@@ -59,6 +59,14 @@ TABLES = {
         },
         "id",
     ),
+    # One row per distinct (kind, market, code) mention of an article: its current
+    # version's (cleaning/mentions.py); published_at copied so "articles mentioning CODE,
+    # newest first" is one index walk.
+    "mentions": (
+        {"info_code": str, "kind": str, "market": str, "code": str, "name": str, "exchange": str,
+         "published_at": str},
+        ("info_code", "kind", "market", "code"),
+    ),
 }
 # Index choice is driven by the queries Datasette runs. Its search is
 # "doc_id IN (SELECT rowid FROM articles_fts WHERE ... MATCH ...) ORDER BY published_at
@@ -71,6 +79,7 @@ INDEXES = {
                  ["published_date", "doc_id"], ["last_seen_at"]],
     "revisions": [["info_code", "seen_at"], ["replaced_at"]],
     "crawls": [["spider", "started_at"]],
+    "mentions": [["code", "published_at"], ["name", "published_at"]],
 }
 # Indexes of earlier versions that the planner must no longer see.
 DROPPED_INDEXES = ["idx_articles_doc_id", "idx_articles_published_at", "idx_articles_published_date_slug"]
@@ -309,7 +318,7 @@ class ArchiveDatabase:
             return self.save_prepared(prepared, seen_at)
 
     @staticmethod
-    def prepare(articles: Iterable[Mapping]) -> list[tuple[dict, str, str]]:
+    def prepare(articles: Iterable[Mapping]) -> list[tuple]:
         """Rows and search tokens of ``articles``: everything that needs no database, to
         compute before the write lock is taken, so concurrent writers wait less."""
         prepared = []
@@ -319,19 +328,23 @@ class ArchiveDatabase:
             for required in ("body_text", "content_hash"):
                 if row.get(required) is None:
                     raise ValueError(f"article {row.get('info_code')!r} has no {required}")
-            prepared.append((row, index_text(row["title"]), index_text(row["body_text"])))
+            mentions = article.get("mentions")
+            prepared.append((row, index_text(row["title"]), index_text(row["body_text"]),
+                             None if mentions is None else [dict(m) for m in mentions]))
         return prepared
 
-    def save_prepared(self, prepared: list[tuple[dict, str, str]], seen_at: datetime | str) -> list[dict]:
+    def save_prepared(self, prepared: list[tuple], seen_at: datetime | str) -> list[dict]:
         """Save prepared rows (see :meth:`prepare`) in the open transaction, or in one of
         their own. Each row needs its ``slug`` by now."""
         seen = iso(seen_at)
         with self._transaction():
             results = []
-            for row, *tokens in prepared:
+            for row, title_tokens, body_tokens, mentions in prepared:
                 if not row.get("slug"):
                     raise ValueError(f"article {row.get('info_code')!r} has no slug")
-                results.append(self._save(row, tokens, seen))
+                results.append(self._save(row, [title_tokens, body_tokens], seen))
+                if mentions is not None:
+                    self._set_mentions(row["info_code"], row["published_at"], mentions)
             return results
 
     def _save(self, row: dict, tokens: list[str], seen: str) -> dict:
@@ -370,6 +383,15 @@ class ArchiveDatabase:
                 self._recount(old_slug)
         return {"status": status, "doc_id": row["doc_id"], "published_date": row["published_date"],
                 "first_seen_at": row["first_seen_at"], "last_seen_at": row["last_seen_at"]}
+
+    def _set_mentions(self, info_code: str, published_at: str, mentions: list[dict]) -> None:
+        """The article's mentions become exactly ``mentions`` (those of its current version)."""
+        self.conn.execute("DELETE FROM mentions WHERE info_code=?", (info_code,))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO mentions (info_code, kind, market, code, name, exchange, published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(info_code, m["kind"], m["market"], m["code"], m.get("name"), m.get("exchange"), published_at)
+             for m in mentions])
 
     def _next_doc_id(self) -> int:
         """The next document id, from a counter kept in the same transaction (there is

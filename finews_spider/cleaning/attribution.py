@@ -21,13 +21,20 @@ _CREDIT_RE = re.compile(_CREDIT)
 _CREDITS_ONLY = re.compile(r"(?:\s|&nbsp;|\u3000)*(?:" + _CREDIT + r"(?:\s|&nbsp;|\u3000)*)+")
 # A whole paragraph (or div) holding nothing but credits, possibly inside inline markup.
 _CREDIT_BLOCK = re.compile(r"\s*<(?P<tag>p|div)(?P<attrs>\s[^>]*)?>(?P<inner>(?:(?!</?(?:p|div)\b).)*?)</(?P=tag)>", re.S)
-_INLINE_TAGS = re.compile(r"</?(?:strong|b|em|i|u|span|small)>")
-# Credits written as bare text after the last block.
-_TRAILING = re.compile(r"(?P<before>(?:</(?:p|div)>|^))(?P<inner>[^<>]*)$")
+# Inline markup that may split a credit (上海<a …>证券</a>报): read through, with its attributes.
+_INLINE_TAGS = re.compile(r"</?(?:strong|b|em|i|u|s|sub|sup|small|code|span|font|a)\b[^>]*>", re.I)
+# Credits written as bare text after the last block (inline markup allowed, as in blocks).
+_TRAILING = re.compile(r"(?P<before>(?:</(?:p|div)>|^))(?P<inner>(?:[^<]|<(?!/?(?:p|div)\b)[^>]*>)*)$")
 
 
-def _credits_in(text: str) -> list[tuple[str, str]] | None:
-    """The (label, name) pairs if ``text`` is nothing but credits, else ``None``."""
+def credits_in(text: str) -> list[tuple[str, str]] | None:
+    """The (label, name) pairs if ``text`` (the inside of one paragraph) is nothing but
+    credits, else ``None``. Inline markup inside it (links, spans, bold...) is read through,
+    so ``（文章来源：上海<a href="…">证券</a>报）`` credits 上海证券报.
+
+    >>> credits_in('（文章来源：上海<span><a href="x">证券</a></span>报）')
+    [('文章来源', '上海证券报')]
+    """
     text = _INLINE_TAGS.sub("", text)
     if not text.strip() or not _CREDITS_ONLY.fullmatch(text):
         return None
@@ -45,7 +52,7 @@ def split_credits(body: str) -> tuple[str, Credits]:
     found: list[tuple[str, str, bool]] = []  # (label, name, in em_media)
 
     def take(match: re.Match) -> str:
-        pairs = _credits_in(match["inner"])
+        pairs = credits_in(match["inner"])
         if pairs is None:
             return match.group(0)
         media = "em_media" in (match["attrs"] or "")
@@ -53,7 +60,7 @@ def split_credits(body: str) -> tuple[str, Credits]:
         return ""
 
     def take_trailing(match: re.Match) -> str:
-        pairs = _credits_in(match["inner"])
+        pairs = credits_in(match["inner"])
         if pairs is None:
             return match.group(0)
         found.extend((label, name, False) for label, name in pairs)

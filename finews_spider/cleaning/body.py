@@ -1,4 +1,5 @@
-"""Article bodies: sanitize on an allow-list, unwrap stock widgets, tidy paragraphs.
+"""Article bodies: sanitize on an allow-list, unwrap stock widgets, drop live K-line charts,
+tidy paragraphs, and collect the securities the service tagged (``mentions.py``).
 
 The sanitizer is nh3 (Python bindings of the Rust crate ammonia, an html5ever-based
 allow-list sanitizer): it parses like a browser does, so what it lets through is what a
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import html
 import re
+from typing import NamedTuple
 
 import nh3
 
-from .attribution import canonical_attribution, split_credits
+from .attribution import Credits, canonical_attribution, split_credits
+from .mentions import Mention, drop_kline_pictures, find_mentions
 
 ALLOWED_TAGS = frozenset(
     {
@@ -54,8 +57,10 @@ def sanitize_html(body: str, base_url: str | None = None) -> str:
 
     Scripts, styles, iframes, objects, forms, comments, event handlers and style
     attributes go; links and images keep only http(s) URLs. The text inside removed
-    wrappers (``span``, ``font``, ``form``...) is kept.
+    wrappers (``span``, ``font``, ``form``...) is kept. Live K-line charts go
+    (:func:`~finews_spider.cleaning.mentions.drop_kline_pictures`).
     """
+    body = drop_kline_pictures(body)
     body = _STOCK_WIDGET.sub(_unwrap_stock_widget, body)
     return nh3.clean(
         body,
@@ -77,23 +82,50 @@ def tidy_paragraphs(body: str) -> str:
     return _EMPTY_PARAGRAPH.sub("", body).strip()
 
 
-def clean_body(body: str, base_url: str | None = None, fallback_source: str | None = None):
-    """The whole body rule: sanitize, tidy, and normalise the credits.
+class _BodyAndCredits(NamedTuple):
+    body: str
+    credits: Credits
 
-    Returns ``(body_html, credits)``. ``body_html`` ends with exactly one canonical
-    attribution paragraph naming ``credits.source`` (the newspaper's own attribution if
-    the body had one, else ``fallback_source``); it is ``""`` when no text is left.
+
+class CleanedBody(_BodyAndCredits):
+    """What :func:`clean_body` returns: ``.body``, ``.credits`` and ``.mentions``.
+
+    It unpacks as ``body, credits = clean_body(...)``, as it always has; the mentions
+    ride along as an attribute (a tuple of :class:`~finews_spider.cleaning.mentions.Mention`).
     """
-    tidy = tidy_paragraphs(sanitize_html(body or "", base_url))
+
+    mentions: tuple[Mention, ...] = ()
+
+    def __new__(cls, body: str, credits: Credits, mentions: tuple[Mention, ...] = ()):
+        self = super().__new__(cls, body, credits)
+        self.mentions = tuple(mentions)
+        return self
+
+    def __repr__(self) -> str:
+        return f"CleanedBody(body={self.body!r}, credits={self.credits!r}, mentions={self.mentions!r})"
+
+
+def clean_body(body: str, base_url: str | None = None, fallback_source: str | None = None) -> CleanedBody:
+    """The whole body rule: collect the mentions, sanitize, tidy, and normalise the credits.
+
+    Returns ``(body_html, credits)`` with ``.mentions``. ``body_html`` ends with exactly one
+    canonical attribution paragraph naming ``credits.source`` (the newspaper's own
+    attribution if the body had one, else ``fallback_source``); it is ``""`` when no text
+    is left. ``mentions`` are read from the raw body, since sanitizing drops the codes;
+    tags in the credits are not mentions (see ``mentions.py``).
+    """
+    body = body or ""
+    mentions = find_mentions(body)
+    tidy = tidy_paragraphs(sanitize_html(body, base_url))
     rest, credits = split_credits(tidy)
     rest = rest.strip()
     source = credits.source or fallback_source
     credits = credits._replace(source=source)
     if not html_to_text(rest).strip():
-        return "", credits
+        return CleanedBody("", credits, mentions)
     if source:
         rest = rest + canonical_attribution(source)
-    return rest, credits
+    return CleanedBody(rest, credits, mentions)
 
 
 def html_to_text(body: str) -> str:
