@@ -8,10 +8,12 @@ run of the spider holds the lock.
 from __future__ import annotations
 
 import logging
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from ..config import FinewsConfig
 from ..exceptions import LockHeld, SettingsError, SpiderArgumentError
 from ..extensions.lock import EXIT_LOCKED
 
@@ -58,10 +60,27 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     return code
 
 
+def settings_refused(settings) -> SettingsError | None:
+    """Check every ``FINEWS_*`` setting (:class:`FinewsConfig`) before anything starts;
+    the error, after reporting it in one line (the log, and stderr when the log goes to a
+    file), or ``None`` when the settings are usable."""
+    try:
+        FinewsConfig.from_settings(settings)
+    except SettingsError as exc:
+        logger.error("not started: %s", exc)
+        if settings.get("LOG_FILE"):
+            print(f"not started: {exc}", file=sys.stderr)
+        return exc
+    return None
+
+
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
+        if settings_refused(self.settings):
+            self.exitcode = EXIT_USAGE
+            return
         try:
             crawler = self._create_crawler(args[0])
         except KeyError:
