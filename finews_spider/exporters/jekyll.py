@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from ..cleaning.names import markdown_text
+
 POSTS_DIR = "_posts"
 CATEGORY_DIR = "category"
 
@@ -59,7 +61,7 @@ def format_post(article: Mapping, site_url: str) -> str:
         "\n"
         f"<{article['share_url']}>\n"
         "\n"
-        f"[返回{name}新闻]({site_url}/category/{slug}.html)｜[返回首页]({site_url}/)"
+        f"[返回{markdown_text(name)}新闻]({site_url}/category/{slug}.html)｜[返回首页]({site_url}/)"
     )
 
 

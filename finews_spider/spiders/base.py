@@ -15,6 +15,7 @@ from pathlib import Path
 import scrapy
 
 from ..cleaning import parse_published_at
+from ..cleaning.names import normalize_newspaper_name
 from ..config import BOOLEAN_WORDS, config_for, parse_bool
 from ..exceptions import SpiderArgumentError
 from ..items import Article
@@ -145,7 +146,7 @@ class FinewsSpider(scrapy.Spider):
         )
 
     def wants(self, record: dict) -> bool:
-        return self.newspaper is None or record.get("newspaper") == self.newspaper
+        return self.newspaper is None or normalize_newspaper_name(record.get("newspaper")) == self.newspaper
 
     # -- responses -------------------------------------------------------------------
     def parse_feed(self, response):
