@@ -218,3 +218,12 @@ def test_with_a_log_file_the_line_also_reaches_stderr(tmp_path):
     assert result.returncode == 2
     expected = "not started: FINEWS_SQLITE_BATCH_SIZE='x': accepts a whole number from 1 to 100000"
     assert expected in result.stderr and expected in log.read_text("utf-8")
+
+
+@pytest.mark.parametrize("command", ["rebuild", "reextract", "serve"])
+def test_the_other_commands_check_the_settings_too(tmp_path, command):
+    result = scrapy(command, data_dir=tmp_path, settings={"FINEWS_RECHECK_HOURS": "-1"})
+    assert result.returncode == 2, result.stderr[-2000:]
+    line = "not started: FINEWS_RECHECK_HOURS='-1': accepts a number from 0 to 87840"
+    assert sum(line in l for l in result.stderr.splitlines()) == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

@@ -24,8 +24,25 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 NOT_STARTED = {LockHeld: EXIT_LOCKED, SpiderArgumentError: EXIT_USAGE, SettingsError: EXIT_USAGE}
 
 
+def settings_refused(settings) -> SettingsError | None:
+    """Check every ``FINEWS_*`` setting (:class:`FinewsConfig`) before anything starts;
+    the error, after reporting it in one line (the log, and stderr when the log goes to a
+    file), or ``None`` when the settings are usable."""
+    try:
+        FinewsConfig.from_settings(settings)
+    except SettingsError as exc:
+        logger.error("not started: %s", exc)
+        if settings.get("LOG_FILE"):
+            print(f"not started: {exc}", file=sys.stderr)
+        return exc
+    return None
+
+
 def run_crawl(process, crawler, spargs: dict) -> int:
-    """Run ``crawler`` in ``process`` to the end; the exit status of the run."""
+    """Run ``crawler`` in ``process`` to the end; the exit status of the run. Settings
+    that cannot be used stop it before anything starts (exit 2, see :func:`settings_refused`)."""
+    if settings_refused(process.settings):
+        return EXIT_USAGE
     not_started: list[int] = []
 
     def check_start(outcome):
@@ -60,27 +77,10 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     return code
 
 
-def settings_refused(settings) -> SettingsError | None:
-    """Check every ``FINEWS_*`` setting (:class:`FinewsConfig`) before anything starts;
-    the error, after reporting it in one line (the log, and stderr when the log goes to a
-    file), or ``None`` when the settings are usable."""
-    try:
-        FinewsConfig.from_settings(settings)
-    except SettingsError as exc:
-        logger.error("not started: %s", exc)
-        if settings.get("LOG_FILE"):
-            print(f"not started: {exc}", file=sys.stderr)
-        return exc
-    return None
-
-
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
-        if settings_refused(self.settings):
-            self.exitcode = EXIT_USAGE
-            return
         try:
             crawler = self._create_crawler(args[0])
         except KeyError:

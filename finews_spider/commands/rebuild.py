@@ -10,6 +10,7 @@ from scrapy.commands import ScrapyCommand
 from ..exporters import jekyll
 from ..exporters.sqlite import ArchiveDatabase
 from ..pipelines.export import database_path
+from .crawl import EXIT_USAGE, settings_refused
 
 
 def rebuild_posts(db: ArchiveDatabase, root: Path, site_url: str) -> tuple[int, int]:
@@ -34,6 +35,9 @@ class Command(ScrapyCommand):
         return "Rebuild the Jekyll posts from the SQLite archive (no network)"
 
     def run(self, args, opts):
+        if settings_refused(self.settings):  # every FINEWS_* setting checked (config.py)
+            self.exitcode = EXIT_USAGE
+            return
         settings = self.settings
         path = database_path(settings)
         if not path.exists():

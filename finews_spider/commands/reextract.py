@@ -19,7 +19,7 @@ from scrapy.exceptions import UsageError
 
 from ..spiders.reextract import ReextractSpider
 from ..extensions.summary import parse_summary, run_figures, summary_line
-from .crawl import run_crawl
+from .crawl import EXIT_USAGE, run_crawl, settings_refused
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ class Command(CrawlCommand):
             raise UsageError("give at most one WARC file or folder")
         if opts.workers < 1:
             raise UsageError("--workers must be at least 1")
+        if settings_refused(self.settings):  # checked once here, not once per worker
+            self.exitcode = EXIT_USAGE
+            return
         spargs = dict(opts.spargs)
         if args:
             spargs["warc"] = args[0]
