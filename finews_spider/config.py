@@ -33,7 +33,7 @@ MAX_FEED_COUNT = 100_000
 MAX_MARKET_TYPE = 9_999
 MAX_BATCH_SIZE = 100_000
 MAX_BATCH_SECONDS = 3_600.0
-MAX_RECHECK_HOURS = 24.0 * 366 * 10
+MAX_RECHECK_HOURS = 24.0 * 366 * 100  # a century: "everything archived"
 MAX_BACKOFF_SECONDS = 3_600.0
 MIN_WARC_BYTES = 1024 * 1024
 MAX_WARC_BYTES = 1 << 40
@@ -272,6 +272,39 @@ class FinewsConfig:
                 f"FINEWS_RETRY_BACKOFF_BASE={_show(settings.get('FINEWS_RETRY_BACKOFF_BASE'))}: accepts a number at least the base"
             )
         return cls(**values)
+
+
+def setting_values(config: FinewsConfig) -> dict[str, Any]:
+    """The config as setting values that Scrapy's own getters (``getbool``, ``getint``,
+    ``getfloat``, ``getlist``, ``get``) read back as parsed: ``FINEWS_MARKET_TYPES`` a list
+    of ints (not ``" 38"``), booleans ``True``/``False`` (not ``"on"``), paths as text."""
+    out = {}
+    for name, (field, _) in PARSERS.items():
+        value = getattr(config, field)
+        if isinstance(value, (tuple, frozenset)):
+            value = sorted(value) if isinstance(value, frozenset) else list(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def install_config(crawler, *also) -> FinewsConfig:
+    """Check the crawler's settings (:class:`SettingsError` when one cannot be used), write
+    the parsed values back into them at the same priority, so that components still
+    reading settings directly see ``37,38`` for ``37, 38`` and ``True`` for ``on``, and
+    cache the config for :func:`config_for`. Call before the crawl starts (the settings
+    freeze then). ``also``: more settings objects to rewrite the same way, e.g. the
+    process's, which Scrapy merges into the crawler's when the crawl starts."""
+    config = FinewsConfig.from_settings(crawler.settings)
+    values = setting_values(config)
+    for settings in (crawler.settings, *also):
+        if settings.frozen:
+            continue
+        for name, value in values.items():
+            settings.set(name, value, priority=settings.getpriority(name) or "project")
+    setattr(crawler, _CACHE_ATTR, config)
+    return config
 
 
 def known_settings() -> set[str]:

@@ -53,7 +53,7 @@ BAD = [
     ("FINEWS_MAX_ERROR_RATIO", "-0.1", "number from 0 to 1"),
     ("FINEWS_MAX_ERROR_RATIO", "nan", "number from 0 to 1"),
     ("FINEWS_MAX_ERROR_RATIO", "20%", "number from 0 to 1"),
-    ("FINEWS_RECHECK_HOURS", "-1", "number from 0 to 87840"),
+    ("FINEWS_RECHECK_HOURS", "-1", "number from 0 to 878400"),
     ("FINEWS_RECHECK_HOURS", "a day", "number from 0"),
     ("FINEWS_RETRY_BACKOFF_BASE", "-1", "number from 0 to 3600"),
     ("FINEWS_RETRY_BACKOFF_MAX", "x", "number from 0 to 3600"),
@@ -224,6 +224,20 @@ def test_with_a_log_file_the_line_also_reaches_stderr(tmp_path):
 def test_the_other_commands_check_the_settings_too(tmp_path, command):
     result = scrapy(command, data_dir=tmp_path, settings={"FINEWS_RECHECK_HOURS": "-1"})
     assert result.returncode == 2, result.stderr[-2000:]
-    line = "not started: FINEWS_RECHECK_HOURS='-1': accepts a number from 0 to 87840"
+    line = "not started: FINEWS_RECHECK_HOURS='-1': accepts a number from 0 to 878400"
     assert sum(line in l for l in result.stderr.splitlines()) == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+def test_values_with_spaces_and_boolean_words_reach_every_component_parsed(upstream, tmp_path):
+    """``37, 38`` asks for feeds 37 and 38 (not ``+38``), ``on`` works where components
+    still call ``getbool`` (the lock), `` sqlite , jekyll`` selects both exporters."""
+    from tests.conftest import crawl, posts
+
+    result = crawl("finews", tmp_path, upstream, settings={
+        "FINEWS_MARKET_TYPES": "37, 38", "FINEWS_LOCK": "on", "FINEWS_EXPORTERS": " sqlite , jekyll",
+        "FINEWS_FEED_COUNT": " 50 ", "FINEWS_WARC_CAPTURE": "no"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(k for k in upstream.requests if k.startswith("feed:")) == ["feed:37", "feed:38"]
+    assert posts(tmp_path) and (tmp_path / "finews.db").exists() and (tmp_path / ".locks").exists()
+    assert not (tmp_path / "warc").exists()

@@ -13,7 +13,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from ..config import FinewsConfig
+from ..config import FinewsConfig, install_config
 from ..exceptions import LockHeld, SettingsError, SpiderArgumentError
 from ..extensions.lock import EXIT_LOCKED
 
@@ -41,8 +41,9 @@ def settings_refused(settings) -> SettingsError | None:
 def run_crawl(process, crawler, spargs: dict) -> int:
     """Run ``crawler`` in ``process`` to the end; the exit status of the run. Settings
     that cannot be used stop it before anything starts (exit 2, see :func:`settings_refused`)."""
-    if settings_refused(process.settings):
+    if settings_refused(crawler.settings):  # the project's, the command line's and the spider's
         return EXIT_USAGE
+    install_config(crawler, process.settings)
     not_started: list[int] = []
 
     def check_start(outcome):

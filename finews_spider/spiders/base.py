@@ -116,13 +116,13 @@ class FinewsSpider(scrapy.Spider):
 
     # -- requests --------------------------------------------------------------------
     async def start(self):
-        settings = self.crawler.settings
+        config = config_for(self.crawler)
         if self.share_urls is not None:
             for request in self._share_requests():
                 yield request
             return
-        for market_type in settings.getlist("FINEWS_MARKET_TYPES"):
-            url = feed_url(settings["FINEWS_FEED_URL"], market_type, settings.getint("FINEWS_FEED_COUNT"))
+        for market_type in config.market_types:
+            url = feed_url(config.feed_url, market_type, config.feed_count)
             self.crawler.stats.inc_value("finews/feeds_requested")
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed)
 
