@@ -35,7 +35,7 @@ MAX_BATCH_SIZE = 100_000
 MAX_BATCH_SECONDS = 3_600.0
 MAX_RECHECK_HOURS = 24.0 * 366 * 100  # a century: "everything archived"
 MAX_BACKOFF_SECONDS = 3_600.0
-MIN_WARC_BYTES = 1024 * 1024
+MIN_WARC_BYTES = 1024
 MAX_WARC_BYTES = 1 << 40
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
