@@ -78,16 +78,28 @@ class Newspaper:
         return self.legacy_slug or self.slug
 
 
+# A slug names files (``category/<slug>.html``): past this length it is cut and a hash of
+# the whole name is appended, so that no name makes a file name too long and two long
+# names sharing a beginning still get different slugs.
+MAX_SLUG_LENGTH = 60
+
+
 def slugify(name: str) -> str:
-    """The toneless pinyin of a newspaper's name, lower case, letters and digits only.
+    """The toneless pinyin of a newspaper's name, lower case, letters and digits only;
+    at most :data:`MAX_SLUG_LENGTH` characters (a longer one ends in ``-`` and 6 hex
+    digits of the name's hash).
 
     >>> slugify("山西晚报"), slugify("陕西日报"), slugify("漯河日报")
     ('shanxiwanbao', 'shaanxiribao', 'luoheribao')
     """
+    original = name
     for word, spelling in _SPELLINGS.items():
         name = name.replace(word, spelling)
-    slug = "".join(lazy_pinyin(name)).lower()
-    return re.sub(r"[^a-z0-9]+", "", slug)
+    slug = re.sub(r"[^a-z0-9]+", "", "".join(lazy_pinyin(name)).lower())
+    if len(slug) > MAX_SLUG_LENGTH:
+        digest = hashlib.sha1(original.encode("utf-8")).hexdigest()[:6]
+        slug = f"{slug[:MAX_SLUG_LENGTH - 7]}-{digest}"
+    return slug
 
 
 class Registry:

@@ -54,6 +54,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A request that failed its last retry is counted by its errback (and judged in the run
+# summary): Scrapy's own "Gave up retrying" line is a warning, not an unexpected error.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # an unattended cron job opens no port

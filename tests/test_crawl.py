@@ -135,7 +135,7 @@ def test_unusable_arguments_and_settings_exit_2_with_a_clear_line(tmp_path):
     cases = [
         (["crawl", "finews", "-a", f"url_file={tmp_path / 'missing.txt'}"], "not started: url_file"),
         (["crawl", "finews", "-a", "urls=,"], "not started: urls / url_file given, but no URL in them"),
-        (["crawl", "finews", "-s", "FINEWS_EXPORTERS=csv"], "not started: FINEWS_EXPORTERS='csv': use jekyll and/or sqlite"),
+        (["crawl", "finews", "-s", "FINEWS_EXPORTERS=csv"], "not started: FINEWS_EXPORTERS='csv': has unknown exporter 'csv'"),
         (["crawl", "nosuchspider"], "no spider named 'nosuchspider'"),
     ]
     for args, message in cases:

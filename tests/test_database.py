@@ -207,10 +207,11 @@ def test_archive_of_schema_2_upgrades(tmp_path):
 
 def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch):
     """Publishing a batch: the posts are written, one syncfs, then the rows commit."""
-    from finews_spider.archive import Archive, ArchiveSettings
+    from finews_spider.archive import Archive
+    from finews_spider.config import project_config
     from finews_spider.archive import database as database_module
 
-    archive = Archive(ArchiveSettings(data_dir=tmp_path))
+    archive = Archive(project_config(data_dir=tmp_path))
     events = []
     monkeypatch.setattr("finews_spider.archive.sync_filesystem", lambda path: events.append(("sync", path)))
     original = database_module.ArchiveDatabase.save_prepared

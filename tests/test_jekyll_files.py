@@ -2,7 +2,8 @@
 
 import os
 
-from finews_spider.archive import Archive, ArchiveSettings
+from finews_spider.archive import Archive
+from finews_spider.config import project_config
 from finews_spider.archive.files import remove_stale_temporaries, write_atomic
 from finews_spider.exporters.jekyll import site_files
 
@@ -28,7 +29,7 @@ def test_temporaries_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
 
 
 def test_site_files_are_written_once_and_never_overwritten(tmp_path):
-    archive = Archive(ArchiveSettings(data_dir=tmp_path, exporters=frozenset({"jekyll"})))
+    archive = Archive(project_config(data_dir=tmp_path, exporters=frozenset({"jekyll"})))
     assert {"_config.yml", "_layouts/post.html", "_layouts/category.html", "index.html"} <= set(site_files())
     assert all((tmp_path / rel).read_text("utf-8") == text for rel, text in site_files().items())
     (tmp_path / "_config.yml").write_text("title: mine\n")

@@ -25,14 +25,14 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
 
 from ..cleaning import derive_text_fields
-from ..exceptions import ArchiveUnusable, SettingsError
+from ..config import FinewsConfig, config_for
+from ..exceptions import ArchiveUnusable
 from ..exporters import jekyll
 from ..registry import Registry
 from .database import ArchiveDatabase
@@ -41,51 +41,13 @@ from .lock import RunLock
 
 logger = logging.getLogger(__name__)
 
-EXPORTERS = ("jekyll", "sqlite")
-
-
-@dataclass(frozen=True)
-class ArchiveSettings:
-    """What the archive needs of the ``FINEWS_*`` settings."""
-
-    data_dir: Path
-    db_name: str = "finews.db"
-    exporters: frozenset = frozenset(EXPORTERS)
-    site_url: str = "//finews.withounder.com"
-    batch_size: int = 200
-    batch_seconds: float = 1.0
-    warc_dir: Path | None = None
-    warc_max_bytes: int = 256 * 1024 * 1024
-
-    @classmethod
-    def from_settings(cls, settings) -> "ArchiveSettings":
-        exporters = frozenset(settings.getlist("FINEWS_EXPORTERS"))
-        unknown = exporters - set(EXPORTERS)
-        if unknown or not exporters:
-            raise SettingsError(f"FINEWS_EXPORTERS={','.join(sorted(exporters))!r}: use jekyll and/or sqlite")
-        data_dir = Path(settings.get("FINEWS_DATA_DIR"))
-        return cls(
-            data_dir=data_dir,
-            db_name=settings.get("FINEWS_DB_NAME"),
-            exporters=exporters,
-            site_url=settings.get("FINEWS_SITE_URL"),
-            batch_size=max(1, settings.getint("FINEWS_SQLITE_BATCH_SIZE")),
-            batch_seconds=settings.getfloat("FINEWS_SQLITE_BATCH_SECONDS"),
-            warc_dir=Path(settings.get("FINEWS_WARC_DIR") or data_dir / "warc"),
-            warc_max_bytes=settings.getint("FINEWS_WARC_MAX_BYTES"),
-        )
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / self.db_name
-
-
 class Archive:
-    """The data folder of one archive. ``Archive.open(settings)`` outside a crawl; in a
-    crawl, the extension built ``from_crawler``. Close it with :meth:`close`."""
+    """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
+    ``Archive(config)`` outside a crawl; in a crawl, the extension built ``from_crawler``.
+    Close it with :meth:`close`."""
 
-    def __init__(self, settings: ArchiveSettings, *, lock_name: str | None = None, registry: Registry | None = None):
-        self.settings = settings
+    def __init__(self, config: FinewsConfig, *, lock_name: str | None = None, registry: Registry | None = None):
+        self.settings = settings = config
         self.root = settings.data_dir
         self.registry = registry or Registry.load()
         self.lock: RunLock | None = None
@@ -111,13 +73,13 @@ class Archive:
 
     @classmethod
     def open(cls, settings, **kwargs) -> "Archive":
-        """The archive of Scrapy ``settings`` (or :class:`ArchiveSettings`), outside a crawl."""
-        if not isinstance(settings, ArchiveSettings):
-            settings = ArchiveSettings.from_settings(settings)
+        """The archive of Scrapy ``settings`` (or a :class:`FinewsConfig`), outside a crawl."""
+        if not isinstance(settings, FinewsConfig):
+            settings = FinewsConfig.from_settings(settings)
         return cls(settings, **kwargs)
 
     def _open_database(self) -> ArchiveDatabase:
-        path = self.settings.db_path
+        path = self.settings.database_path
         try:
             db = ArchiveDatabase(path, derive=derive_text_fields)
         except Exception as exc:  # sqlite3.DatabaseError, OSError: both end the run here
@@ -146,7 +108,7 @@ class Archive:
         """After a forced stop: leave the database connection to the writer thread (it
         may be mid-batch) and go on with a connection of our own."""
         if self.db is not None:
-            self.db = ArchiveDatabase(self.settings.db_path, derive=derive_text_fields)
+            self.db = ArchiveDatabase(self.settings.database_path, derive=derive_text_fields)
 
     def close(self) -> None:
         """Close the database and release the lock (idempotent)."""
@@ -232,11 +194,11 @@ class Archive:
     # -- in a crawl ----------------------------------------------------------------------
     @classmethod
     def from_crawler(cls, crawler) -> "Archive":
-        settings = crawler.settings
+        config = config_for(crawler)
         lock_name = None
-        if settings.getbool("FINEWS_LOCK"):
-            lock_name = settings.get("FINEWS_LOCK_NAME") or getattr(crawler.spidercls, "name", None) or "finews"
-        archive = cls(ArchiveSettings.from_settings(settings), lock_name=lock_name)
+        if config.lock:
+            lock_name = config.lock_name or getattr(crawler.spidercls, "name", None) or "finews"
+        archive = cls(config, lock_name=lock_name)
         archive._crawl = _CrawlSide(archive, crawler)
         crawler.signals.connect(archive._crawl.engine_stopped, signal=signals.engine_stopped)
         return archive
@@ -292,7 +254,7 @@ class _CrawlSide:
         if not self.pending:
             self.started = time.monotonic()
         self.pending.append((article, done))
-        if len(self.pending) >= self.archive.settings.batch_size:
+        if len(self.pending) >= self.archive.settings.sqlite_batch_size:
             self._flush()
         elif self.timer is None:
             self.timer = LoopingCall(self._tick)
@@ -307,7 +269,7 @@ class _CrawlSide:
             return False
 
     def _tick(self) -> None:
-        if self.pending and (time.monotonic() - self.started >= self.archive.settings.batch_seconds or self._quiet()):
+        if self.pending and (time.monotonic() - self.started >= self.archive.settings.sqlite_batch_seconds or self._quiet()):
             self._flush()
 
     def _flush(self):

@@ -10,12 +10,16 @@ database is usable.
 from __future__ import annotations
 
 import logging
+import sys
+from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from ..archive import Archive, ArchiveSettings
+from ..archive import Archive
+from ..config import FinewsConfig, install_config, project_config
 from ..archive.lock import EXIT_LOCKED
 from ..exceptions import ArchiveUnusable, LockHeld, SettingsError, SpiderArgumentError
 from ..extensions.summary import COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, run_figures, summary_line
@@ -28,9 +32,32 @@ NOT_STARTED = {LockHeld: (EXIT_LOCKED, "locked"), SpiderArgumentError: (EXIT_USA
                SettingsError: (EXIT_USAGE, "usage"), ArchiveUnusable: (EXIT_FAILED, "failed")}
 
 
+def settings_refused(settings) -> SettingsError | None:
+    """Check every ``FINEWS_*`` setting (:class:`FinewsConfig`) before anything starts;
+    the error, after reporting it in one line (the log, and stderr when the log goes to a
+    file), or ``None`` when the settings are usable. For the commands that do not crawl."""
+    try:
+        FinewsConfig.from_settings(settings)
+    except SettingsError as exc:
+        _say_not_started(settings, exc)
+        return exc
+    return None
+
+
+def _say_not_started(settings, error: BaseException) -> None:
+    logger.error("not started: %s", error, extra=COUNTED)
+    if settings.get("LOG_FILE"):
+        print(f"not started: {error}", file=sys.stderr)
+
+
 def run_crawl(process, crawler, spargs: dict) -> int:
-    """Run ``crawler`` in ``process`` to the end; the exit status of the run."""
+    """Run ``crawler`` in ``process`` to the end; the exit status of the run. Settings
+    that cannot be used stop it before anything starts (exit 2)."""
     started_at = datetime.now(timezone.utc)
+    try:
+        install_config(crawler, process.settings)  # the project's, the command line's and the spider's
+    except SettingsError as exc:
+        return _not_started(crawler, exc, started_at)
     errors: list[BaseException] = []
 
     def check_start(outcome):
@@ -79,7 +106,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     if code == EXIT_FAILED and status == "failed" and not isinstance(error, ArchiveUnusable):
         logger.error("the crawl could not start: %s", error, exc_info=error, extra=COUNTED)
     else:
-        logger.error("not started: %s", error, extra=COUNTED)
+        _say_not_started(crawler.settings, error)
     archive = _extension(crawler, Archive)
     if archive is not None:
         archive.close()
@@ -103,16 +130,14 @@ def _record_unstarted(settings, row: dict) -> None:
     """The ``crawls`` row of a run that did not start, if the archive's database exists
     and opens (never creating one, never taking the run lock)."""
     try:
-        where = ArchiveSettings.from_settings(settings)
+        where = FinewsConfig.from_settings(settings)
     except Exception:  # the unusable setting may be one the archive needs: use the defaults for the rest
-        from pathlib import Path
-
-        where = ArchiveSettings(data_dir=Path(str(settings.get("FINEWS_DATA_DIR") or "data")),
-                                db_name=str(settings.get("FINEWS_DB_NAME") or "finews.db"))
-    if not where.db_path.is_file():
+        where = project_config(data_dir=Path(str(settings.get("FINEWS_DATA_DIR") or "data")),
+                               db_name=str(settings.get("FINEWS_DB_NAME") or "finews.db"))
+    if not where.database_path.is_file():
         return
     try:
-        archive = Archive(ArchiveSettings(data_dir=where.data_dir, db_name=where.db_name, exporters=frozenset({"sqlite"})))
+        archive = Archive(replace(where, exporters=frozenset({"sqlite"})))
         try:
             archive.record_crawl(row)
         finally:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from scrapy.commands import ScrapyCommand
 
-from ..archive import Archive, ArchiveSettings
-from ..exceptions import ArchiveUnusable, LockHeld, SettingsError
+from dataclasses import replace
+
+from ..archive import Archive
+from ..config import FinewsConfig
+from ..exceptions import ArchiveUnusable, LockHeld
+from .crawl import EXIT_USAGE, settings_refused
 
 
 class Command(ScrapyCommand):
@@ -15,20 +19,17 @@ class Command(ScrapyCommand):
         return "Rebuild the Jekyll posts from the SQLite archive (no network)"
 
     def run(self, args, opts):
-        try:
-            where = ArchiveSettings.from_settings(self.settings)
-        except SettingsError as exc:
-            print(f"rebuild: {exc}")
-            self.exitcode = 2
+        if settings_refused(self.settings):  # every FINEWS_* setting checked (config.py)
+            self.exitcode = EXIT_USAGE
             return
-        if not where.db_path.exists():
-            print(f"rebuild: no archive at {where.db_path}: run a crawl first")
+        where = FinewsConfig.from_settings(self.settings)
+        if not where.database_path.exists():
+            print(f"rebuild: no archive at {where.database_path}: run a crawl first")
             self.exitcode = 1
             return
         try:
             # The same lock as `scrapy crawl finews`: nobody else rewrites every post meanwhile.
-            archive = Archive(ArchiveSettings(**{**where.__dict__, "exporters": frozenset({"jekyll", "sqlite"})}),
-                              lock_name="finews")
+            archive = Archive(replace(where, exporters=frozenset({"jekyll", "sqlite"})), lock_name="finews")
         except (ArchiveUnusable, LockHeld) as exc:
             print(f"rebuild: {exc}")
             self.exitcode = 75 if isinstance(exc, LockHeld) else 1

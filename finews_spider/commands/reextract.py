@@ -31,8 +31,9 @@ from ..archive import Archive
 from ..exceptions import LockHeld, SettingsError
 from ..extensions.summary import EXIT_FAILED, EXIT_OK, judge, run_figures, summary_line
 from ..spiders.reextract import ReextractSpider
-from .crawl import EXIT_USAGE, run_crawl
 from ..archive.lock import EXIT_LOCKED
+from ..config import FinewsConfig
+from .crawl import EXIT_USAGE, run_crawl, settings_refused
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,10 @@ class Command(CrawlCommand):
     def run(self, args, opts):
         if opts.workers < 1:
             raise UsageError("--workers must be at least 1")
-        locations = list(args) or [self._warc_dir()]
+        if settings_refused(self.settings):  # checked once here, not once per worker
+            self.exitcode = EXIT_USAGE
+            return
+        locations = list(args) or [str(FinewsConfig.from_settings(self.settings).warc_dir)]
         for location in locations:
             if not Path(location).exists():
                 raise UsageError(f"no WARC file or folder at {location}")
@@ -76,11 +80,6 @@ class Command(CrawlCommand):
             return
         crawler = self.crawler_process.create_crawler(ReextractSpider)
         self.exitcode = run_crawl(self.crawler_process, crawler, opts.spargs)
-
-    def _warc_dir(self) -> str:
-        from ..archive import ArchiveSettings
-
-        return str(ArchiveSettings.from_settings(self.settings).warc_dir)
 
     def _run_workers(self, locations: list[str], opts) -> int:
         """Run one worker process per shard under this command's lock; judge their

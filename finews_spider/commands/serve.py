@@ -1,32 +1,75 @@
-"""``scrapy serve``: browse the archive with Datasette, read-only, on localhost."""
+"""``scrapy serve``: browse the archive with Datasette, read-only, on localhost.
+
+The command *becomes* Datasette (``os.execve``): there is no child process, so whatever
+stops the command (Ctrl-C, ``kill``, systemd) stops the server and frees its port, and
+Ctrl-C ends it with Datasette's own clean shutdown, not a traceback. Before that it checks
+the settings, that the port is free (one clear line and exit 1 when it is not), and serves
+an archive it cannot write to (a read-only file, folder or file system) in Datasette's
+immutable mode, which opens the file without a lock, a journal or WAL files.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import subprocess
+import socket
 import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from ..archive import ArchiveSettings
+from ..config import FinewsConfig
+from .crawl import EXIT_USAGE, settings_refused
 
 PLUGINS_DIR = Path(__file__).resolve().parents[1] / "datasette_plugins"
 # The metadata that ships with the code; a data directory may carry its own.
 DEFAULT_METADATA = Path(__file__).resolve().parents[2] / "data" / "metadata.yml"
+EXIT_FAILED = 1
 
 
-def datasette_args(db: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """The ``datasette serve`` command line for an archive (also used by the tests)."""
-    args = [sys.executable, "-m", "datasette", "serve", str(db), "--plugins-dir", str(PLUGINS_DIR),
+def datasette_args(db: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001,
+                   immutable: bool = False) -> list[str]:
+    """The ``datasette serve`` command line for an archive (also used by the tests);
+    ``immutable`` serves it with ``-i`` (see :func:`needs_immutable`)."""
+    database = ["-i", str(db)] if immutable else [str(db)]
+    args = [sys.executable, "-m", "datasette", "serve", *database, "--plugins-dir", str(PLUGINS_DIR),
             "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
     if metadata.exists():
         args += ["--metadata", str(metadata)]
     return args
 
 
+def needs_immutable(db: Path) -> bool:
+    """Whether the archive must be opened in Datasette's immutable mode: SQLite needs to
+    write next to a database even to read it (the ``-shm`` file of a WAL database, a
+    lock), so a file or folder this process cannot write to, or a read-only file system
+    (``access(2)`` says ``EROFS`` then, also to root), can only be served immutable."""
+    folder = db.parent if str(db.parent) else Path(".")
+    return not os.access(db, os.W_OK) or not os.access(folder, os.W_OK)
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (bound as uvicorn binds it, with
+    ``SO_REUSEADDR``), or ``None`` when it is free."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"address {host!r} cannot be resolved ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use (another scrapy serve?); choose another with --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # never crawls: no reactor, no engine
 
     def syntax(self):
         return "[options]"
@@ -40,13 +83,28 @@ class Command(ScrapyCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
 
     def run(self, args, opts):
-        db = ArchiveSettings.from_settings(self.settings).db_path
-        if not db.exists():
-            print(f"no archive at {db}: run a crawl first")
-            self.exitcode = 1
+        if settings_refused(self.settings):
+            self.exitcode = EXIT_USAGE
             return
-        metadata = Path(self.settings.get("FINEWS_DATA_DIR")) / "metadata.yml"
+        config = FinewsConfig.from_settings(self.settings)
+        db = config.database_path
+        if not db.exists():
+            print(f"no archive at {db}: run a crawl first", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        busy = port_in_use(opts.host, opts.port)
+        if busy:
+            print(f"scrapy serve: {busy}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        metadata = config.data_dir / "metadata.yml"
         if not metadata.exists():
             metadata = DEFAULT_METADATA
+        immutable = needs_immutable(db)
+        if immutable:
+            print(f"{db} is not writable here: serving it immutable (datasette -i)", file=sys.stderr)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PLUGINS_DIR.parents[1]), os.environ.get("PYTHONPATH")])))
-        self.exitcode = subprocess.call(datasette_args(db, metadata, opts.host, opts.port), env=env)
+        args = datasette_args(db, metadata, opts.host, opts.port, immutable)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(args[0], args, env)  # this process becomes the server: nothing is left behind

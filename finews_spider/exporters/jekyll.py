@@ -15,6 +15,8 @@ from importlib import resources
 
 import yaml
 
+from ..cleaning.names import markdown_text
+
 POSTS_DIR = "_posts"
 CATEGORY_DIR = "category"
 _POST_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-([A-Za-z0-9]+)\.md")
@@ -67,7 +69,7 @@ def format_post(article: Mapping, site_url: str) -> str:
         "\n"
         f"<{article['share_url']}>\n"
         "\n"
-        f"[返回{name}新闻]({site_url}/category/{slug}.html)｜[返回首页]({site_url}/)"
+        f"[返回{markdown_text(name)}新闻]({site_url}/category/{slug}.html)｜[返回首页]({site_url}/)"
     )
 
 

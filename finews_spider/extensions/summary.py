@@ -33,9 +33,6 @@ EXIT_INTERRUPTED = 130  # forced shutdown (a second Ctrl-C): the run did not end
 #: ``logger.error(..., extra=COUNTED)``: this failure is counted in the stats (and so
 #: judged there); the error tally does not count it again.
 COUNTED = {"finews_counted": True}
-# Scrapy's retry middleware logs "Gave up retrying" at ERROR before the request's
-# errback runs, which counts the failure.
-_COUNTED_LOGGERS = ("scrapy.downloadermiddlewares.retry", "finews_spider.middlewares.retry")
 
 
 def run_figures(stats: dict) -> dict:
@@ -90,7 +87,7 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> t
     attempted = get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
     failed = get("finews/text_failed") + get("finews/text_invalid")
     outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
-                + get("finews/articles_dropped") + failed)
+                + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed)
     if outcomes < attempted:
         return "failed", f"{attempted - outcomes} of {attempted} article(s) ended without an outcome"
     invalid = get("finews/share_url_invalid")
@@ -110,7 +107,7 @@ class ErrorTally(logging.Handler):
         self.first: str | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(record, "finews_counted", False) or record.name.startswith(_COUNTED_LOGGERS):
+        if getattr(record, "finews_counted", False):
             return
         self.count += 1
         if self.first is None:
@@ -161,7 +158,8 @@ class RunSummary:
             stats.set_value("finews/unexpected_errors", self.tally.count)
             stats.set_value("finews/first_unexpected_error", self.tally.first)
         values = stats.get_stats()
-        ratio = self.crawler.settings.getfloat("FINEWS_MAX_ERROR_RATIO")
+        config = self._config()
+        ratio = config.max_error_ratio if config else 0.0
         status, why = judge(values, finish_reason, max_error_ratio=ratio)
         code = exit_code if exit_code is not None else (EXIT_OK if status == "ok" else EXIT_FAILED)
         finished = datetime.now(timezone.utc)
@@ -173,12 +171,19 @@ class RunSummary:
         name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", None) or "finews"
         line = summary_line(name, status, figures, duration, f"reason={why!r}" if why else "")
         (logger.info if status == "ok" else logger.error)(line, extra=COUNTED)
-        settings = self.crawler.settings
-        if settings.get("FINEWS_RUN_REPORT"):
-            self.report(Path(settings.get("FINEWS_RUN_REPORT")), finish_reason)
-        if settings.getbool("FINEWS_RECORD_CRAWL"):
+        if config is not None and config.run_report is not None:
+            self.report(config.run_report, finish_reason)
+        if config is None or config.record_crawl:
             self.record(name, status, why or finish_reason, figures, duration, finished)
         return code
+
+    def _config(self):
+        from ..config import config_for
+
+        try:
+            return config_for(self.crawler)
+        except Exception:  # unusable settings: the run did not start, and says so
+            return None
 
     def report(self, path: Path, finish_reason: str) -> None:
         """The run's stats as JSON, for the command that started this run as a worker."""

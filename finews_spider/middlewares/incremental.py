@@ -11,6 +11,7 @@ from scrapy.exceptions import NotConfigured
 
 from ..archive import Archive
 from ..cleaning import clean_title, parse_published_at
+from ..config import config_for
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class SkipArchivedMiddleware:
 
     def __init__(self, crawler, archive: Archive):
         self.crawler, self.archive = crawler, archive
-        self.recheck_hours = crawler.settings.getfloat("FINEWS_RECHECK_HOURS")
+        self.recheck_hours = config_for(crawler).recheck_hours
 
     @classmethod
     def from_crawler(cls, crawler):

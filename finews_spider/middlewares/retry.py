@@ -1,4 +1,8 @@
+"""Retries with exponential backoff that hold no download slot while they wait."""
+
 from __future__ import annotations
+
+import time
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -6,28 +10,49 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from ..config import config_for
+
+#: Request meta key read by :class:`BackoffRetryMiddleware` (and set by it on retries):
+#: the ``time.monotonic()`` before which the request must not be sent.
+NOT_BEFORE = "finews_retry_not_before"
+
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's ``RetryMiddleware`` (5xx, timeouts, connection resets, ``RETRY_TIMES``)
     with exponential backoff: the n-th retry of a request waits
-    ``FINEWS_RETRY_BACKOFF_BASE * 2**(n-1)`` seconds, at most ``FINEWS_RETRY_BACKOFF_MAX``."""
+    ``FINEWS_RETRY_BACKOFF_BASE * 2**(n-1)`` seconds, at most ``FINEWS_RETRY_BACKOFF_MAX``.
 
-    def __init__(self, settings):
+    The retry goes back to the scheduler at once, so the failed download's slot is free
+    for other requests; the wait happens when the retry comes round again, before it
+    reaches the host's download slot."""
+
+    def __init__(self, settings, backoff_base: float = 1.0, backoff_max: float = 30.0):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("FINEWS_RETRY_BACKOFF_BASE")
-        self.backoff_max = settings.getfloat("FINEWS_RETRY_BACKOFF_MAX")
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        config = config_for(crawler)
+        middleware = cls(crawler.settings, config.retry_backoff_base, config.retry_backoff_max)
+        middleware.crawler = crawler
+        return middleware
 
     def backoff(self, retry_times: int) -> float:
         return min(self.backoff_max, self.backoff_base * 2 ** max(0, retry_times - 1))
 
-    async def _wait(self, result):
+    def _schedule(self, result):
         if isinstance(result, Request) and self.backoff_base > 0:
-            delay = self.backoff(result.meta.get("retry_times", 1))
-            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+            result.meta[NOT_BEFORE] = time.monotonic() + self.backoff(result.meta.get("retry_times", 1))
         return result
 
-    async def process_response(self, request, response, spider=None):
-        return await self._wait(super().process_response(request, response))
+    async def process_request(self, request, spider=None):
+        wait = request.meta.get(NOT_BEFORE, 0) - time.monotonic()
+        if wait > 0:
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+        return None
 
-    async def process_exception(self, request, exception, spider=None):
-        return await self._wait(super().process_exception(request, exception))
+    def process_response(self, request, response, spider=None):
+        return self._schedule(super().process_response(request, response))
+
+    def process_exception(self, request, exception, spider=None):
+        return self._schedule(super().process_exception(request, exception))

@@ -11,7 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from ..archive import Archive
-from ..exceptions import SettingsError
+from ..config import config_for
 from ..spiders.base import FETCHED_META
 from ..warc import WarcIndex, warcinfo
 
@@ -34,8 +34,8 @@ class WarcCaptureMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        if not settings.getbool("FINEWS_WARC_CAPTURE") or settings.get("FINEWS_REPLAY"):
+        config = config_for(crawler)
+        if not config.warc_capture or config.replay:
             raise NotConfigured  # off, or replaying: the normal cases, so no warning in the log
         mw = cls(crawler, crawler.get_extension(Archive))
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
@@ -74,14 +74,11 @@ class WarcReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        location = crawler.settings.get("FINEWS_REPLAY")
-        if not location:
+        locations = config_for(crawler).replay
+        if not locations:
             raise NotConfigured  # not replaying: the normal case, so no warning in the log
-        try:
-            index = WarcIndex([part.strip() for part in str(location).split(",") if part.strip()])
-        except FileNotFoundError as exc:
-            raise SettingsError(f"FINEWS_REPLAY={location!r}: {exc}") from None
-        logger.info("replaying %d captured requests from %s", len(index), location)
+        index = WarcIndex(list(locations))
+        logger.info("replaying %d captured requests from %s", len(index), ", ".join(map(str, locations)))
         return cls(crawler, index)
 
     def process_request(self, request, spider=None):

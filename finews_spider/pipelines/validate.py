@@ -3,6 +3,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 
 from ..cleaning import parse_published_at
+from ..cleaning.names import NameRefused, check_newspaper_name
 from ..upstream import is_valid_info_code
 from . import ArticlePipeline
 
@@ -10,7 +11,9 @@ from . import ArticlePipeline
 class ValidatePipeline(ArticlePipeline):
     """Refuse articles that cannot be archived safely, before anything touches the disk:
     an infoCode that is not letters and digits, a missing title, newspaper or body, a
-    date that does not parse. Parses the date into ``published_at``."""
+    date that does not parse, a newspaper name that is refused (``cleaning/names.py``:
+    markup, path characters, too long, no letter). Normalizes the newspaper's name
+    (whitespace, invisible characters) and parses the date into ``published_at``."""
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -21,6 +24,10 @@ class ValidatePipeline(ArticlePipeline):
             value = adapter.get(field)
             if not isinstance(value, str) or not value.strip():
                 raise self.drop(item, f"no_{field}", f"upstream gave no {field}")
+        try:
+            adapter["newspaper"] = check_newspaper_name(adapter["newspaper"])
+        except NameRefused as exc:
+            raise self.drop(item, "newspaper", str(exc)) from None
         if adapter.get("published_at") is None:
             try:
                 adapter["published_at"] = parse_published_at(adapter.get("raw_datetime"))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import scrapy
 
+from ..cleaning import parse_published_at
+from ..cleaning.names import normalize_newspaper_name
+from ..config import BOOLEAN_WORDS, config_for, parse_bool
 from ..exceptions import SpiderArgumentError
 from ..extensions.summary import COUNTED
 from ..items import Article
@@ -36,8 +40,46 @@ logger = logging.getLogger(__name__)
 FETCHED_META = "finews_fetched_at"
 
 
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+_DATE_ARGUMENT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_refresh(value) -> bool | None:
+    """The ``refresh`` argument: ``None`` when not given, else a boolean word."""
+    if value is None:
+        return None
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise SpiderArgumentError(f"refresh={value!r}: accepts {BOOLEAN_WORDS}") from None
+
+
+def parse_window(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The ``since``/``until`` arguments (``YYYY-MM-DD``, inclusive Beijing dates) as
+    dates; :class:`SpiderArgumentError` for a bad date or ``since`` after ``until``.
+
+    >>> parse_window("2021-12-01", None)
+    (datetime.date(2021, 12, 1), None)
+    """
+    out = []
+    for name, value in (("since", since), ("until", until)):
+        if value is None:
+            out.append(None)
+            continue
+        text = str(value).strip()
+        try:
+            if not _DATE_ARGUMENT.fullmatch(text):
+                raise ValueError
+            out.append(date.fromisoformat(text))
+        except ValueError:
+            raise SpiderArgumentError(f"{name}={value!r}: accepts a date YYYY-MM-DD (Beijing time), e.g. 2021-12-23") from None
+    if out[0] and out[1] and out[0] > out[1]:
+        raise SpiderArgumentError(f"since={since!r} is after until={until!r}: the window would be empty")
+    return out[0], out[1]
+
+
+def in_window(published: date, since: date | None, until: date | None) -> bool:
+    """Whether a Beijing publication date falls in the inclusive window."""
+    return (since is None or published >= since) and (until is None or published <= until)
 
 
 class FinewsSpider(scrapy.Spider):
@@ -51,7 +93,8 @@ class FinewsSpider(scrapy.Spider):
     newspaper: str | None = None
     reads_feeds = True  # False for spiders that never read the feed (reextract)
 
-    def __init__(self, *args, urls: str | None = None, url_file: str | None = None, refresh=None, **kwargs):
+    def __init__(self, *args, urls: str | None = None, url_file: str | None = None, refresh=None,
+                 since: str | None = None, until: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.share_urls: list[str] | None = None
         if urls is not None or url_file is not None:
@@ -64,25 +107,26 @@ class FinewsSpider(scrapy.Spider):
                 self.share_urls += [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
             if not self.share_urls:
                 raise SpiderArgumentError("urls / url_file given, but no URL in them")
-        self.refresh = _truthy(refresh) if refresh is not None else None
+        self.refresh = parse_refresh(refresh)
+        self.since, self.until = parse_window(since, until)
         self.listed: set[str] = set()  # infoCodes seen in this run's feeds
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if spider.refresh is None:
-            spider.refresh = crawler.settings.getbool("FINEWS_REFRESH")
+            spider.refresh = config_for(crawler).refresh
         return spider
 
     # -- requests --------------------------------------------------------------------
     async def start(self):
-        settings = self.crawler.settings
+        config = config_for(self.crawler)
         if self.share_urls is not None:
             for request in self._share_requests():
                 yield request
             return
-        for market_type in settings.getlist("FINEWS_MARKET_TYPES"):
-            url = feed_url(settings["FINEWS_FEED_URL"], market_type, settings.getint("FINEWS_FEED_COUNT"))
+        for market_type in config.market_types:
+            url = feed_url(config.feed_url, market_type, config.feed_count)
             self.crawler.stats.inc_value("finews/feeds_requested")
             # dont_filter: feeds are read on every run, a resumed JOBDIR run included.
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True)
@@ -103,13 +147,13 @@ class FinewsSpider(scrapy.Spider):
     def _text_request(self, record: dict, listed: bool = False) -> scrapy.Request:
         """The text request of an article; ``record`` is its feed record (or only its
         ``info_code``). A ``listed`` one may be skipped when archived as listed."""
-        url = text_url(self.crawler.settings["FINEWS_TEXT_URL"], record["info_code"])
+        url = text_url(config_for(self.crawler).text_url, record["info_code"])
         meta = {SKIP_IF_ARCHIVED: record} if listed and not self.refresh else {}
         return scrapy.Request(url, callback=self.parse_text, errback=self.text_failed,
                               cb_kwargs={"record": record}, meta=meta)
 
     def wants(self, record: dict) -> bool:
-        return self.newspaper is None or record.get("newspaper") == self.newspaper
+        return self.newspaper is None or normalize_newspaper_name(record.get("newspaper")) == self.newspaper
 
     # -- responses -------------------------------------------------------------------
     def feed_records(self, response) -> list[dict]:
@@ -143,6 +187,8 @@ class FinewsSpider(scrapy.Spider):
                 stats.inc_value("finews/feed_records_repeated")  # listed in several feeds: fetched once
                 continue
             self.listed.add(record["info_code"])
+            if not self.in_window(record.get("datetime"), record["info_code"]):
+                continue
             stats.inc_value("finews/articles_listed")
             yield self._text_request(record, listed=True)
 
@@ -156,7 +202,29 @@ class FinewsSpider(scrapy.Spider):
                          record["info_code"], exc, extra=COUNTED)
             return
         fetched = response.meta.get(FETCHED_META) or datetime.now(timezone.utc).replace(microsecond=0)
-        yield self.build_article(record, fields, fetched)
+        article = self.build_article(record, fields, fetched)
+        if not self.in_window(article.get("raw_datetime"), record["info_code"]):
+            # A share link (or a record without a date): only the text told the date. The
+            # article was asked for, so this is its outcome.
+            self.crawler.stats.inc_value("finews/articles_outside_window")
+            return
+        yield article
+
+    def in_window(self, raw_datetime: str | None, info_code: str) -> bool:
+        """Whether an article dated ``raw_datetime`` is in the ``since``/``until`` window;
+        one outside it is counted and logged. An unparseable or missing date is let
+        through: validation drops it with its own reason."""
+        if self.since is None and self.until is None:
+            return True
+        try:
+            published = parse_published_at(raw_datetime).date()
+        except ValueError:
+            return True
+        if in_window(published, self.since, self.until):
+            return True
+        self.crawler.stats.inc_value("finews/records_outside_window")
+        logger.debug("article %s (%s) is outside the window %s..%s: skipped", info_code, published, self.since, self.until)
+        return False
 
     def build_article(self, record: dict, fields: dict, fetched_at: datetime) -> Article:
         """Join a feed record (may be only ``info_code``) and the text fields. The feed's
@@ -168,7 +236,7 @@ class FinewsSpider(scrapy.Spider):
             raw_datetime=record.get("datetime") or fields.get("datetime"),
             newspaper=name,
             body_html=fields.get("body_html"),
-            share_url=share_url(self.crawler.settings["FINEWS_SHARE_URL"], record["info_code"]),
+            share_url=share_url(config_for(self.crawler).share_url, record["info_code"]),
             fetched_at=fetched_at,
         )
 
