@@ -1,26 +1,35 @@
-"""``scrapy serve``: browse the archive with Datasette, read-only, on localhost."""
+"""``scrapy serve``: browse the archive with Datasette, read-only, on localhost.
+
+The Datasette plugin comes with the installed package (entry point ``datasette``), so
+this is plain ``datasette serve`` of the archive; ``scrapy serve`` only finds the file
+and the optional metadata for you."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
 from ..pipelines.export import database_path
 
-PLUGINS_DIR = Path(__file__).resolve().parents[1] / "datasette_plugins"
+PLUGIN_MODULE = "finews_spider.datasette_plugin"
 # The metadata that ships with the code; a data directory may carry its own.
 DEFAULT_METADATA = Path(__file__).resolve().parents[2] / "data" / "metadata.yml"
 
 
-def datasette_args(db: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+def plugin_installed() -> bool:
+    """True if Datasette will load the finews plugin (the package is installed)."""
+    return any(ep.value == PLUGIN_MODULE for ep in entry_points(group="datasette"))
+
+
+def datasette_args(db: Path, metadata: Path | None = None, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
     """The ``datasette serve`` command line for an archive (also used by the tests)."""
-    args = [sys.executable, "-m", "datasette", "serve", str(db), "--plugins-dir", str(PLUGINS_DIR),
+    args = [sys.executable, "-m", "datasette", "serve", str(db),
             "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
-    if metadata.exists():
+    if metadata is not None and metadata.exists():
         args += ["--metadata", str(metadata)]
     return args
 
@@ -45,8 +54,11 @@ class Command(ScrapyCommand):
             print(f"no archive at {db}: run a crawl first")
             self.exitcode = 1
             return
+        if not plugin_installed():
+            print("the finews Datasette plugin is not installed: pip install -e . (in the project folder)")
+            self.exitcode = 1
+            return
         metadata = Path(self.settings.get("FINEWS_DATA_DIR")) / "metadata.yml"
         if not metadata.exists():
             metadata = DEFAULT_METADATA
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PLUGINS_DIR.parents[1]), os.environ.get("PYTHONPATH")])))
-        self.exitcode = subprocess.call(datasette_args(db, metadata, opts.host, opts.port), env=env)
+        self.exitcode = subprocess.call(datasette_args(db, metadata, opts.host, opts.port))

@@ -16,9 +16,10 @@ from pathlib import Path
 import sqlite_utils
 
 from ..cleaning import content_hash, html_to_text
+from ..schema import APPLICATION_ID
 from ..search import index_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the application_id marker
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
@@ -147,6 +148,7 @@ class ArchiveDatabase:
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
             self._backfill()
             self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # what the Datasette plugin recognizes
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _backfill(self) -> None:
