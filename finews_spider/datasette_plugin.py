@@ -146,9 +146,11 @@ def is_snippet_html(value) -> bool:
 def render_cell(row, value, column, table, database, datasette):
     if table is None and column == "snippet" and is_snippet_html(value) and database_is_archive(datasette, database):
         return Markup(value)
-    if table == ARTICLES and column == "body_text":
+    if table == ARTICLES and column in ("body_text", "published_at"):
         words = _results_page.get()
-        if words is not None and database_is_archive(datasette, database):
+        if words is not None and isinstance(value, str) and database_is_archive(datasette, database):
+            if column == "published_at":  # 2021-12-23T07:25:33+08:00 -> 2021-12-23 07:25 (Beijing time)
+                return value[:16].replace("T", " ")
             return Markup(f'<span class="finews-snippet">{sql_snippet(value, words)}</span>')
     return None
 
@@ -208,7 +210,9 @@ _PAGE_CSS = (
     "details.finews-columns { margin: 0.5em 0; font-size: 0.85em; }"
     " details.finews-columns summary { cursor: pointer; color: #666; }"
     " td.col-body_text { min-width: 28em; max-width: 48em; }"
-    " td.col-title { min-width: 12em; }"
+    " td.col-title { min-width: 14em; font-weight: 600; }"
+    " td.col-published_at { white-space: nowrap; }"
+    " td.col-info_code { font-size: 0.8em; }"
     " mark { background: #ffe066; padding: 0 1px; }"
 )
 
