@@ -158,20 +158,32 @@ def render_cell(row, value, column, table, database, datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     """The articles table's HTML page lists results (``RESULT_COLUMNS``, the body as a
-    snippet) unless the URL chooses columns; JSON, CSV and row pages are unchanged."""
+    snippet) unless the URL chooses columns; JSON and CSV keep every column, row pages
+    are unchanged. No suggested facets on the articles table (``_nosuggest``)."""
 
     def wrap(app):
         async def wrapped(scope, receive, send):
             if scope.get("type") == "http":
                 parts = scope.get("path", "").strip("/").split("/")
-                if len(parts) == 2 and parts[1] == ARTICLES:
+                if len(parts) == 2 and parts[1].split(".")[0] == ARTICLES:
                     name = tilde_decode(parts[0])
                     if database_is_archive(datasette, name):
                         query = scope.get("query_string", b"")
                         args = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-                        if not any(k in ("_col", "_nocol") for k, _ in args):
-                            extra = urlencode([("_col", c) for c in RESULT_COLUMNS]).encode()
-                            scope = dict(scope, query_string=query + b"&" + extra if query else extra)
+                        keys = {k for k, _ in args}
+                        extra = []
+                        if "_nosuggest" not in keys:
+                            # Suggested facets try every column over every match: about a
+                            # second per page at 20,000 articles; the useful ones are configured.
+                            extra.append(("_nosuggest", "1"))
+                        html = parts[1] == ARTICLES
+                        if html and not keys & {"_col", "_nocol"}:
+                            extra += [("_col", c) for c in RESULT_COLUMNS]
+                        if extra:
+                            encoded = urlencode(extra).encode()
+                            scope = dict(scope, query_string=query + b"&" + encoded if query else encoded)
+                        if not html:
+                            return await app(scope, receive, send)
                         token = _results_page.set(dict(args).get("_search", ""))
                         try:
                             return await app(scope, receive, send)
@@ -204,6 +216,14 @@ _PAGE_SCRIPT = """
       if (th && dd) { th.title = dd.textContent; }
     });
   }
+  if (document.body.classList.contains("row")) {
+    var ths = document.querySelectorAll("table.rows-and-columns thead th");
+    document.querySelectorAll("table.rows-and-columns tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (ths[i]) { td.setAttribute("data-label", ths[i].textContent.trim()); }
+      });
+    });
+  }
 })();
 """
 _PAGE_CSS = (
@@ -214,6 +234,17 @@ _PAGE_CSS = (
     " td.col-published_at { white-space: nowrap; }"
     " td.col-info_code { font-size: 0.8em; }"
     " mark { background: #ffe066; padding: 0 1px; }"
+    # A row page reads top to bottom: headline, paper, date, the rendered body, then the rest.
+    " body.row table.rows-and-columns, body.row .rows-and-columns tbody, body.row .rows-and-columns td"
+    " { display: block; border: none; }"
+    " body.row .rows-and-columns tr { display: flex; flex-direction: column; border: none; }"
+    " body.row .rows-and-columns thead { display: none; }"
+    " body.row .rows-and-columns td { order: 1; padding: 0.2em 0; max-width: 48em; }"
+    " body.row .rows-and-columns td:before { content: attr(data-label); display: block; font-size: 0.75em; color: #777; }"
+    " body.row td.col-title { order: -3; font-size: 1.5em; font-weight: 600; }"
+    " body.row td.col-newspaper { order: -2; } body.row td.col-published_at { order: -1; }"
+    " body.row td.col-body_html { order: 0; font-size: 1.05em; line-height: 1.75; margin: 0.5em 0 1em; }"
+    " body.row.table-articles td.col-body_text { display: none; }"
 )
 
 

@@ -174,6 +174,7 @@ def test_facets_and_column_descriptions(server):
     data = get_json(base, f"{DB_URL}/articles.json", _size="0")
     facets = data["facet_results"]
     assert {"newspaper", "published_date", "source"} <= set(facets)
+    assert not data.get("suggested_facets")  # too slow on a large archive (see the plugin)
     counts = {r["value"]: r["count"] for r in facets["newspaper"]["results"]}
     assert counts["山西晚报"] == 7 and sum(counts.values()) == 34
     status, html = get(base, f"{DB_URL}/articles")
