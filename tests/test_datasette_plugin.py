@@ -255,3 +255,29 @@ def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(json.loads(result.stdout)) == 13
+
+
+def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
+    """``FINEWS_DB_NAME=archive.db`` through ``scrapy serve`` (which becomes ``datasette serve``)."""
+    copy_database(replayed_archive / "finews.db", tmp_path / "archive.db")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "serve", "--port", str(port), "-s", f"FINEWS_DATA_DIR={tmp_path}",
+         "-s", "FINEWS_DB_NAME=archive.db"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(proc.stderr.read())
+                time.sleep(0.1)
+        found = get_json(base, "/archive/articles.json", _search="乡村振兴", _shape="array", _size="max")
+        assert len(found) == 13
+    finally:
+        proc.terminate()
+        proc.wait(10)

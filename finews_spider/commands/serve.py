@@ -6,7 +6,7 @@ and the optional metadata for you."""
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -61,4 +61,7 @@ class Command(ScrapyCommand):
         metadata = Path(self.settings.get("FINEWS_DATA_DIR")) / "metadata.yml"
         if not metadata.exists():
             metadata = DEFAULT_METADATA
-        self.exitcode = subprocess.call(datasette_args(db, metadata, opts.host, opts.port))
+        args = datasette_args(db, metadata, opts.host, opts.port)
+        sys.stdout.flush()
+        # Become Datasette (no child process left behind when this one is stopped).
+        os.execv(args[0], args)
