@@ -17,8 +17,12 @@ tokenizer, so any SQLite build and Datasette can use the index.
 
 from __future__ import annotations
 
+import html
 import operator
 import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # A run of Chinese characters, or a run of other letters and digits.
@@ -74,3 +78,173 @@ def fts_query(query: str) -> str:
         if phrase:
             phrases.append(phrase)
     return " ".join(phrases) if phrases else '""'
+
+
+# -- snippets -----------------------------------------------------------------------
+# The FTS table is contentless, so FTS5's snippet() has no text to cut from; these
+# functions find the matches in the stored body_text with the index's own rules.
+
+
+def _text_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The tokens ``index_text`` makes of ``text``, each with its character span."""
+    tokens = []
+    for m in _TOKEN_RUN.finditer(text):
+        start = m.start()
+        if m.group(1):
+            run = m.group(1)
+            tokens.extend((run[i:i + 2], start + i, start + i + 2) for i in range(len(run) - 1))
+            tokens.append((run[-1], start + len(run) - 1, start + len(run)))
+        else:
+            tokens.append((m.group(2).lower(), start, m.end()))
+    return tokens
+
+
+def _query_terms(query: str) -> list[tuple[list[str], bool]]:
+    """Each term of ``query`` as the token sequence of its FTS5 phrase, and whether its
+    last token is a prefix (the ``*`` of a trailing single character)."""
+    terms = []
+    for match in _QUERY_TERM.finditer(query or ""):
+        runs = _TOKEN_RUN.findall(match.group(1) if match.group(1) is not None else match.group(2))
+        if not runs:
+            continue
+        tokens: list[str] = []
+        for i, (cjk, word) in enumerate(runs):
+            tokens.extend(_cjk_tokens(cjk, last=i == len(runs) - 1) if cjk else [word.lower()])
+        terms.append((tokens, len(runs[-1][0]) == 1))
+    return terms
+
+
+def match_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where ``query`` matches ``text``, as sorted, non-overlapping ``(start, end)``
+    character spans: exactly the places where the FTS5 phrase of ``fts_query`` matches
+    the tokens of ``index_text``, so a span is shown for every reason a row matched (in
+    this column)::
+
+        >>> match_spans("中国人寿推动高质量发展", "人寿 质量")
+        [(2, 4), (7, 9)]
+    """
+    tokens = _text_tokens(text or "")
+    values = [t[0] for t in tokens]
+    spans = []
+    for phrase, prefix in _query_terms(query):
+        n = len(phrase)
+        for i in range(len(values) - n + 1):
+            if values[i:i + n - 1] == phrase[:-1] and (
+                values[i + n - 1].startswith(phrase[-1]) if prefix else values[i + n - 1] == phrase[-1]
+            ):
+                end = tokens[i + n - 1][2]
+                if prefix and len(values[i + n - 1]) > len(phrase[-1]):
+                    end -= 1  # a single character matched the start of a bigram
+                spans.append((tokens[i][1], end))
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def snippet(text: str, query: str, *, context: int = 30, fragments: int = 3,
+            mark: tuple[str, str] = ("<mark>", "</mark>"), escape=html.escape, ellipsis: str = "…") -> str:
+    """An excerpt of ``text`` around the matches of ``query``, the matched words wrapped
+    in ``mark``: at most ``fragments`` pieces of about ``context`` characters either side
+    of a match, joined by ``ellipsis``. With no match (the query matched the title, or
+    none was given) the start of the text. ``escape`` is applied to the text, not to the
+    marks (HTML by default; pass ``str`` for plain text)::
+
+        >>> snippet("2021年是“十四五”规划的开局之年", "十四五", context=3)
+        '…年是“<mark>十四五</mark>”规划…'
+    """
+    text = " ".join((text or "").split())  # one line: newlines between paragraphs become spaces
+    spans = match_spans(text, query)
+    if not spans:
+        cut = text[:2 * context]
+        return escape(cut) + (ellipsis if len(text) > len(cut) else "")
+    windows: list[list[int]] = []  # [start, end]; a piece grows to about 4 × context at most
+    for start, end in spans:
+        if windows and end <= windows[-1][1]:
+            continue  # already in view
+        if windows and start - context <= windows[-1][1] and end + context - windows[-1][0] <= 4 * context:
+            windows[-1][1] = min(len(text), end + context)
+        elif len(windows) < fragments:
+            windows.append([max(0, start - context, windows[-1][1] if windows else 0), min(len(text), end + context)])
+        else:
+            break
+    out, previous_end = [], 0
+    for window in windows:
+        for start, end in spans:  # never show half a match at either edge
+            if start < window[1] < end:
+                window[1] = start
+            if start < window[0] < end:
+                window[0] = end
+        out.append("" if window[0] == previous_end else ellipsis)
+        pos = window[0]
+        for start, end in spans:
+            if start >= window[0] and end <= window[1]:
+                out += [escape(text[pos:start]), mark[0], escape(text[start:end]), mark[1]]
+                pos = end
+        out.append(escape(text[pos:window[1]]))
+        previous_end = window[1]
+    return "".join(out) + (ellipsis if previous_end < len(text) else "")
+
+
+# -- searching an archive -------------------------------------------------------------
+
+_ARTICLE_COLUMNS = "info_code, published_at, newspaper, slug, title, share_url, body_text"
+
+
+def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | None = None,
+                   since: str | None = None, until: str | None = None, limit: int | None = 20,
+                   where: Iterable[tuple[str, Sequence]] = (),
+                   mark: tuple[str, str] = ("", ""), stock: str | None = None) -> list[dict]:
+    """The articles of the archive on ``conn`` that contain ``words`` (every word; a
+    "quoted phrase" as written), newest first, as dicts with ``info_code``,
+    ``published_at``, ``newspaper``, ``slug``, ``title``, ``share_url`` and ``snippet``
+    (plain text, matches wrapped in ``mark``).
+
+    ``newspaper`` is a slug; ``since`` and ``until`` are dates (``YYYY-MM-DD``, Beijing
+    time, both included); ``stock`` keeps the articles that mention a security or board by
+    code (``600160``, ``BK0493``, any case) or by name (``巨化股份``), from the ``mentions``
+    table; ``words`` may then be empty. ``limit=None`` returns every match. ``where`` adds filters as
+    ``(sql, params)`` pairs on the ``articles`` row (e.g. ``("slug IN (?, ?)", (a, b))``),
+    which is how further filters are added. Raises ``ValueError`` for empty words or a
+    malformed date::
+
+        >>> search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-01")
+    """
+    query = fts_query(words)
+    clauses = []
+    if query != '""':
+        clauses.append(("doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", (query,)))
+    elif not stock:
+        raise ValueError("no words to search for")
+    if stock:
+        stock = stock.strip()
+        clauses.append(("info_code IN (SELECT info_code FROM mentions WHERE code = ? OR name = ?)",
+                        (stock.upper(), stock)))
+    if newspaper:
+        clauses.append(("slug = ?", (newspaper,)))
+    if since:
+        clauses.append(("published_date >= ?", (_date(since, "since"),)))
+    if until:
+        clauses.append(("published_date <= ?", (_date(until, "until"),)))
+    clauses.extend(where)
+    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE " + " AND ".join(f"({c})" for c, _ in clauses)
+           + " ORDER BY published_at DESC, info_code DESC" + (" LIMIT ?" if limit is not None else ""))
+    params = [p for _, ps in clauses for p in ps] + ([limit] if limit is not None else [])
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    results = []
+    for row in cursor:
+        record = dict(zip(names, row))
+        record["snippet"] = snippet(record.pop("body_text") or "", words, mark=mark, escape=str)
+        results.append(record)
+    return results
+
+
+def _date(value: str, name: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None

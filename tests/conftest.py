@@ -85,3 +85,13 @@ def sample_archive(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-3000:]
     (data_dir / "metadata.yml").write_bytes((ROOT / "data" / "metadata.yml").read_bytes())
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def replayed_archive(tmp_path_factory):
+    """The quick start's archive: a real ``scrapy crawl finews`` answered from the bundled
+    recording (``FINEWS_REPLAY=data/sample/upstream.warc.gz``), once per session."""
+    data_dir = tmp_path_factory.mktemp("replayed")
+    result = scrapy("crawl", "finews", data_dir=data_dir, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return data_dir

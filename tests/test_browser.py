@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -77,3 +78,80 @@ def test_search_and_article_pages_render_and_run_no_article_script(served, tmp_p
     assert '<p class="em_media">（文章来源：山西晚报）</p>' in article  # rendered, not escaped
     assert "PWNED" not in article and "PWNED" not in search
     assert "<script>document.body" not in article and "onerror" not in article
+
+
+# -- the pages an analyst looks at, through plain `datasette serve` of a renamed archive ----
+
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of the last run (not committed)
+
+
+@pytest.fixture(scope="module")
+def plain_datasette(replayed_archive, tmp_path_factory):
+    if CHROMIUM is None:
+        if REQUIRED:
+            pytest.fail("chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from tests.test_datasette_plugin import add_failed_run, copy_database, make_plain_database
+
+    folder = tmp_path_factory.mktemp("browsed")
+    copy_database(replayed_archive / "finews.db", folder / "news.db")
+    add_failed_run(folder / "news.db")
+    make_plain_database(folder / "plain.db")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(folder / "news.db"), str(folder / "plain.db"),
+         "-h", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(10)
+
+
+def inspect(url, tmp_path, name, **kw):
+    from tests.cdp import inspect_page
+
+    profile = tmp_path / f"chrome-{name}"
+    profile.mkdir()
+    report = inspect_page(CHROMIUM, url, profile, **kw)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{name}.png").write_bytes(report.screenshot)
+    return report
+
+
+def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
+    search_box = 'document.querySelector("#_search").getBoundingClientRect().bottom'
+    marks = 'document.querySelectorAll("td.col-body_text mark").length'
+    folded = '!!document.querySelector("details.finews-columns:not([open]) dl.column-descriptions")'
+    rows_shown = 'document.querySelectorAll("table.rows-and-columns tbody tr").length'
+    report = inspect(f"{plain_datasette}/news/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94", tmp_path, "search-results",
+                     expressions=[search_box, marks, folded, rows_shown], size=(1280, 900))
+    assert report.problems() == []
+    assert report.values[rows_shown] == 13 and report.values[marks] >= 13
+    assert report.values[folded] is True
+    assert 0 < report.values[search_box] < 900  # on the first screen
+
+
+def test_dashboard_charts_render_without_console_errors(plain_datasette, tmp_path):
+    charts = 'document.querySelectorAll("canvas.marks, svg.marks").length'
+    tables = '[...document.querySelectorAll("[id^=chart-] table")].map(t => t.querySelectorAll("tbody tr").length)'
+    report = inspect(f"{plain_datasette}/-/dashboards/news", tmp_path, "dashboard",
+                     wait_for=f"{charts} >= 4", expressions=[charts, tables], size=(1280, 1600))
+    assert report.ready, report.console
+    assert report.problems() == []
+    assert report.values[charts] == 4
+    assert report.values[tables] == [2, 1]  # last run of each spider (finews, shanxiwanbao); the failed run
+
+
+def test_article_page_in_the_browser(plain_datasette, tmp_path):
+    report = inspect(f"{plain_datasette}/news/articles/NW202112232223130395", tmp_path, "article",
+                     expressions=['document.querySelector("td.col-body_html p.em_media") !== null'])
+    assert report.problems() == []
+    assert report.values['document.querySelector("td.col-body_html p.em_media") !== null'] is True

@@ -1,5 +1,7 @@
 """Datasette over an archive made by a real crawl: search, facets, canned queries, the
-rendered body. Uses Datasette's own test client."""
+rendered body. Uses Datasette's own test client, in this process; the plugin is the one
+Datasette loads from the installed package's entry point (tests/test_datasette_plugin.py
+runs the same through ``datasette serve``)."""
 
 import asyncio
 
@@ -7,14 +9,13 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from finews_spider.commands.serve import PLUGINS_DIR
 from tests.conftest import rows
 
 
 @pytest.fixture(scope="module")
 def get(sample_archive):
     metadata = yaml.safe_load((sample_archive / "metadata.yml").read_text("utf-8"))
-    ds = Datasette([str(sample_archive / "finews.db")], metadata=metadata, plugins_dir=str(PLUGINS_DIR))
+    ds = Datasette([str(sample_archive / "finews.db")], metadata=metadata)
 
     def fetch(path, **params):
         return asyncio.run(ds.client.get(path, params=params or None))

@@ -35,7 +35,7 @@ from ..config import FinewsConfig, config_for
 from ..exceptions import ArchiveUnusable
 from ..exporters import jekyll
 from ..registry import Registry
-from .database import ArchiveDatabase
+from .database import ArchiveDamaged, ArchiveDatabase, open_read_only
 from .files import remove_stale_temporaries, sync_filesystem, write_atomic
 from .lock import RunLock
 

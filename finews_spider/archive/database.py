@@ -17,12 +17,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..search import index_text
 
-SCHEMA_VERSION = 5
-# PRAGMA application_id of every finews archive (b"FiNw"): the marker by which tools (the
-# Datasette plugin) recognise an archive, whatever its file name.
-APPLICATION_ID = 0x46694E77
+SCHEMA_VERSION = 5  # 4: the application_id marker; 5: mentions
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
@@ -104,13 +102,25 @@ def check_file(path: Path) -> None:
     with open(path, "rb") as f:
         header = f.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-        raise ArchiveDamaged(f"{path} is not an SQLite database")
+        raise ArchiveDamaged("not an SQLite database")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
     if valid and pages and size < pages * page_size:
-        raise ArchiveDamaged(f"{path} is truncated: {size} bytes, its header says {pages * page_size}")
+        raise ArchiveDamaged(f"truncated: {size} bytes, its header says {pages * page_size}")
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the archive's database at ``path`` (searches, the reading
+    site, exports): it never creates, migrates or writes. ``FileNotFoundError`` if there is
+    no file; :class:`ArchiveDamaged` for a file that is not a readable archive."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    check_file(path)
+    from urllib.request import pathname2url
+
+    return sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False)
 
 
 class ArchiveDatabase:
@@ -212,7 +222,7 @@ class ArchiveDatabase:
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
             self._backfill(derive)
             self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
-            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # what the Datasette plugin recognizes
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _backfill(self, derive) -> None:

@@ -1,11 +1,14 @@
 """``scrapy serve``: browse the archive with Datasette, read-only, on localhost.
 
-The command *becomes* Datasette (``os.execve``): there is no child process, so whatever
+The command *becomes* Datasette (``os.execv``): there is no child process, so whatever
 stops the command (Ctrl-C, ``kill``, systemd) stops the server and frees its port, and
 Ctrl-C ends it with Datasette's own clean shutdown, not a traceback. Before that it checks
 the settings, that the port is free (one clear line and exit 1 when it is not), and serves
 an archive it cannot write to (a read-only file, folder or file system) in Datasette's
 immutable mode, which opens the file without a lock, a journal or WAL files.
+
+The Datasette plugin comes with the installed package (entry point ``datasette``), so
+this is plain ``datasette serve`` of the archive.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import errno
 import os
 import socket
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -21,20 +25,25 @@ from scrapy.commands import ScrapyCommand
 from ..config import FinewsConfig
 from .crawl import EXIT_USAGE, settings_refused
 
-PLUGINS_DIR = Path(__file__).resolve().parents[1] / "datasette_plugins"
+PLUGIN_MODULE = "finews_spider.datasette_plugin"
 # The metadata that ships with the code; a data directory may carry its own.
 DEFAULT_METADATA = Path(__file__).resolve().parents[2] / "data" / "metadata.yml"
 EXIT_FAILED = 1
 
 
-def datasette_args(db: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001,
+def plugin_installed() -> bool:
+    """True if Datasette will load the finews plugin (the package is installed)."""
+    return any(ep.value == PLUGIN_MODULE for ep in entry_points(group="datasette"))
+
+
+def datasette_args(db: Path, metadata: Path | None = None, host: str = "127.0.0.1", port: int = 8001,
                    immutable: bool = False) -> list[str]:
     """The ``datasette serve`` command line for an archive (also used by the tests);
     ``immutable`` serves it with ``-i`` (see :func:`needs_immutable`)."""
     database = ["-i", str(db)] if immutable else [str(db)]
-    args = [sys.executable, "-m", "datasette", "serve", *database, "--plugins-dir", str(PLUGINS_DIR),
+    args = [sys.executable, "-m", "datasette", "serve", *database,
             "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
-    if metadata.exists():
+    if metadata is not None and metadata.exists():
         args += ["--metadata", str(metadata)]
     return args
 
@@ -103,8 +112,12 @@ class Command(ScrapyCommand):
         immutable = needs_immutable(db)
         if immutable:
             print(f"{db} is not writable here: serving it immutable (datasette -i)", file=sys.stderr)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PLUGINS_DIR.parents[1]), os.environ.get("PYTHONPATH")])))
+        if not plugin_installed():
+            print("scrapy serve: the finews Datasette plugin is not installed: pip install -e . (in the project folder)",
+                  file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         args = datasette_args(db, metadata, opts.host, opts.port, immutable)
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execve(args[0], args, env)  # this process becomes the server: nothing is left behind
+        os.execv(args[0], args)  # this process becomes the server: nothing is left behind

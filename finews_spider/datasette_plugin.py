@@ -1,0 +1,258 @@
+"""Datasette plugin for finews archives (registered by entry point: installing the
+package is enough, ``datasette ANY-FILE.db`` picks it up).
+
+A database is an archive when it carries the marker the archive sets
+(``PRAGMA application_id``, see finews_spider/schema.py), whatever its file name; every
+other database is left alone. For archives the plugin
+
+- replaces ``escape_fts`` (what Datasette's search box runs) with the bigram query
+  rewriting of finews_spider/search.py, so words of any length are found, and registers
+  ``finews_match(words)`` (the FTS5 expression) and ``finews_snippet(text, words)`` (an
+  HTML excerpt with the matches in ``<mark>``) for SQL;
+- supplies the metadata (finews_spider/datasette_metadata.yml): titles, column
+  descriptions, facets, sort, the search table, canned queries, rendered bodies, and the
+  charts of datasette-dashboards;
+- shows the articles table as a results list (title, newspaper, date, snippet), unless
+  the URL chooses columns itself (``_col``/``_nocol``); bodies stay on the article page.
+
+``data/metadata.yml`` or any ``-m`` file still overrides all of it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import yaml
+from datasette import hookimpl
+from datasette.utils import tilde_decode
+from markupsafe import Markup
+
+from finews_spider.schema import is_archive, is_archive_file
+from finews_spider.search import fts_query, snippet
+
+METADATA_FILE = Path(__file__).with_name("datasette_metadata.yml")
+ARTICLES = "articles"
+# What a search (or a plain visit) of the articles table shows, unless the URL says.
+RESULT_COLUMNS = ("title", "newspaper", "published_at", "body_text")
+SNIPPET_CONTEXT = 40
+
+
+def _load_template() -> dict:
+    with open(METADATA_FILE, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+_TEMPLATE = _load_template()
+# Per database name: (path, True) for an archive; (path, mtime, False) otherwise, so a
+# file that becomes an archive while Datasette runs is noticed.
+_recognized: dict[str, tuple] = {}
+_metadata_json: dict[tuple[str, ...], str] = {}
+# Set for the HTML page of an archive's articles table: the words searched ("" if none).
+_results_page: contextvars.ContextVar[str | None] = contextvars.ContextVar("finews_results_page", default=None)
+
+
+# -- which databases are archives --------------------------------------------------------
+
+def database_is_archive(datasette, name: str) -> bool:
+    """True if the database ``name`` of this Datasette carries the finews marker (cached
+    per database; a file that is not an archive is looked at again when it changes)."""
+    db = datasette.databases.get(name)
+    path = getattr(db, "path", None)
+    if db is None or path is None or getattr(db, "is_memory", False):
+        return False
+    cached = _recognized.get(name)
+    if cached and cached[0] == path and cached[-1]:
+        return True
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return False
+    if cached and cached[0] == path and cached[1] == mtime:
+        return False
+    found = is_archive_file(path)
+    _recognized[name] = (path, True) if found else (path, mtime, False)
+    return found
+
+
+def archive_names(datasette) -> tuple[str, ...]:
+    return tuple(name for name in list(datasette.databases) if database_is_archive(datasette, name))
+
+
+def archive_metadata(names: tuple[str, ...]) -> dict:
+    """The metadata the plugin contributes for these archive databases: the template's
+    ``database`` part under each name, and one dashboard per archive."""
+    databases, dashboards = {}, {}
+    for name in names:
+        databases[name] = _TEMPLATE["database"]
+        dashboard = json.loads(json.dumps(_TEMPLATE["dashboard"]))
+        for chart in dashboard["charts"].values():
+            if "query" in chart:
+                chart["db"] = name
+        if len(names) > 1:
+            dashboard["title"] = f"{dashboard['title']}: {name}"
+        dashboards[dashboard_slug(name)] = dashboard
+    if not names:
+        return {}
+    return {"databases": databases, "plugins": {"datasette-dashboards": dashboards}}
+
+
+def dashboard_slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "archive"
+
+
+# -- hooks --------------------------------------------------------------------------------
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    names = archive_names(datasette)
+    if not names:
+        return {}
+    if names not in _metadata_json:
+        _metadata_json[names] = json.dumps(archive_metadata(names), ensure_ascii=False)
+    # A fresh copy every time: Datasette merges later sources into what it is given.
+    return json.loads(_metadata_json[names])
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn, database, datasette):
+    # trylast: after Datasette's own escape_fts, so this one replaces it.
+    if is_archive(conn):
+        conn.create_function("escape_fts", 1, fts_query, deterministic=True)
+        conn.create_function("finews_match", 1, fts_query, deterministic=True)
+        conn.create_function("finews_snippet", 2, sql_snippet, deterministic=True)
+
+
+def sql_snippet(text: str | None, words: str | None) -> str:
+    """``finews_snippet(body_text, words)``: HTML, the matches in ``<mark>``."""
+    return snippet(text or "", words or "", context=SNIPPET_CONTEXT)
+
+
+_SAFE_SNIPPET = re.compile(r"</?mark>")
+
+
+def is_snippet_html(value) -> bool:
+    """True if ``value`` is markup ``finews_snippet`` could have made: text with no tag
+    but ``<mark>``. Only such values are rendered as HTML (a query may return anything
+    in a column called snippet)."""
+    return isinstance(value, str) and not re.search(r"[<>]", _SAFE_SNIPPET.sub("", value))
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if table is None and column == "snippet" and is_snippet_html(value) and database_is_archive(datasette, database):
+        return Markup(value)
+    if table == ARTICLES and column in ("body_text", "published_at"):
+        words = _results_page.get()
+        if words is not None and isinstance(value, str) and database_is_archive(datasette, database):
+            if column == "published_at":  # 2021-12-23T07:25:33+08:00 -> 2021-12-23 07:25 (Beijing time)
+                return value[:16].replace("T", " ")
+            return Markup(f'<span class="finews-snippet">{sql_snippet(value, words)}</span>')
+    return None
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """The articles table's HTML page lists results (``RESULT_COLUMNS``, the body as a
+    snippet) unless the URL chooses columns; JSON and CSV keep every column, row pages
+    are unchanged. No suggested facets on the articles table (``_nosuggest``)."""
+
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope.get("type") == "http":
+                parts = scope.get("path", "").strip("/").split("/")
+                if len(parts) == 2 and parts[1].split(".")[0] == ARTICLES:
+                    name = tilde_decode(parts[0])
+                    if database_is_archive(datasette, name):
+                        query = scope.get("query_string", b"")
+                        args = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                        keys = {k for k, _ in args}
+                        extra = []
+                        if "_nosuggest" not in keys:
+                            # Suggested facets try every column over every match: about a
+                            # second per page at 20,000 articles; the useful ones are configured.
+                            extra.append(("_nosuggest", "1"))
+                        html = parts[1] == ARTICLES
+                        if html and not keys & {"_col", "_nocol"}:
+                            extra += [("_col", c) for c in RESULT_COLUMNS]
+                        if extra:
+                            encoded = urlencode(extra).encode()
+                            scope = dict(scope, query_string=query + b"&" + encoded if query else encoded)
+                        if not html:
+                            return await app(scope, receive, send)
+                        token = _results_page.set(dict(args).get("_search", ""))
+                        try:
+                            return await app(scope, receive, send)
+                        finally:
+                            _results_page.reset(token)
+            return await app(scope, receive, send)
+
+        return wrapped
+
+    return wrap
+
+
+_PAGE_SCRIPT = """
+(function () {
+  var style = document.createElement("style");
+  style.textContent = %s;
+  document.head.appendChild(style);
+  var dl = document.querySelector("dl.column-descriptions");
+  if (dl) {
+    var details = document.createElement("details");
+    details.className = "finews-columns";
+    var summary = document.createElement("summary");
+    summary.textContent = "Column descriptions";
+    dl.parentNode.insertBefore(details, dl);
+    details.appendChild(summary);
+    details.appendChild(dl);
+    dl.querySelectorAll("dt").forEach(function (dt) {
+      var th = document.querySelector("th.col-" + dt.textContent.trim());
+      var dd = dt.nextElementSibling;
+      if (th && dd) { th.title = dd.textContent; }
+    });
+  }
+  if (document.body.classList.contains("row")) {
+    var ths = document.querySelectorAll("table.rows-and-columns thead th");
+    document.querySelectorAll("table.rows-and-columns tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (ths[i]) { td.setAttribute("data-label", ths[i].textContent.trim()); }
+      });
+    });
+  }
+})();
+"""
+_PAGE_CSS = (
+    "details.finews-columns { margin: 0.5em 0; font-size: 0.85em; }"
+    " details.finews-columns summary { cursor: pointer; color: #666; }"
+    " td.col-body_text { min-width: 28em; max-width: 48em; }"
+    " td.col-title { min-width: 14em; font-weight: 600; }"
+    " td.col-published_at { white-space: nowrap; }"
+    " td.col-info_code { font-size: 0.8em; }"
+    " mark { background: #ffe066; padding: 0 1px; }"
+    # A row page reads top to bottom: headline, paper, date, the rendered body, then the rest.
+    " body.row table.rows-and-columns, body.row .rows-and-columns tbody, body.row .rows-and-columns td"
+    " { display: block; border: none; }"
+    " body.row .rows-and-columns tr { display: flex; flex-direction: column; border: none; }"
+    " body.row .rows-and-columns thead { display: none; }"
+    " body.row .rows-and-columns td { order: 1; padding: 0.2em 0; max-width: 48em; }"
+    " body.row .rows-and-columns td:before { content: attr(data-label); display: block; font-size: 0.75em; color: #777; }"
+    " body.row td.col-title { order: -3; font-size: 1.5em; font-weight: 600; }"
+    " body.row td.col-newspaper { order: -2; } body.row td.col-published_at { order: -1; }"
+    " body.row td.col-body_html { order: 0; font-size: 1.05em; line-height: 1.75; margin: 0.5em 0 1em; }"
+    " body.row.table-articles td.col-body_text { display: none; }"
+)
+
+
+@hookimpl
+def extra_body_script(template, database, table, columns, view_name, request, datasette):
+    """On an archive's pages: column descriptions folded under a "Column descriptions"
+    toggle (so the search box is on the first screen; each one is also the tooltip of
+    its column heading), and the style of snippets."""
+    if database and view_name in ("table", "row", "database", "query") and database_is_archive(datasette, database):
+        return _PAGE_SCRIPT % json.dumps(_PAGE_CSS)
+    return None

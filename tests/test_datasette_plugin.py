@@ -1,0 +1,283 @@
+"""The Datasette plugin as an analyst meets it: plain ``datasette serve FILE`` in a
+subprocess, the plugin loaded by Datasette itself from the installed package's entry point
+(no --plugins-dir, no metadata file), on an archive made by the quick start's replayed
+crawl, copied under another file name, next to a database that is not an archive."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from finews_spider.schema import APPLICATION_ID
+from tests.conftest import ROOT, rows
+
+ARCHIVE_NAME = "my archive"  # a space: Datasette tilde-encodes it in URLs (my~20archive)
+DB_URL = "/my~20archive"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_database(src: Path, dest: Path) -> None:
+    source, target = sqlite3.connect(src), sqlite3.connect(dest)
+    source.backup(target)
+    source.close(), target.close()
+
+
+def add_failed_run(path: Path) -> None:
+    """A failed run the day before the replayed one, for the crawl-health charts."""
+    conn = sqlite3.connect(path)
+    ((started,),) = conn.execute("SELECT min(started_at) FROM crawls")
+    day_before = (datetime.fromisoformat(started) - timedelta(days=1)).isoformat()
+    conn.execute(
+        "INSERT INTO crawls (spider, started_at, finished_at, status, reason, articles_new, articles_changed, "
+        "articles_unchanged, articles_skipped, articles_dropped, requests, retries, errors, duration_seconds) "
+        "VALUES ('shanxiwanbao', ?, ?, 'failed', 'upstream unreachable', 0, 0, 0, 0, 0, 3, 9, 3, 12.5)",
+        (day_before, day_before),
+    )
+    conn.commit()
+    conn.close()
+
+
+def make_plain_database(path: Path) -> None:
+    """Not an archive, though it has a table called articles with a full-text index."""
+    db = sqlite_utils.Database(path)
+    db["articles"].insert_all([
+        {"id": 1, "title": "十四五 规划", "body_text": "plain words"},
+        {"id": 2, "title": "乡村振兴", "body_text": "hello world"},
+    ], pk="id")
+    db["articles"].enable_fts(["title", "body_text"])
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def server(replayed_archive, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("served")
+    copy_database(replayed_archive / "finews.db", folder / f"{ARCHIVE_NAME}.db")
+    add_failed_run(folder / f"{ARCHIVE_NAME}.db")
+    make_plain_database(folder / "plain.db")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(folder / f"{ARCHIVE_NAME}.db"), str(folder / "plain.db"),
+         "-p", str(port), "-h", "127.0.0.1"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(proc.stderr.read())
+            time.sleep(0.1)
+    yield base, folder
+    proc.terminate()
+    proc.wait(10)
+
+
+def get(base: str, path: str, **params) -> tuple[int, str]:
+    url = base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def get_json(base, path, **params):
+    status, body = get(base, path, **params)
+    assert status == 200, body[:2000]
+    return json.loads(body)
+
+
+def containing(archive: Path, word: str) -> list[str]:
+    return sorted(r["info_code"] for r in rows(archive / "finews.db", "SELECT info_code, title, body_text FROM articles")
+                  if word in r["title"] or word in r["body_text"].replace("\n", ""))
+
+
+def test_datasette_plugins_lists_it():
+    result = subprocess.run([sys.executable, "-m", "datasette", "plugins"], capture_output=True, text=True, timeout=60)
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert {"get_metadata", "prepare_connection", "render_cell"} <= set(plugins["finews-spider"]["hooks"])
+    assert "datasette-dashboards" in plugins and "datasette-render-html" in plugins
+
+
+def test_the_archive_carries_the_marker(replayed_archive):
+    conn = sqlite3.connect(replayed_archive / "finews.db")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    conn.close()
+
+
+@pytest.mark.parametrize("word", ["党", "党建", "十四五", "乡村振兴", "高质量发展", "山西全方位推动高质量发展"])
+def test_search_box_finds_words_of_every_length_in_a_renamed_archive(server, replayed_archive, word):
+    base, _ = server
+    want = containing(replayed_archive, word)
+    assert want, f"the sample has no article with {word}"
+    found = get_json(base, f"{DB_URL}/articles.json", _search=word, _shape="array", _col="info_code", _size="max")
+    assert sorted(r["info_code"] for r in found) == want
+
+
+def test_the_quick_start_words_are_in_the_sample(replayed_archive):
+    assert len(containing(replayed_archive, "十四五")) == 13 and len(containing(replayed_archive, "乡村振兴")) == 13
+
+
+def test_missing_word_finds_nothing(server):
+    base, _ = server
+    assert get_json(base, f"{DB_URL}/articles.json", _search="量子计算", _shape="array") == []
+
+
+def test_results_page_lists_title_newspaper_date_and_snippet_newest_first(server):
+    base, _ = server
+    status, html = get(base, f"{DB_URL}/articles", _search="十四五")
+    assert status == 200
+    assert "13 rows where search matches" in html and "sorted by published_at descending" in html
+    headings = [h.split('data-column="')[1].split('"')[0] for h in html.split("<th ")[1:] if 'data-column="' in h]
+    assert headings == ["info_code", "title", "newspaper", "published_at", "body_text"]
+    assert html.count("<mark>十四五</mark>") >= 13 and 'class="col-body_html' not in html
+    assert html.index('name="_search"') < html.index("<table")
+    dates = [d.split(">", 1)[1].split("<", 1)[0] for d in html.split('<td class="col-published_at')[1:]]
+    assert len(dates) == 13 and dates == sorted(dates, reverse=True)
+
+
+def test_columns_chosen_in_the_url_are_kept(server):
+    base, _ = server
+    status, html = get(base, f"{DB_URL}/articles", _search="十四五", _col="source")
+    assert 'data-column="source"' in html and 'data-column="title"' not in html and "<mark>" not in html
+
+
+def test_json_keeps_every_column(server):
+    base, _ = server
+    row = get_json(base, f"{DB_URL}/articles.json", _search="十四五", _shape="array", _size="1")[0]
+    assert {"body_html", "body_text", "share_url", "doc_id"} <= set(row)
+    assert "<mark>" not in row["body_text"]
+
+
+def test_facets_and_column_descriptions(server):
+    base, _ = server
+    data = get_json(base, f"{DB_URL}/articles.json", _size="0")
+    facets = data["facet_results"]
+    assert {"newspaper", "published_date", "source"} <= set(facets)
+    assert not data.get("suggested_facets")  # too slow on a large archive (see the plugin)
+    counts = {r["value"]: r["count"] for r in facets["newspaper"]["results"]}
+    assert counts["山西晚报"] == 7 and sum(counts.values()) == 34
+    status, html = get(base, f"{DB_URL}/articles")
+    assert "Publication time, Beijing time" in html and 'class="column-descriptions"' in html
+
+
+def test_article_page_renders_the_body(server):
+    base, _ = server
+    status, html = get(base, f"{DB_URL}/articles/NW202112232223130395")
+    assert status == 200
+    assert '<p class="em_media">（文章来源：山西晚报）</p>' in html and "&lt;p&gt;" not in html
+
+
+def test_canned_search_query_with_snippets(server, replayed_archive):
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/search.json", q="乡村振兴", _shape="array")
+    assert sorted(r["info_code"] for r in found) == containing(replayed_archive, "乡村振兴")
+    assert all("<mark>乡村振兴</mark>" in r["snippet"] for r in found)
+    assert [r["published_at"] for r in found] == sorted((r["published_at"] for r in found), reverse=True)
+    status, html = get(base, f"{DB_URL}/search", q="乡村振兴")
+    assert status == 200 and "<mark>乡村振兴</mark>" in html and "&lt;mark&gt;" not in html
+
+
+def test_other_canned_queries(server):
+    base, _ = server
+    latest = get_json(base, f"{DB_URL}/latest_by_newspaper.json", slug="shanxiwanbao", _shape="array")
+    assert len(latest) == 7 and latest[0]["published_at"] >= latest[-1]["published_at"]
+    assert sum(r["articles"] for r in get_json(base, f"{DB_URL}/daily_counts.json", _shape="array")) == 34
+    assert get_json(base, f"{DB_URL}/changed_since.json", since="2000-01-01", _shape="array") == []
+
+
+def test_a_snippet_column_from_other_sql_is_escaped(server):
+    base, _ = server
+    status, html = get(base, DB_URL, sql="select '<b>x</b><mark>y</mark>' as snippet")
+    assert "&lt;b&gt;x" in html and "<b>x</b>" not in html
+
+
+def test_sql_functions(server):
+    base, _ = server
+    data = get_json(base, f"{DB_URL}.json", sql="select count(*) from articles_fts where articles_fts match finews_match('十四五')")
+    assert data["rows"] == [[13]]
+    data = get_json(base, f"{DB_URL}.json", sql="select finews_match('十四五') as q, finews_snippet('开局之年十四五规划', '十四五') as s")
+    assert data["rows"] == [['"十四 四五"', "开局之年<mark>十四五</mark>规划"]]
+
+
+def test_other_databases_are_left_alone(server):
+    base, _ = server
+    # Datasette's own search: the whole run of characters is one token in a plain FTS table.
+    found = get_json(base, "/plain/articles.json", _search="十四五", _shape="array")
+    assert [r["id"] for r in found] == [1]
+    status, body = get(base, "/plain.json", sql="select finews_match('x')")
+    assert "no such function: finews_match" in body
+    data = get_json(base, "/plain/articles.json")
+    assert data["facet_results"] == {} and data["human_description_en"] == ""
+    status, html = get(base, "/plain/articles")
+    assert 'data-column="id"' in html and 'data-column="body_text"' in html and "<mark>" not in html
+    assert "finews-columns" not in html and "My archive" not in html
+
+
+def test_dashboard_charts_run(server):
+    base, _ = server
+    status, html = get(base, "/-/dashboards/my-archive")
+    assert status == 200 and "Articles per day per newspaper" in html
+    import yaml
+
+    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"]["charts"]
+    for name, chart in charts.items():
+        data = get_json(base, f"{DB_URL}.json", sql=chart["query"], _shape="array")
+        assert data, f"chart {name} has no data"
+
+
+def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):
+    """``datasette FILE -m data/metadata.yml --get``: the metadata file only adds to the plugin."""
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", str(replayed_archive / "finews.db"), "-m", str(ROOT / "data" / "metadata.yml"),
+         "--get", "/finews/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_shape=array&_col=info_code&_size=max"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(json.loads(result.stdout)) == 13
+
+
+def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
+    """``FINEWS_DB_NAME=archive.db`` through ``scrapy serve`` (which becomes ``datasette serve``)."""
+    copy_database(replayed_archive / "finews.db", tmp_path / "archive.db")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "serve", "--port", str(port), "-s", f"FINEWS_DATA_DIR={tmp_path}",
+         "-s", "FINEWS_DB_NAME=archive.db"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(proc.stderr.read())
+                time.sleep(0.1)
+        found = get_json(base, "/archive/articles.json", _search="乡村振兴", _shape="array", _size="max")
+        assert len(found) == 13
+    finally:
+        proc.terminate()
+        proc.wait(10)

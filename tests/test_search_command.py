@@ -1,0 +1,119 @@
+"""``scrapy search`` (a real subprocess) and the function under it, search_archive, on the
+quick start's archive."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from finews_spider.search import search_archive
+from tests.conftest import rows, scrapy
+
+
+def search(archive, *args):
+    return scrapy("search", *args, data_dir=archive, timeout=60)
+
+
+def containing(archive, word, where=lambda r: True):
+    return [r for r in rows(archive / "finews.db", "SELECT * FROM articles ORDER BY published_at DESC, info_code DESC")
+            if (word in r["title"] or word in r["body_text"].replace("\n", "")) and where(r)]
+
+
+@pytest.fixture(scope="module")
+def conn(replayed_archive):
+    c = sqlite3.connect(replayed_archive / "finews.db")
+    yield c
+    c.close()
+
+
+def test_search_archive_newest_first_with_snippets(conn, replayed_archive):
+    found = search_archive(conn, "乡村振兴", limit=None)
+    assert [r["info_code"] for r in found] == [r["info_code"] for r in containing(replayed_archive, "乡村振兴")]
+    assert all("乡村振兴" in r["snippet"] for r in found)
+    assert set(found[0]) == {"info_code", "published_at", "newspaper", "slug", "title", "share_url", "snippet"}
+    marked = search_archive(conn, "乡村振兴", limit=1, mark=("[", "]"))
+    assert "[乡村振兴]" in marked[0]["snippet"]
+
+
+def test_search_archive_filters(conn, replayed_archive):
+    want = containing(replayed_archive, "党建", lambda r: r["slug"] == "shanxiwanbao")
+    assert want and [r["info_code"] for r in search_archive(conn, "党建", newspaper="shanxiwanbao")] == [r["info_code"] for r in want]
+    want = containing(replayed_archive, "十四五", lambda r: "2021-12-21" <= r["published_date"] <= "2021-12-23")
+    found = search_archive(conn, "十四五", since="2021-12-21", until="2021-12-23")
+    assert len(found) < len(containing(replayed_archive, "十四五"))
+    assert want and [r["info_code"] for r in found] == [r["info_code"] for r in want]
+    assert len(search_archive(conn, "高质量发展", limit=3)) == 3
+    # Further filters are (sql, params) pairs on the articles row.
+    found = search_archive(conn, "高质量发展", where=[("source = ?", ("山西晚报",))], limit=None)
+    assert found and all(r["newspaper"] == "山西晚报" for r in found)
+
+
+def test_search_archive_every_word_must_occur(conn, replayed_archive):
+    both = {r["info_code"] for r in containing(replayed_archive, "十四五")} & {r["info_code"] for r in containing(replayed_archive, "党建")}
+    assert {r["info_code"] for r in search_archive(conn, "十四五 党建", limit=None)} == both
+
+
+@pytest.mark.parametrize("kwargs", [{"since": "2021-13-01"}, {"until": "yesterday"}])
+def test_search_archive_rejects_bad_dates(conn, kwargs):
+    with pytest.raises(ValueError, match="not a date"):
+        search_archive(conn, "党建", **kwargs)
+
+
+def test_search_archive_rejects_empty_words(conn):
+    with pytest.raises(ValueError, match="no words"):
+        search_archive(conn, " ，。 ")
+
+
+def test_command_prints_matches_and_exits_0(replayed_archive):
+    result = search(replayed_archive, "十四五", "--limit", "0")
+    assert result.returncode == 0, result.stderr
+    blocks = result.stdout.strip().split("\n\n")
+    want = containing(replayed_archive, "十四五")
+    assert len(blocks) == len(want) == 13
+    first = blocks[0].splitlines()
+    assert first[0] == f"{want[0]['published_at'][:16].replace('T', ' ')}  {want[0]['newspaper']}  {want[0]['title']}"
+    assert first[1].strip() == want[0]["share_url"] and "十四五" in first[2]
+
+
+def test_command_limit_and_note(replayed_archive):
+    result = search(replayed_archive, "十四五", "--limit", "2")
+    assert result.returncode == 0 and len(result.stdout.strip().split("\n\n")) == 2
+    assert "more than 2 matches" in result.stderr
+
+
+def test_command_json(replayed_archive):
+    result = search(replayed_archive, "党建", "--newspaper", "shanxiwanbao", "--json")
+    assert result.returncode == 0
+    found = json.loads(result.stdout)
+    assert found and {r["slug"] for r in found} == {"shanxiwanbao"} and "党建" in found[0]["snippet"]
+
+
+def test_command_exits_1_when_nothing_matched(replayed_archive):
+    result = search(replayed_archive, "量子计算")
+    assert result.returncode == 1 and result.stdout == ""
+    result = search(replayed_archive, "量子计算", "--json")
+    assert result.returncode == 1 and json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "2021-13-01", "党建"], "not a date"),
+    ([], "no words"),
+    (["--bogus", "党建"], "unknown option: --bogus"),
+    (["党建", "--limit", "-1"], "not a count"),
+])
+def test_command_usage_errors_exit_2(replayed_archive, args, message):
+    result = search(replayed_archive, *args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_command_missing_or_corrupt_archive(tmp_path):
+    result = search(tmp_path, "党建")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"scrapy search: no archive at {tmp_path / 'finews.db'}: run a crawl first"]
+    (tmp_path / "finews.db").write_bytes(b"not a database at all" * 100)
+    result = search(tmp_path, "党建")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"scrapy search: {tmp_path / 'finews.db'} is not a readable finews archive: not an SQLite database"]
