@@ -334,6 +334,8 @@ def _rows(conn: sqlite3.Connection, where: str = "", params: Iterable = ()) -> I
 
 def _check_out_dir(out_dir: Path) -> Path:
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SiteError(f"cannot write the site to {out_dir}: not a directory")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
