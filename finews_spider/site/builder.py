@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from pypinyin import lazy_pinyin
 
 PAGE_SIZE = 50
 JUMP_PAGES = 20  # numbered pages linked from a front page (the newest ones)
@@ -91,6 +92,11 @@ def article_url(slug: str, published_at: str, info_code: str) -> str:
 def display_date(published_at: str) -> str:
     """``2021-12-23T07:25:33+08:00`` -> ``2021-12-23 07:25``."""
     return published_at[:10] + " " + published_at[11:16]
+
+
+def _pinyin(text: str) -> str:
+    """Sort key: provinces in the order of their pinyin, as Chinese indexes list them."""
+    return " ".join(lazy_pinyin(text))
 
 
 def province_of(region: str | None) -> str:
@@ -306,7 +312,7 @@ class Renderer:
 
     def newspapers(self) -> bool:
         groups: dict[str, list[dict]] = {}
-        for paper in sorted(self.index.newspapers, key=lambda p: (p["province"] == OTHER_PROVINCE, p["province"], p["slug"])):
+        for paper in sorted(self.index.newspapers, key=lambda p: (p["province"] == OTHER_PROVINCE, _pinyin(p["province"]), p["slug"])):
             groups.setdefault(paper["province"], []).append(paper)
         html = self.newspapers_template.render(groups=groups)
         return self.writer.write("newspapers.html", html.encode("utf-8"))
