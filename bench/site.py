@@ -171,7 +171,7 @@ HUGO_LAYOUTS = {
     "_default/baseof.html": "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{{ .Title }}</title></head>"
                             "<body><a href=\"/\">finews</a><main>{{ block \"main\" . }}{{ end }}</main></body></html>\n",
     "_default/single.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1><time>{{ .Date.Format \"2006-01-02 15:04\" }}</time>"
-                            "{{ range .Params.categories }}<a href=\"/categories/{{ . | urlize }}/\">{{ . }}</a>{{ end }}"
+                            "{{ range .GetTerms \"categories\" }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}"
                             "{{ .Content }}{{ with .PrevInSection }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}"
                             "{{ with .NextInSection }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}{{ end }}\n",
     "_default/list.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1><ul>{{ range .Paginator.Pages }}<li><time>{{ .Date.Format \"2006-01-02\" }}</time> "

@@ -213,7 +213,7 @@ def test_update_with_a_new_article_rewrites_only_its_pages(archive, tmp_path):
     new = archive.add(article(1000))
     assert check_update(archive, out, tmp_path, new) == {
         url(1000), url(3 * PAGE_SIZE + 9),  # the new article and its older neighbour
-        "index.html", "category/shanxiwanbao.html", "newspapers.html",
+        "index.html", "category/shanxiwanbao.html", "newspapers.html", "feed.xml", "category/shanxiwanbao.xml",
     }
 
 
@@ -308,3 +308,21 @@ def test_scrapy_site_failures(sample_archive, tmp_path):
         assert bad.stderr.startswith("scrapy site: cannot") and str(blocker) in bad.stderr
     usage = scrapy_site(data_dir=sample_archive)
     assert usage.returncode == 2
+
+
+def test_atom_feeds(archive, tmp_path):
+    import xml.etree.ElementTree as ET
+    archive.add(*[article(i) for i in range(60)], article(100, slug="haikouwanbao", paper="海口晚报", title=HOSTILE_TITLE))
+    out = tmp_path / "site"
+    build_site(archive.conn, out)
+    atom = "{http://www.w3.org/2005/Atom}"
+    home = ET.parse(out / "feed.xml").getroot()
+    entries = home.findall(f"{atom}entry")
+    assert len(entries) == 50
+    assert entries[0].find(f"{atom}title").text == HOSTILE_TITLE  # escaped in XML, read back unchanged
+    assert entries[1].find(f"{atom}link").get("href") == "/" + url(59)
+    assert entries[1].find(f"{atom}content").text.startswith("<p>正文59。</p>")
+    paper = ET.parse(out / "category/shanxiwanbao.xml").getroot()
+    assert [e.find(f"{atom}id").text[-8:] for e in paper.findall(f"{atom}entry")][:2] == ["NW000059", "NW000058"]
+    assert 'href="/category/shanxiwanbao.xml"' in (out / "category/shanxiwanbao.html").read_text("utf-8")
+    ET.parse(out / "category/anhuiribao.xml")  # an empty paper's feed is valid too

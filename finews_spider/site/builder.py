@@ -5,7 +5,8 @@ URLs (all relative to ``site_url``):
 - ``<slug>/<yyyy>/<mm>/<dd>/<infoCode>.html``: an article (the Jekyll permalink of its post);
 - ``index.html``: the newest articles; ``page/<k>.html``: older ones;
 - ``category/<slug>.html``: a newspaper's newest articles; ``category/<slug>/page/<k>.html``: older ones;
-- ``newspapers.html``: every newspaper, grouped by province; ``site.css``.
+- ``newspapers.html``: every newspaper, grouped by province; ``site.css``;
+- ``feed.xml`` and ``category/<slug>.xml``: Atom feeds of the newest articles (whole bodies).
 
 **Pagination counts from the oldest article.** A listing of ``n`` articles with pages of
 ``P`` has ``q = n // P`` full chunks; numbered page ``k`` (1 ≤ k < q) holds the articles of
@@ -37,6 +38,8 @@ import jinja2
 from pypinyin import lazy_pinyin
 
 PAGE_SIZE = 50
+FEED_SIZE = 50  # articles in a feed
+FEED_ID_PREFIX = "tag:finews.withounder.com,2021:"  # entry and feed ids: stable whatever the site's address
 JUMP_PAGES = 20  # numbered pages linked from a front page (the newest ones)
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -150,6 +153,11 @@ class Listing:
     def pages(self) -> int:
         return page_count(len(self.entries))
 
+    @property
+    def feed(self) -> str:
+        """Its Atom feed: ``feed.xml`` for the home listing, ``category/<slug>.xml`` for a paper."""
+        return f"category/{self.slug}.xml" if self.slug else "feed.xml"
+
     def rank(self, key: tuple[str, str]) -> int:
         """Where an article with ``key`` is (or would be) in this listing."""
         return bisect.bisect_left(self.keys, key)
@@ -261,8 +269,8 @@ def environment() -> jinja2.Environment:
 class Renderer:
     """Renders the pages of one site (``site_url`` is the prefix of every link)."""
 
-    def __init__(self, index: SiteIndex, writer: Writer, site_url: str = "/"):
-        self.index, self.writer = index, writer
+    def __init__(self, index: SiteIndex, writer: Writer, site_url: str = "/", conn: sqlite3.Connection | None = None):
+        self.index, self.writer, self.conn = index, writer, conn
         self.base = site_url.rstrip("/") + "/"
         env = environment()
         env.globals.update(base=self.base, site_title="finews 地方报纸存档")
@@ -270,6 +278,7 @@ class Renderer:
         self.listing_template = env.get_template("listing.html")
         self.newspapers_template = env.get_template("newspapers.html")
         self.redirect_template = env.get_template("redirect.html")
+        self.feed_template = env.get_template("feed.xml")
         self.paper_names = {p["slug"]: p["name"] for p in index.newspapers}
 
     def article(self, row: Mapping) -> bool:
@@ -309,6 +318,24 @@ class Renderer:
     def listing(self, listing: Listing, pages: Iterable[int] | None = None) -> None:
         for page in (range(listing.pages + 1) if pages is None else pages):
             self.listing_page(listing, page)
+
+    def feed(self, listing: Listing) -> bool:
+        """The Atom feed of a listing's newest articles, with their bodies."""
+        newest = listing.entries[-FEED_SIZE:][::-1]
+        bodies = {}
+        if newest:
+            codes = [e.info_code for e in newest]
+            bodies = dict(self.conn.execute(
+                f"SELECT info_code, body_html FROM articles WHERE info_code IN ({','.join('?' * len(codes))})", codes))
+        entries = [dict(info_code=e.info_code, title=e.title, url=e.url, published_at=e.published_at,
+                        newspaper=e.newspaper, body_html=bodies.get(e.info_code) or "") for e in newest]
+        path = listing.feed
+        xml = self.feed_template.render(
+            title=listing.title, path=path, front=listing.front, entries=entries,
+            updated=newest[0].published_at if newest else "1970-01-01T00:00:00+00:00",
+            feed_id=FEED_ID_PREFIX + (listing.slug or "all"), id_prefix=FEED_ID_PREFIX,
+        )
+        return self.writer.write(path, xml.encode("utf-8"))
 
     def newspapers(self) -> bool:
         groups: dict[str, list[dict]] = {}
@@ -362,15 +389,17 @@ def build_site(conn: sqlite3.Connection, out_dir: str | Path, site_url: str = "/
     out_dir = _check_out_dir(out_dir)
     index = SiteIndex.load(conn)
     writer = Writer(out_dir)
-    r = Renderer(index, writer, site_url)
+    r = Renderer(index, writer, site_url, conn)
     articles = 0
     for row in _rows(conn):
         if r.article(row):
             pass
         articles += row["info_code"] in index.position
     r.listing(index.home)
+    r.feed(index.home)
     for listing in index.papers.values():
         r.listing(listing)
+        r.feed(listing)
     r.newspapers()
     r.static()
     removed = _prune(out_dir, index) if prune else 0
@@ -388,7 +417,7 @@ def update_site(conn: sqlite3.Connection, out_dir: str | Path, info_codes: Itera
     - in its newspaper's listing and in the home listing: the front page, the numbered page
       holding the article and every newer numbered page (for new articles, the newest
       ones: usually just the front page, plus one new numbered page and the one before it
-      once every ``PAGE_SIZE`` articles);
+      once every ``PAGE_SIZE`` articles), and the two Atom feeds (``feed.xml``, ``category/<slug>.xml``);
     - ``newspapers.html`` (the counts) and the stylesheet.
 
     An article that moved (its date or newspaper changed) is found at its old place only
@@ -403,7 +432,7 @@ def update_site(conn: sqlite3.Connection, out_dir: str | Path, info_codes: Itera
     previous = previous or {}
     index = SiteIndex.load(conn)
     writer = Writer(out_dir)
-    r = Renderer(index, writer, site_url)
+    r = Renderer(index, writer, site_url, conn)
     to_render: set[str] = set()
     home_ranks: list[int] = []
     paper_ranks: dict[str, list[int]] = {}
@@ -440,10 +469,12 @@ def update_site(conn: sqlite3.Connection, out_dir: str | Path, info_codes: Itera
             r.article(row)
     if home_ranks:
         r.listing(index.home, index.home.pages_from_rank(min(home_ranks)))
+        r.feed(index.home)
         removed += _remove_page_past_end(out_dir, index.home)
     for slug, ranks in sorted(paper_ranks.items()):
         listing = index.papers[slug]
         r.listing(listing, listing.pages_from_rank(min(ranks)))
+        r.feed(listing)
         removed += _remove_page_past_end(out_dir, listing)
     r.newspapers()
     r.static()
