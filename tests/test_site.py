@@ -294,6 +294,8 @@ def test_scrapy_site_command(sample_archive, tmp_path):
     assert (out / "shanxiwanbao/2021/12/23/NW202112232223130395.html").is_file()
     again = scrapy_site(str(out), data_dir=sample_archive)
     assert again.returncode == 0 and " 0 files written" in again.stdout
+    update = scrapy_site(str(out), "--changed-since", "2000-01-01", data_dir=sample_archive)
+    assert update.returncode == 0 and " 0 files written" in update.stdout and "34 articles" in update.stdout
 
 
 def test_scrapy_site_failures(sample_archive, tmp_path):

@@ -4,7 +4,8 @@ Without options it renders every page and writes only the files whose bytes chan
 it is both the first build and the update after any change, moves included: pages that
 no longer exist are removed). ``--changed-since TIME`` renders only what the articles
 seen since TIME touch (see :func:`finews_spider.site.update_site`); faster on a large
-archive, but it cannot see an article that moved to another date (a full build can).
+archive, but it cannot see an article that moved to another date (a full build can). A
+directory without a site built here always gets a full build.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from ..pipelines.export import database_path
-from ..site import SiteError, build_site, update_site, write_legacy_redirects
+from ..site import SiteError, build_site, is_site_dir, update_site, write_legacy_redirects
 
 
 def open_archive(path: Path) -> sqlite3.Connection:
@@ -45,7 +46,7 @@ def run_site(db_path: Path, out_dir: Path, site_url: str = "/", changed_since: s
     """Build (or, with ``changed_since``, update) the site; returns the figures."""
     conn = open_archive(db_path)
     try:
-        if changed_since:
+        if changed_since and is_site_dir(out_dir):
             codes = [c for (c,) in conn.execute("SELECT info_code FROM articles WHERE last_seen_at >= ?", (changed_since,))]
             stats = update_site(conn, out_dir, codes, site_url)
         else:
