@@ -328,3 +328,16 @@ def test_atom_feeds(archive, tmp_path):
     assert [e.find(f"{atom}id").text[-8:] for e in paper.findall(f"{atom}entry")][:2] == ["NW000059", "NW000058"]
     assert 'href="/category/shanxiwanbao.xml"' in (out / "category/shanxiwanbao.html").read_text("utf-8")
     ET.parse(out / "category/anhuiribao.xml")  # an empty paper's feed is valid too
+
+
+def test_update_configured_site(archive, tmp_path):
+    from finews_spider.site import update_configured_site
+    codes = archive.add(article(1), article(2))
+    assert update_configured_site({}, archive.conn, codes) is None  # FINEWS_SITE_DIR unset: nothing
+    settings = {"FINEWS_SITE_DIR": str(tmp_path / "site")}
+    assert update_configured_site(settings, archive.conn, []) is None
+    first = update_configured_site(settings, archive.conn, codes)  # no site yet: a full build
+    assert first["articles"] == 2 and (tmp_path / "site/category/anhuiribao.html").is_file()
+    new = archive.add(article(3))
+    stats = update_configured_site(settings, archive.conn, new)
+    assert stats["articles"] == 2 and (tmp_path / "site" / url(3)).is_file()  # the new one and its older

@@ -554,6 +554,19 @@ def _remove_page_past_end(out_dir: Path, listing: Listing) -> int:
     return 0
 
 
+def update_configured_site(settings, conn: sqlite3.Connection, info_codes: Iterable[str]) -> dict | None:
+    """The hook for the archive after each batch: :func:`update_site` into the setting
+    ``FINEWS_SITE_DIR`` (a full build the first time), or nothing (None) when it is unset
+    or no article changed. ``settings`` is Scrapy's settings (anything with ``get``)."""
+    out_dir = settings.get("FINEWS_SITE_DIR")
+    codes = list(info_codes)
+    if not out_dir or not codes:
+        return None
+    if not is_site_dir(out_dir):
+        return build_site(conn, out_dir)
+    return update_site(conn, out_dir, codes)
+
+
 def is_site_dir(out_dir: str | Path) -> bool:
     """Whether ``out_dir`` holds a site built here."""
     return (Path(out_dir) / STATE_FILE).is_file()
