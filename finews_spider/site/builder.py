@@ -233,8 +233,9 @@ class SiteIndex:
 class Writer:
     """Writes files under ``root`` atomically (temporary file, then rename), skipping those
     already holding the bytes. With ``threads`` > 0 the writes are done by that many threads
-    while the caller renders the next pages (file creation releases the GIL: on the
-    development machine two threads cut a full build by about a third); :meth:`close`
+    while the caller renders the next pages (file creation releases the GIL, so the disk's
+    latency overlaps the rendering; on the shared development machine the gain was lost in
+    the noise of other jobs' disk use, so it is not quoted); :meth:`close`
     waits for them and raises the first error. Counts: ``written``, ``unchanged``."""
 
     def __init__(self, root: Path, threads: int = 0, max_pending: int = 512):
