@@ -203,6 +203,7 @@ PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "FINEWS_DB_NAME": ("db_name", _file_name),
     "FINEWS_EXPORTERS": ("exporters", _exporters),
     "FINEWS_SITE_URL": ("site_url", _site_url),
+    "FINEWS_SITE_DIR": ("site_dir", _optional_path),
     "FINEWS_SQLITE_BATCH_SIZE": ("sqlite_batch_size", lambda v: _int(v, 1, MAX_BATCH_SIZE)),
     "FINEWS_SQLITE_BATCH_SECONDS": ("sqlite_batch_seconds", lambda v: _float(v, 0.0, MAX_BATCH_SECONDS, low_open=True)),
     "FINEWS_REFRESH": ("refresh", parse_bool),
@@ -235,6 +236,7 @@ class FinewsConfig:
     db_name: str
     exporters: frozenset[str]
     site_url: str
+    site_dir: Path | None
     sqlite_batch_size: int
     sqlite_batch_seconds: float
     refresh: bool

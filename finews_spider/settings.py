@@ -19,6 +19,7 @@ FINEWS_DATA_DIR = "data"
 FINEWS_DB_NAME = "finews.db"
 FINEWS_EXPORTERS = ["jekyll", "sqlite"]
 FINEWS_SITE_URL = "//finews.withounder.com"
+FINEWS_SITE_DIR = None  # the reading site (scrapy site DIR); when set, runs update it after each batch
 FINEWS_SQLITE_BATCH_SIZE = 200     # articles per database commit, at most ...
 FINEWS_SQLITE_BATCH_SECONDS = 1.0  # ... and seconds an open batch may wait
 

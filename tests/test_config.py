@@ -92,6 +92,7 @@ BAD = [
     ("FINEWS_LOCK_NAME", "../x", "file name"),
     ("FINEWS_LOCK_NAME", "a b", "file name"),
     ("FINEWS_WARC_DIR", "  ", "folder path"),
+    ("FINEWS_SITE_DIR", " site ", "folder path"),
     ("FINEWS_REPLAY", "/nonexistent/upstream.warc.gz", "names no existing WARC file or folder"),
     ("FINEWS_REPLAY", "data/sample/upstream.warc.gz, /nonexistent", "names no existing WARC file or folder"),
     ("FINEWS_RUN_REPORT", "  ", "folder path"),

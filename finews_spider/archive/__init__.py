@@ -149,7 +149,19 @@ class Archive:
                     self.posts.write(article)
                 sync_filesystem(self.root)  # the posts are on disk before their rows
             saved = self.db.save_prepared(prepared, seen_at)
+        if self.settings.site_dir is not None:
+            self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
+
+    def _update_site(self, codes: list[str]) -> None:
+        """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""
+        from ..site import update_configured_site
+
+        try:
+            update_configured_site(self.settings.site_dir, self.db.conn, codes)
+        except Exception as exc:  # the batch is recorded; the site is what lags (and fails the run)
+            logger.error("the reading site %s could not be updated (%s: %s); the archive is complete: "
+                         "`scrapy site` brings the site up to date", self.settings.site_dir, type(exc).__name__, exc)
 
     def record_crawl(self, crawl: Mapping) -> bool:
         """Add a ``crawls`` row; False when there is no database to hold it."""
