@@ -63,6 +63,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # an unattended cron job opens no port
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "finews_spider.logformatter.QuietLogFormatter"
 
 SPIDER_MIDDLEWARES = {
     "finews_spider.middlewares.incremental.SkipArchivedMiddleware": 550,

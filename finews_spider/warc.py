@@ -201,18 +201,17 @@ def _read_response(record, decoded: bool = False) -> Captured:
     return Captured(record.rec_headers.get_header("WARC-Target-URI"), status, headers, body, when)
 
 
-def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, Captured]]:
-    """(file number in ``paths``, offset, decoded capture) of every response record, in
-    capture order. A file cut short by a killed run is read up to its last complete
-    record."""
+def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, object]]:
+    """(file number in ``paths``, offset, record) of every response record, in capture
+    order, the record's body not read (read it with :func:`read_response`). A file cut
+    short by a killed run is read up to its last complete record."""
     for file_no, path in enumerate(paths):
         with open(path, "rb") as f:
             iterator = ArchiveIterator(f)
             try:
                 for record in iterator:
                     if record.rec_type == "response" and record.http_headers is not None:
-                        captured = _read_response(record, decoded=True)  # before the offset: that reads to the end
-                        yield file_no, iterator.get_record_offset(), captured
+                        yield file_no, iterator.get_record_offset(), record
             except Exception as exc:  # a truncated gzip member at the end of a killed run's file
                 logger.warning("%s: stopped reading at a damaged or incomplete record (%s)", path, exc)
 
@@ -227,41 +226,54 @@ def read_response(path: Path, offset: int, decoded: bool = False) -> Captured:
 class WarcIndex:
     """For replay: request key (see :func:`url_key`) -> the latest good captured response
     (see :func:`is_good`), or the latest one when none is good; and, for re-extraction,
-    every captured feed response and the infoCodes of the captured article texts.
-    Kept small, since archives grow: locations, not bodies."""
+    every good captured feed response and the infoCodes of the captured article texts.
+
+    Kept small and quick, since archives grow: the scan reads only record headers (the
+    bodies of feeds excepted, which re-extraction reads anyway); the locations of every
+    2xx capture of a URL are kept, and the body of the newest is checked when it is
+    asked for, falling back to older ones."""
 
     def __init__(self, location: str | Path | list):
         locations = location if isinstance(location, list) else [location]
         self.paths = [p for loc in locations for p in warc_files(loc)]
-        self.good: dict[str, tuple[int, int]] = {}
+        self.ok: dict[str, list[tuple[int, int]]] = {}  # 2xx captures, oldest first
         self.latest: dict[str, tuple[int, int]] = {}
         self.feeds: list[tuple[int, int]] = []  # good feed captures, in capture order
-        self.texts: set[str] = set()  # infoCodes with a good text capture
-        for file_no, offset, captured in iter_responses(self.paths):
-            url = captured.url
+        self.texts: set[str] = set()  # infoCodes with a 2xx text capture
+        for file_no, offset, record in iter_responses(self.paths):
+            url = record.rec_headers.get_header("WARC-Target-URI")
             key = url_key("GET", url)
             self.latest[key] = (file_no, offset)
-            if not is_good(captured):
+            if not 200 <= int(record.http_headers.get_statuscode()) < 300:
                 continue
-            self.good[key] = (file_no, offset)
             query = parse_qs(urlsplit(url).query)
             if "marketType" in query:
-                self.feeds.append((file_no, offset))
-            elif "id" in query:
+                if is_good(self.read((file_no, offset), decoded=True)):
+                    self.feeds.append((file_no, offset))
+                    self.ok.setdefault(key, []).append((file_no, offset))
+                continue
+            self.ok.setdefault(key, []).append((file_no, offset))
+            if "id" in query:
                 self.texts.add(query["id"][0])
 
     def __len__(self) -> int:
         return len(self.latest)
 
     def get(self, method: str, url: str) -> Captured | None:
+        """The newest good capture of the request, else its newest capture, else None."""
         key = url_key(method, url)
-        location = self.good.get(key) or self.latest.get(key)
+        for location in reversed(self.ok.get(key, ())):
+            captured = self.read(location)
+            encoded = any(k.lower() == "content-encoding" for k, _ in captured.headers)
+            if is_good(self.read(location, decoded=True) if encoded else captured):
+                return captured
+        location = self.latest.get(key)
         return None if location is None else self.read(location)
 
-    def read(self, location: tuple[int, int]) -> Captured:
-        """The capture at ``(file number, offset)``, as received (undecoded)."""
+    def read(self, location: tuple[int, int], decoded: bool = False) -> Captured:
+        """The capture at ``(file number, offset)``, as received (or ``decoded``)."""
         file_no, offset = location
-        return read_response(self.paths[file_no], offset)
+        return read_response(self.paths[file_no], offset, decoded)
 
     def feed_url_of(self, location: tuple[int, int]) -> str:
         return self.read(location).url

@@ -130,10 +130,13 @@ class Archive:
         return self.db.archived_versions(codes) if self.db is not None else {}
 
     def publish_batch(self, articles: list[dict], seen_at: datetime) -> list[dict]:
-        """Record a batch of cleaned articles: slugs decided, posts written and flushed,
-        then rows committed, all in one database transaction. For each article, in order:
-        its ``slug``, ``status`` (new, changed, unchanged) and, with the database,
-        ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``."""
+        """Record a batch of cleaned articles, in three steps: the slugs of their papers
+        (a paper missing from the registry gets its slug in a transaction of its own that
+        records it, so two runs never give one slug to two papers), their posts written and
+        flushed to disk (one ``syncfs``, only if a post changed), then their rows committed
+        in one transaction. The write lock is never held while files are written. For each
+        article, in order: its ``slug``, ``status`` (new, changed, unchanged) and, with the
+        database, ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``."""
         if self.db is None:
             results = []
             for article in articles:
@@ -141,17 +144,30 @@ class Archive:
                 results.append({"slug": article["slug"], "status": self.posts.write(article)})
             return results
         prepared = self.db.prepare(articles)
-        with self.db.transaction():
-            for article, (row, *_tokens) in zip(articles, prepared):
-                row["slug"] = article["slug"] = self.db.slug_for(article["newspaper"], self.registry)
-            if self.posts is not None:
-                for article in articles:
-                    self.posts.write(article)
+        slugs = self._slugs({a["newspaper"] for a in articles})
+        for article, (row, *_tokens) in zip(articles, prepared):
+            row["slug"] = article["slug"] = slugs[article["newspaper"]]
+        if self.posts is not None:
+            written = [self.posts.write(article) for article in articles]
+            if any(status != "unchanged" for status in written):
                 sync_filesystem(self.root)  # the posts are on disk before their rows
+        with self.db.transaction():
             saved = self.db.save_prepared(prepared, seen_at)
         if self.settings.site_dir is not None:
             self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
+
+    def _slugs(self, names: set[str]) -> dict[str, str]:
+        """The slug of each paper name (see :meth:`ArchiveDatabase.slug_for`); the write
+        lock is taken only when a paper is new to the archive."""
+        out = {}
+        for name in names:
+            known = self.db.known_slug(name, self.registry)
+            if known is None:
+                with self.db.transaction():
+                    known = self.db.slug_for(name, self.registry)
+            out[name] = known
+        return out
 
     def _update_site(self, codes: list[str]) -> None:
         """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""

@@ -271,6 +271,14 @@ class ArchiveDatabase:
             (slug, name, region),
         )
 
+    def known_slug(self, name: str, registry) -> str | None:
+        """The slug newspaper ``name`` already has (registry or archive), else None."""
+        paper = registry.by_name.get(name)
+        if paper is not None:
+            return paper.slug
+        row = self.conn.execute("SELECT slug FROM newspapers WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
     def slug_for(self, name: str, registry) -> str:
         """The slug of newspaper ``name``: the registry's, else the one the archive gave it
         before, else a new unique one (recorded at once). Call it inside the transaction
