@@ -250,3 +250,20 @@ def test_mentions_follow_the_current_version(db):
     plan = " ".join(r[3] for r in db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT info_code FROM mentions WHERE code='600160' ORDER BY published_at DESC"))
     assert "idx_mentions_code_published_at" in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_dropped_articles_table_is_created_again_with_an_empty_index(tmp_path):
+    """A lost table comes back empty, and so does what the search index and the mentions
+    said of its rows; the next crawl fills them (see the fault matrix)."""
+    db = ArchiveDatabase(tmp_path / "finews.db")
+    stock = {"kind": "stock", "market": "1", "code": "600160", "name": "巨化股份", "exchange": "SSE"}
+    db.save_articles([{**article("NW1"), "mentions": [stock]}, article("NW2")], T0)
+    db.conn.execute("DROP TABLE articles")
+    db.close()
+    db = ArchiveDatabase(tmp_path / "finews.db", derive=derive_text_fields)
+    assert db.migrated_missing == ["articles"]
+    assert db.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 0
+    assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == []
+    db.save_articles([article("NW3")], T0)
+    assert search(db, "国寿") == ["NW3"]
+    db.close()

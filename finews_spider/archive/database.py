@@ -193,6 +193,11 @@ class ArchiveDatabase:
             if FTS_TABLE in self.migrated_missing and "articles" not in self.migrated_missing:
                 # The search index was lost: every row gets indexed again (by _backfill).
                 self.conn.execute("UPDATE articles SET doc_id=NULL")
+            if "articles" in self.migrated_missing and FTS_TABLE not in self.migrated_missing:
+                # The rows were lost: so is what the index says of them.
+                self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+                if "mentions" not in self.migrated_missing:
+                    self.conn.execute("DELETE FROM mentions")
             articles = self.db["articles"]
             if not articles.exists():
                 articles.create(ARTICLE_COLUMNS, pk="info_code")
