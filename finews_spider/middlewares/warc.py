@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.python.failure import Failure
 
 from ..archive import Archive
 from ..config import config_for
@@ -26,11 +27,17 @@ REPLAY_CAPTURE = "finews_replay_capture"
 
 class WarcCaptureMiddleware:
     """Write each request and its response, as received (before decompression), to the
-    archive's WARC files (:meth:`Archive.warc_writer`)."""
+    archive's WARC files (:meth:`Archive.warc_writer`). The writes (gzip and file I/O) run
+    on a thread of their own, in order, never on the reactor thread; the spider's close
+    waits for the last of them."""
 
     def __init__(self, crawler, archive: Archive):
+        from twisted.python.threadpool import ThreadPool
+
         self.crawler, self.archive = crawler, archive
         self.writer = None
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="finews-warc")
+        self.pending: set = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -42,24 +49,42 @@ class WarcCaptureMiddleware:
         return mw
 
     def process_response(self, request, response, spider=None):
+        from twisted.internet import reactor
+        from twisted.internet.threads import deferToThreadPool
+
         if self.writer is None:
             name = self.crawler.spider.name
             self.writer = self.archive.warc_writer(name, warcinfo(self.crawler.settings, name))
+            self.pool.start()
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
         fetched = datetime.now(timezone.utc).replace(microsecond=0)
         request.meta[FETCHED_META] = fetched
         protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        self.writer.write_exchange(
-            request.method, response.url, request.headers, request.body,
-            response.status, response.headers, response.body, protocol=protocol, date=fetched,
+        written = deferToThreadPool(
+            reactor, self.pool, self.writer.write_exchange, request.method, response.url, request.headers,
+            request.body, response.status, response.headers, response.body, protocol=protocol, date=fetched,
         )
-        self.crawler.stats.inc_value("finews/warc_records", 2)
+        self.pending.add(written)
+        written.addBoth(self._written, written)
         return response
 
-    def spider_closed(self, spider, reason):
+    def _written(self, result, written):
+        self.pending.discard(written)
+        if isinstance(result, Failure):
+            logger.error("a WARC record could not be written: %s", result.getErrorMessage())
+        else:
+            self.crawler.stats.inc_value("finews/warc_records", 2)
+
+    async def spider_closed(self, spider, reason):
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import DeferredList
+
+        if self.pending:
+            await maybe_deferred_to_future(DeferredList(list(self.pending)))
         if self.writer is not None:
             self.writer.close()
+            self.pool.stop()
             logger.info("WARC written: %s", ", ".join(str(p) for p in self.writer.paths))
 
 
