@@ -153,6 +153,84 @@ class Archive:
             self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
 
+    def import_posts(self, entries: list[dict], seen_at: datetime, *, rewrite: bool = False) -> list[dict]:
+        """Record articles read from the posts of a Jekyll archive (``scrapy import``).
+
+        Each entry is ``{"article": …, "post": (file name, bytes) or None}``: the article
+        as ``importing.import_article`` gives it (cleaned, with its ``legacy_slug``), and
+        the post it came from when that post lies outside this archive's ``_posts/``
+        (``None``: it is one of ours, left as it is). Such a post is copied into
+        ``_posts/`` unchanged (same name, same bytes), or with ``rewrite`` written in
+        today's format instead. The paper is found by its name (its slug is today's);
+        its category page is written when missing, and its old category
+        ``category/<legacy_slug>.html`` becomes a redirect to it, unless that name is a
+        current paper's slug or an existing page that is not a redirect.
+
+        An article archived with the same content, date and paper is ``unchanged`` and
+        not written again (no revision, no new ``last_seen_at``); others are recorded
+        as :meth:`publish_batch` records them (``new``, or ``changed`` with the previous
+        version kept as a revision). Posts and pages are flushed to disk before the rows
+        are committed. Returns, for each entry, its ``slug`` and ``status``."""
+        if self.db is None or self.posts is None:
+            raise ArchiveUnusable("importing needs the database and the posts (FINEWS_EXPORTERS=jekyll,sqlite)")
+        articles = [entry["article"] for entry in entries]
+        known = self.db.archived_versions([a["info_code"] for a in articles],
+                                          ("content_hash", "published_at", "slug", "newspaper"))
+        prepared = self.db.prepare(articles)
+        results = []
+        with self.db.transaction():
+            current = self.db.slugs() | set(self.registry.by_slug)
+            to_save = []
+            for entry, article, item in zip(entries, articles, prepared):
+                row = item[0]
+                row["slug"] = article["slug"] = self.db.slug_for(article["newspaper"], self.registry)
+                current.add(article["slug"])
+                same = known.get(article["info_code"]) == (row["content_hash"], row["published_at"], row["slug"],
+                                                           row["newspaper"])
+                results.append({"slug": article["slug"], "status": "unchanged" if same else None})
+                if not same:
+                    to_save.append(item)
+                self._write_imported_post(entry, article, rewrite)
+            for article in articles:
+                self._write_legacy_redirect(article, current)
+            sync_filesystem(self.root)  # the posts and pages are on disk before their rows
+            saved = iter(self.db.save_prepared(to_save, seen_at))
+        for result in results:
+            if result["status"] is None:
+                result["status"] = next(saved)["status"]
+        if self.settings.site_dir is not None:
+            self._update_site([a["info_code"] for a, r in zip(articles, results) if r["status"] != "unchanged"])
+        return results
+
+    def _write_imported_post(self, entry: Mapping, article: Mapping, rewrite: bool) -> None:
+        """The post of an imported article, and its paper's category page."""
+        post = entry.get("post")
+        if post is not None and rewrite:
+            self.posts.write(article)  # also writes the category page when missing
+            return
+        if post is not None:
+            self.posts.copy(post[0], post[1], article["info_code"])
+        category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
+        if not category.exists():
+            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), fsync=False)
+
+    def _write_legacy_redirect(self, article: Mapping, current_slugs: set[str]) -> None:
+        """``category/<legacy_slug>.html`` leading to the paper's page, when the old
+        slug differs from today's and names no current paper's page."""
+        old, slug = article.get("legacy_slug"), article["slug"]
+        if not old or old == slug or old in current_slugs:
+            return
+        path = self.root / jekyll.CATEGORY_DIR / f"{old}.html"
+        try:
+            existing = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            existing = None
+        except (OSError, UnicodeDecodeError):
+            return
+        if existing is not None and jekyll.REDIRECT_LAYOUT not in existing:
+            return  # a page of its own (not one of our redirects): never replaced
+        write_atomic(path, jekyll.format_redirect_page(article["newspaper"], slug), fsync=False)
+
     def _update_site(self, codes: list[str]) -> None:
         """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""
         from ..site import update_configured_site
@@ -357,3 +435,12 @@ class _Posts:
         if not before:
             return "new"
         return "changed" if written or before != {name} else "unchanged"
+
+    def copy(self, name: str, data: bytes, code: str) -> None:
+        """Place a post of another archive here as it is (same name, same bytes, written
+        atomically); a post of the same article under another name is removed."""
+        before = self.by_code.get(code, set())
+        write_atomic(self.posts_dir / name, data, self.fsync)
+        for stale in before - {name}:
+            (self.posts_dir / stale).unlink(missing_ok=True)
+        self.by_code[code] = {name}
