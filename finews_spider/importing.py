@@ -318,5 +318,5 @@ def reason_kind(reason: str) -> str:
     >>> reason_kind("front matter is not valid YAML: found unexpected end of stream (line 3)")
     'front matter is not valid YAML'
     """
-    kind = re.split(r"[:(]", reason, maxsplit=1)[0].strip()
+    kind = re.split(r": |\(", reason, maxsplit=1)[0].strip()
     return re.sub(r"\b[A-Za-z]*\d{6,}\b", "…", kind) or reason

@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from scrapy import signals
@@ -176,9 +177,9 @@ class Archive:
         articles = [entry["article"] for entry in entries]
         known = self.db.archived_versions([a["info_code"] for a in articles],
                                           ("content_hash", "published_at", "slug", "newspaper"))
-        prepared = self.db.prepare(articles)
+        prepared = [entry.get("prepared") or self.db.prepare([entry["article"]])[0] for entry in entries]
         results = []
-        with self.db.transaction():
+        with self.db.transaction(), ThreadPoolExecutor(4, thread_name_prefix="finews-import") as files:
             current = self.db.slugs() | set(self.registry.by_slug)
             to_save = []
             for entry, article, item in zip(entries, articles, prepared):
@@ -190,11 +191,15 @@ class Archive:
                 results.append({"slug": article["slug"], "status": "unchanged" if same else None})
                 if not same:
                     to_save.append(item)
-                self._write_imported_post(entry, article, rewrite)
+            # Files are written by threads while the rows are inserted; nothing is
+            # committed before they are all on disk.
+            writes = [files.submit(self._write_imported_post, e, a, rewrite) for e, a in zip(entries, articles)]
+            saved = iter(self.db.save_prepared(to_save, seen_at))
+            for write in writes:
+                write.result()
             for article in articles:
                 self._write_legacy_redirect(article, current)
             sync_filesystem(self.root)  # the posts and pages are on disk before their rows
-            saved = iter(self.db.save_prepared(to_save, seen_at))
         for result in results:
             if result["status"] is None:
                 result["status"] = next(saved)["status"]

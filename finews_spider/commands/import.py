@@ -32,6 +32,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from ..archive import Archive
+from ..archive.database import ArchiveDatabase
 from ..archive.lock import EXIT_LOCKED
 from ..config import FinewsConfig
 from ..exceptions import ArchiveUnusable, LockHeld
@@ -107,7 +108,10 @@ def _read(task: tuple[str, bool]) -> tuple[str, dict | Skip, bytes | None]:
     except OSError as exc:
         return path, Skip(BROKEN, f"cannot be read: {exc.strerror or exc}"), None
     result = import_article(data, path)
-    return path, result, data if keep and isinstance(result, dict) else None
+    if isinstance(result, Skip):
+        return path, result, None
+    result["prepared"] = ArchiveDatabase.prepare([result])[0]  # the search tokens, computed here in parallel
+    return path, result, data if keep else None
 
 
 def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rewrite: bool = False,
@@ -148,7 +152,7 @@ def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rew
                 say(f"duplicate: {path}: {code} was already read from {first_file[code]}; skipped")
                 continue
             first_file[code] = path
-            batch.append({"article": result, "post": (Path(path).name, data) if data is not None else None})
+            batch.append({"prepared": result.pop("prepared"), "article": result, "post": (Path(path).name, data) if data is not None else None})
             if len(batch) >= BATCH:
                 flush()
         flush()
