@@ -21,6 +21,8 @@ synchronous methods.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
@@ -42,6 +44,8 @@ from .lock import RunLock
 
 logger = logging.getLogger(__name__)
 
+FEEDS_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
+
 class Archive:
     """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
     ``Archive(config)`` outside a crawl; in a crawl, the extension built ``from_crawler``.
@@ -59,7 +63,8 @@ class Archive:
             if lock_name:
                 self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
             for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
-                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts"]):
+                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts",
+                                                  self.root / FEEDS_DIR]):
                 logger.warning("removed a temporary file left by a killed run: %s", path)
             if "jekyll" in settings.exporters:
                 self._ensure_site_files()
@@ -275,6 +280,38 @@ class Archive:
                 written += 1
         sync_filesystem(self.root)
         return written, same
+
+    # -- the feed cache: one feed read serves every run on this data folder for a while ----
+    def _feed_path(self, url: str) -> Path:
+        return self.root / FEEDS_DIR / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()[:24]}.json"
+
+    def cached_feed(self, url: str, max_age: float, now: datetime | None = None) -> tuple[bytes, datetime] | None:
+        """The body of feed ``url`` as a run on this data folder fetched it at most
+        ``max_age`` seconds ago, and when; ``None`` when there is none that fresh (or the
+        cached file cannot be read: then the feed is simply fetched)."""
+        try:
+            entry = json.loads(self._feed_path(url).read_bytes())
+            fetched = datetime.fromisoformat(entry["fetched_at"])
+            if entry["url"] != url or fetched.tzinfo is None:
+                return None
+            body = entry["body"].encode("utf-8")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        age = ((now or datetime.now(timezone.utc)) - fetched).total_seconds()
+        return (body, fetched) if 0 <= age <= max_age else None
+
+    def store_feed(self, url: str, body: bytes, fetched_at: datetime) -> None:
+        """Keep a good feed response (a JSON object) for the other runs (written atomically)."""
+        entry = {"url": url, "fetched_at": fetched_at.isoformat(), "body": body.decode("utf-8")}
+        write_atomic(self._feed_path(url), json.dumps(entry, ensure_ascii=False), fsync=False)
+
+    async def cached_feed_async(self, url: str, max_age: float):
+        """:meth:`cached_feed`, on the writer thread."""
+        return await self._crawl.call(self.cached_feed, url, max_age)
+
+    async def store_feed_async(self, url: str, body: bytes, fetched_at: datetime) -> None:
+        """:meth:`store_feed`, on the writer thread."""
+        await self._crawl.call(self.store_feed, url, body, fetched_at)
 
     @property
     def warc_dir(self) -> Path:

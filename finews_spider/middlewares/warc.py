@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from ..archive import Archive
 from ..config import config_for
+from .feedcache import CACHED_FLAG
 from ..spiders.base import FETCHED_META
 from ..warc import WarcIndex, warcinfo
 
@@ -42,6 +43,8 @@ class WarcCaptureMiddleware:
         return mw
 
     def process_response(self, request, response, spider=None):
+        if CACHED_FLAG in response.flags:
+            return response  # answered from the feed cache: captured by the run that fetched it
         if self.writer is None:
             name = self.crawler.spider.name
             self.writer = self.archive.warc_writer(name, warcinfo(self.crawler.settings, name))
