@@ -335,6 +335,18 @@ class Archive:
         crawler.signals.connect(archive._crawl.engine_stopped, signal=signals.engine_stopped)
         return archive
 
+    def description(self, info_code: str) -> dict | None:
+        """What the archive knows of an article as a feed would list it: ``title``,
+        ``datetime`` (ISO, Beijing time), ``newspaper``; ``None`` when not archived."""
+        if self.db is None:
+            return None
+        known = self.db.archived_versions([info_code], ("title", "published_at", "newspaper")).get(info_code)
+        return None if known is None else dict(zip(("title", "datetime", "newspaper"), known))
+
+    async def describe(self, info_code: str) -> dict | None:
+        """:meth:`description`, on the writer thread."""
+        return await self._crawl.call(self.description, info_code)
+
     async def fetch_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
         """:meth:`archived_versions`, on the writer thread."""
         return await self._crawl.call(self.archived_versions, codes)
