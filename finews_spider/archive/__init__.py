@@ -9,6 +9,12 @@ middlewares, extensions and commands ask it, with methods named for what they ne
 - :meth:`Archive.publish`: record this article (batched: one step flushes the batch's
   posts to disk, then commits their rows, in one transaction that also decides the
   slugs of papers missing from the registry);
+- :meth:`Archive.import_posts`: record articles read from the posts of a Jekyll archive
+  (``scrapy import``): their posts copied or rewritten, old category URLs redirected;
+- :meth:`Archive.cached_feed` / :meth:`Archive.store_feed`: the feed cache
+  (``<data>/.feeds/``, ``FINEWS_FEED_TTL``), shared by every run on this data folder;
+- :meth:`Archive.description`: what the archive knows of an article as a feed lists it
+  (share links whose text does not say);
 - :meth:`Archive.record_crawl`: the ``crawls`` row of a run;
 - :meth:`Archive.warc_writer`: where this run's captures go.
 
