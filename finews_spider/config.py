@@ -31,6 +31,7 @@ BOOLEAN_WORDS = "1/0, true/false, yes/no, on/off"
 # or two) before it is sent upstream or allocates a batch.
 MAX_FEED_COUNT = 100_000
 MAX_MARKET_TYPE = 9_999
+MAX_FEED_TTL = 86_400.0  # a day: a feed older than that is no help to anyone
 MAX_BATCH_SIZE = 100_000
 MAX_BATCH_SECONDS = 3_600.0
 MAX_RECHECK_HOURS = 24.0 * 366 * 100  # a century: "everything archived"
@@ -199,6 +200,7 @@ PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "FINEWS_SHARE_URL": ("share_url", _http_url),
     "FINEWS_MARKET_TYPES": ("market_types", _market_types),
     "FINEWS_FEED_COUNT": ("feed_count", lambda v: _int(v, 1, MAX_FEED_COUNT)),
+    "FINEWS_FEED_TTL": ("feed_ttl", lambda v: _float(v, 0.0, MAX_FEED_TTL)),
     "FINEWS_DATA_DIR": ("data_dir", _path),
     "FINEWS_DB_NAME": ("db_name", _file_name),
     "FINEWS_EXPORTERS": ("exporters", _exporters),
@@ -232,6 +234,7 @@ class FinewsConfig:
     share_url: str
     market_types: tuple[int, ...]
     feed_count: int
+    feed_ttl: float
     data_dir: Path
     db_name: str
     exporters: frozenset[str]

@@ -34,7 +34,9 @@ from typing import Any
 
 import yaml
 
+from .cleaning import ArticleRefused, clean_article_fields
 from .cleaning.dates import BEIJING
+from .cleaning.names import NameRefused, check_newspaper_name
 from .registry import Newspaper, Registry
 from .upstream import info_code_from_share_url
 
@@ -273,3 +275,48 @@ def registry_paper(name: str, registry: Registry) -> Newspaper:
     slug it was filed under), else the slug an unregistered paper gets (see
     :meth:`Registry.paper_for`)."""
     return registry.paper_for(name)
+
+
+_SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+
+
+def import_article(data: bytes, filename: str) -> dict[str, Any] | Skip:
+    """One old post as the archive records it today: :func:`parse_post`, then the
+    newspaper name checked (``cleaning/names.py``) and the title and body cleaned with
+    the clean pipeline's rules (``cleaning.clean_article_fields``: sanitized, credits
+    moved out, stock tags become ``mentions``). The article dict has the fields of a
+    crawled article (``fetched_at`` ``None``: nothing was fetched) plus ``legacy_slug``
+    (the post's ``categories`` when it is a usable file name, else ``None``). A post that
+    cannot be recorded is a ``broken`` :class:`Skip` with the reason."""
+    post = parse_post(data, filename)
+    if isinstance(post, Skip):
+        return post
+    try:
+        name = check_newspaper_name(post["newspaper"])
+    except NameRefused as exc:
+        return Skip(BROKEN, f"newspaper name refused: {exc}")
+    try:
+        fields = clean_article_fields(post["title"], post["body_html"], post["share_url"], name)
+    except ArticleRefused as exc:
+        return Skip(BROKEN, str(exc))
+    legacy = post["legacy_slug"]
+    return {
+        "info_code": post["info_code"],
+        "published_at": post["published_at"],
+        "newspaper": name,
+        "share_url": post["share_url"],
+        "fetched_at": None,
+        **fields,
+        "legacy_slug": legacy if legacy and _SAFE_SLUG.fullmatch(legacy) else None,
+    }
+
+
+def reason_kind(reason: str) -> str:
+    """A broken post's reason without its particulars, to count reasons by kind:
+    the text before the first ``:`` or ``(``, e.g. ``date is not YYYY-MM-DD HH:MM:SS +0800``.
+
+    >>> reason_kind("front matter is not valid YAML: found unexpected end of stream (line 3)")
+    'front matter is not valid YAML'
+    """
+    kind = re.split(r": |\(", reason, maxsplit=1)[0].strip()
+    return re.sub(r"\b[A-Za-z]*\d{6,}\b", "…", kind) or reason

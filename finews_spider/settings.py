@@ -13,6 +13,8 @@ FINEWS_TEXT_URL = "http://finews.zning.xyz/NewsData/GetNewsText.do"
 FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html"
 FINEWS_MARKET_TYPES = [37, 38, 39]
 FINEWS_FEED_COUNT = 100
+# Seconds a feed fetched by any run on this data folder answers the others (0: off).
+FINEWS_FEED_TTL = 60
 
 # --- the archive ------------------------------------------------------------------------
 FINEWS_DATA_DIR = "data"
@@ -71,6 +73,8 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "finews_spider.middlewares.retry.BackoffRetryMiddleware": 550,
+    # Before the capture: a feed answered from the feed cache is never sent, nor captured.
+    "finews_spider.middlewares.feedcache.FeedCacheMiddleware": 940,
     "finews_spider.middlewares.warc.WarcCaptureMiddleware": 950,
     "finews_spider.middlewares.warc.WarcReplayMiddleware": 960,
 }

@@ -26,6 +26,8 @@ TEST_SETTINGS = {
     "RETRY_TIMES": "2",
     "FINEWS_RETRY_BACKOFF_BASE": "0.1",
     "LOG_LEVEL": "INFO",
+    # Tests change the upstream between runs on one data folder: no feed reuse unless a test asks.
+    "FINEWS_FEED_TTL": "0",
 }
 
 

@@ -88,3 +88,69 @@ def make_corpus(papers: list[tuple[str, int]], seed: int = 2021, start: datetime
             texts[code] = {"text": make_body(rng, newspaper, rng.randint(*body_chars), hostile, code)}
     records.sort(key=lambda r: r["datetime"], reverse=True)
     return records, texts
+
+
+OLD_DIGEST = """---
+layout: post
+title: "{title}"
+date: {date}
+categories: emnews
+tags: 东财滚动新闻
+---
+
+{text}
+
+<http://hk.eastmoney.com/news/11362,{code}.html>
+
+[返回东财滚动新闻](../emnews/)
+[返回首页](../)
+"""
+
+
+def make_old_posts(folder: Path, count: int, seed: int = 2021, digests: float = 0.08, broken: float = 0.02,
+                   start: datetime = datetime(2021, 12, 1, 6, 0)) -> dict[str, int]:
+    """Write ``count`` posts in the old archive's shapes into ``folder`` (docs/upstream.md,
+    tests/fixtures/real/posts): regional articles of the registry's papers filed under
+    their old slugs (some with the offset-less date, some CRLF, some without footer, some
+    with stock tags), ``digests`` of them 东财滚动新闻 digests and ``broken`` of them broken
+    (no share link, a bad date, unclosed front matter). Returns the counts by shape."""
+    from finews_spider.registry import Registry
+
+    rng = random.Random(seed)
+    papers = Registry.load().papers
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {"article": 0, "digest": 0, "broken": 0}
+    for i in range(count):
+        when = start + timedelta(minutes=7 * i)
+        draw = rng.random()
+        if draw < digests:
+            code = f"{when:%Y%m%d}{2200000000 + i:010d}"
+            text = "".join(rng.sample(SENTENCES, 2))
+            post = OLD_DIGEST.format(title=rng.choice(TITLE_WORDS) + str(i), date=f"{when:%Y-%m-%d %H:%M:%S}",
+                                     text=text, code=code)
+            (folder / f"{when:%Y-%m-%d}-{code}.md").write_text(post, encoding="utf-8")
+            counts["digest"] += 1
+            continue
+        paper = papers[i % len(papers)]
+        code = f"NW{when:%Y%m%d}{2200000000 + i:010d}"
+        body = make_body(rng, paper.name, target_chars=rng.randint(600, 2500), hostile=False, code=code)
+        if i % 5 == 0:
+            body = body.replace("</p>", '<span id="stock_1.600160"><a data-code="1,600160">巨化股份</a></span></p>', 1)
+        date = f"{when:%Y-%m-%d %H:%M:%S}" + (" +0800" if i % 3 else "")
+        footer = "" if i % 11 == 0 else (f"\n\n[返回{paper.name}新闻](//finews.withounder.com/category/{paper.old_slug}.html)"
+                                         f"｜[返回首页](//finews.withounder.com/)")
+        post = (f'---\nlayout: post\ntitle: "{rng.choice(TITLE_WORDS)} {i}"\ndate: {date}\n'
+                f"categories: {paper.old_slug}\ntags: {paper.name}新闻\n---\n{body}\n\n"
+                f"<http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}>{footer}")
+        if draw > 1 - broken:
+            kind = i % 3
+            post = (post.split("\n\n<http")[0] if kind == 0 else
+                    post.replace(f"date: {date}", "date: 2021-13-45 99:00") if kind == 1 else
+                    post.replace("\n---\n", "\n", 2).replace("---\n", "", 1) + "\n")
+            counts["broken"] += 1
+        else:
+            counts["article"] += 1
+        if i % 7 == 0:
+            post = post.replace("\n", "\r\n")
+        (folder / f"{when:%Y-%m-%d}-{code}.md").write_bytes(post.encode("utf-8"))
+    return counts

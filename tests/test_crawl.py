@@ -84,10 +84,38 @@ def test_url_file(upstream, tmp_path):
     assert posts(tmp_path / "data") == {REFERENCE_POST.name: REFERENCE_POST.read_bytes()}
 
 
-def test_share_url_without_metadata_is_dropped_with_reason(upstream, tmp_path):
-    result = crawl("finews", tmp_path, upstream, "-a", f"urls=http://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}")
-    assert "dropped (no_title)" in result.stderr
-    assert "'finews/dropped/no_title': 1" in result.stderr
+SHARE_REF = f"urls=http://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}"
+
+
+def test_share_url_without_metadata_is_described_by_the_feeds(upstream, tmp_path):
+    """The recorded text response has only ``text``: title, date and paper come from the
+    feeds, read once in that run; the post is the reference post, byte for byte."""
+    assert set(upstream.texts[REF]) == {"text"}
+    result = crawl("shaanxiribao", tmp_path, upstream, "-a", SHARE_REF)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert upstream.count("feed:") == 3 and "'finews/described_by_feed': 1" in result.stderr
+    assert posts(tmp_path) == {REFERENCE_POST.name: REFERENCE_POST.read_bytes()}
+
+
+def test_share_url_without_metadata_is_described_by_the_archive(upstream, tmp_path):
+    assert crawl("finews", tmp_path, upstream).returncode == 0
+    before = len(upstream.requests)
+    result = crawl("finews", tmp_path, upstream, "-a", SHARE_REF)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert upstream.requests[before:] == [f"text:{REF}"]  # no feed read: the archive knew it
+    assert "'finews/described_by_archive': 1" in result.stderr
+    assert "unchanged=1" in result.stderr
+    assert posts(tmp_path)[REFERENCE_POST.name] == REFERENCE_POST.read_bytes()
+
+
+def test_share_url_nobody_describes_is_dropped_with_reason(upstream, tmp_path):
+    for feed in upstream.feeds.values():
+        key = "record" if "record" in feed else "nodeList"  # both spellings are in the sample
+        feed[key] = [r for r in feed[key] if REF not in (r.get("infoCode"), r.get("infocode"))]
+    result = crawl("finews", tmp_path, upstream, "-a", SHARE_REF)
+    assert (f"article '{REF}' dropped (no_title): the text endpoint gave no title and neither the feeds nor "
+            "the archive list this article") in result.stderr
+    assert "'finews/dropped/no_title': 1" in result.stderr and upstream.count("feed:") == 3
     assert not (tmp_path / "_posts").exists() or not list((tmp_path / "_posts").iterdir())
 
 

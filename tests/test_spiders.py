@@ -4,6 +4,7 @@ spider asks only for its own articles, and builds the item from the responses.
 The responses are the bundled sample's; the crawler comes from Scrapy's own
 ``get_crawler``, so settings and stats are real."""
 
+import asyncio
 import json
 
 import pytest
@@ -56,6 +57,14 @@ def test_newspaper_spider_requests_only_its_articles(cls):
     assert requests[0].url == f"{SETTINGS['FINEWS_TEXT_URL']}?id={record['info_code']}"
 
 
+def collect(results) -> list:
+    """The outputs of a callback that is an async generator (``parse_text``)."""
+    async def gather():
+        return [output async for output in results]
+
+    return asyncio.run(gather())
+
+
 def test_catch_all_spider_requests_every_article():
     spider = spider_of(AllNewspapersSpider)
     requests = list(spider.parse_feed(response("http://feed/?marketType=37&count=100", every_paper_feed())))
@@ -68,7 +77,7 @@ def test_spider_builds_the_article_from_saved_responses():
     [first, *rest] = list(spider.parse_feed(response("http://feed/?marketType=37&count=100", feed)))
     code = first.cb_kwargs["record"]["info_code"]
     text = (SAMPLE_UPSTREAM / f"text-{code}.json").read_bytes()
-    [item] = list(spider.parse_text(response(first.url, text, first.meta), **first.cb_kwargs))
+    [item] = collect(spider.parse_text(response(first.url, text, first.meta), **first.cb_kwargs))
     assert item["info_code"] == code and item["newspaper"] == "山西晚报"
     assert item["raw_datetime"] == first.cb_kwargs["record"]["datetime"]
     assert item["share_url"] == f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
@@ -84,13 +93,13 @@ def test_old_feed_spelling_and_unregistered_paper():
     code = next(r for r in requests if r.cb_kwargs["record"]["newspaper"] == "运城日报").cb_kwargs["record"]["info_code"]
     text = (SAMPLE_UPSTREAM / f"text-{code}.json").read_bytes()
     request = next(r for r in requests if r.cb_kwargs["record"]["info_code"] == code)
-    [item] = list(spider.parse_text(response(request.url, text, request.meta), **request.cb_kwargs))
+    [item] = collect(spider.parse_text(response(request.url, text, request.meta), **request.cb_kwargs))
     assert item["newspaper"] == "运城日报"
 
 
 def test_invalid_feed_and_text_are_counted_not_crashed_on():
     spider = spider_of(AllNewspapersSpider)
     assert list(spider.parse_feed(response("http://feed/?marketType=37", b'{"record": [tru'))) == []
-    assert list(spider.parse_text(response("http://t/?id=NW1", b"<html>"), record={"info_code": "NW1"})) == []
+    assert collect(spider.parse_text(response("http://t/?id=NW1", b"<html>"), record={"info_code": "NW1"})) == []
     stats = spider.crawler.stats.get_stats()
     assert stats["finews/feeds_invalid"] == 1 and stats["finews/text_invalid"] == 1 and stats["finews/errors"] == 2

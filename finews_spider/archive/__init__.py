@@ -9,6 +9,12 @@ middlewares, extensions and commands ask it, with methods named for what they ne
 - :meth:`Archive.publish`: record this article (batched: one step flushes the batch's
   posts to disk, then commits their rows, in one transaction that also decides the
   slugs of papers missing from the registry);
+- :meth:`Archive.import_posts`: record articles read from the posts of a Jekyll archive
+  (``scrapy import``): their posts copied or rewritten, old category URLs redirected;
+- :meth:`Archive.cached_feed` / :meth:`Archive.store_feed`: the feed cache
+  (``<data>/.feeds/``, ``FINEWS_FEED_TTL``), shared by every run on this data folder;
+- :meth:`Archive.description`: what the archive knows of an article as a feed lists it
+  (share links whose text does not say);
 - :meth:`Archive.record_crawl`: the ``crawls`` row of a run;
 - :meth:`Archive.warc_writer`: where this run's captures go.
 
@@ -21,11 +27,14 @@ synchronous methods.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from scrapy import signals
@@ -40,6 +49,8 @@ from .files import remove_stale_temporaries, sync_filesystem, write_atomic
 from .lock import RunLock
 
 logger = logging.getLogger(__name__)
+
+FEEDS_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
 
 class Archive:
     """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
@@ -58,7 +69,8 @@ class Archive:
             if lock_name:
                 self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
             for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
-                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts"]):
+                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts",
+                                                  self.root / FEEDS_DIR]):
                 logger.warning("removed a temporary file left by a killed run: %s", path)
             if "jekyll" in settings.exporters:
                 self._ensure_site_files()
@@ -169,6 +181,88 @@ class Archive:
             out[name] = known
         return out
 
+    def import_posts(self, entries: list[dict], seen_at: datetime, *, rewrite: bool = False) -> list[dict]:
+        """Record articles read from the posts of a Jekyll archive (``scrapy import``).
+
+        Each entry is ``{"article": …, "post": (file name, bytes) or None}``: the article
+        as ``importing.import_article`` gives it (cleaned, with its ``legacy_slug``), and
+        the post it came from when that post lies outside this archive's ``_posts/``
+        (``None``: it is one of ours, left as it is). Such a post is copied into
+        ``_posts/`` unchanged (same name, same bytes), or with ``rewrite`` written in
+        today's format instead. The paper is found by its name (its slug is today's);
+        its category page is written when missing, and its old category
+        ``category/<legacy_slug>.html`` becomes a redirect to it, unless that name is a
+        current paper's slug or an existing page that is not a redirect.
+
+        An article archived with the same content, date and paper is ``unchanged`` and
+        not written again (no revision, no new ``last_seen_at``); others are recorded
+        as :meth:`publish_batch` records them (``new``, or ``changed`` with the previous
+        version kept as a revision). Posts and pages are flushed to disk before the rows
+        are committed. Returns, for each entry, its ``slug`` and ``status``."""
+        if self.db is None or self.posts is None:
+            raise ArchiveUnusable("importing needs the database and the posts (FINEWS_EXPORTERS=jekyll,sqlite)")
+        articles = [entry["article"] for entry in entries]
+        known = self.db.archived_versions([a["info_code"] for a in articles],
+                                          ("content_hash", "published_at", "slug", "newspaper"))
+        prepared = [entry.get("prepared") or self.db.prepare([entry["article"]])[0] for entry in entries]
+        results = []
+        with self.db.transaction(), ThreadPoolExecutor(4, thread_name_prefix="finews-import") as files:
+            current = self.db.slugs() | set(self.registry.by_slug)
+            to_save = []
+            for entry, article, item in zip(entries, articles, prepared):
+                row = item[0]
+                row["slug"] = article["slug"] = self.db.slug_for(article["newspaper"], self.registry)
+                current.add(article["slug"])
+                same = known.get(article["info_code"]) == (row["content_hash"], row["published_at"], row["slug"],
+                                                           row["newspaper"])
+                results.append({"slug": article["slug"], "status": "unchanged" if same else None})
+                if not same:
+                    to_save.append(item)
+            # Files are written by threads while the rows are inserted; nothing is
+            # committed before they are all on disk.
+            writes = [files.submit(self._write_imported_post, e, a, rewrite) for e, a in zip(entries, articles)]
+            saved = iter(self.db.save_prepared(to_save, seen_at))
+            for write in writes:
+                write.result()
+            for article in articles:
+                self._write_legacy_redirect(article, current)
+            sync_filesystem(self.root)  # the posts and pages are on disk before their rows
+        for result in results:
+            if result["status"] is None:
+                result["status"] = next(saved)["status"]
+        if self.settings.site_dir is not None:
+            self._update_site([a["info_code"] for a, r in zip(articles, results) if r["status"] != "unchanged"])
+        return results
+
+    def _write_imported_post(self, entry: Mapping, article: Mapping, rewrite: bool) -> None:
+        """The post of an imported article, and its paper's category page."""
+        post = entry.get("post")
+        if post is not None and rewrite:
+            self.posts.write(article)  # also writes the category page when missing
+            return
+        if post is not None:
+            self.posts.copy(post[0], post[1], article["info_code"])
+        category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
+        if not category.exists():
+            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), fsync=False)
+
+    def _write_legacy_redirect(self, article: Mapping, current_slugs: set[str]) -> None:
+        """``category/<legacy_slug>.html`` leading to the paper's page, when the old
+        slug differs from today's and names no current paper's page."""
+        old, slug = article.get("legacy_slug"), article["slug"]
+        if not old or old == slug or old in current_slugs:
+            return
+        path = self.root / jekyll.CATEGORY_DIR / f"{old}.html"
+        try:
+            existing = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            existing = None
+        except (OSError, UnicodeDecodeError):
+            return
+        if existing is not None and jekyll.REDIRECT_LAYOUT not in existing:
+            return  # a page of its own (not one of our redirects): never replaced
+        write_atomic(path, jekyll.format_redirect_page(article["newspaper"], slug), fsync=False)
+
     def _update_site(self, codes: list[str]) -> None:
         """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""
         from ..site import update_configured_site
@@ -209,6 +303,38 @@ class Archive:
         sync_filesystem(self.root)
         return written, same
 
+    # -- the feed cache: one feed read serves every run on this data folder for a while ----
+    def _feed_path(self, url: str) -> Path:
+        return self.root / FEEDS_DIR / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()[:24]}.json"
+
+    def cached_feed(self, url: str, max_age: float, now: datetime | None = None) -> tuple[bytes, datetime] | None:
+        """The body of feed ``url`` as a run on this data folder fetched it at most
+        ``max_age`` seconds ago, and when; ``None`` when there is none that fresh (or the
+        cached file cannot be read: then the feed is simply fetched)."""
+        try:
+            entry = json.loads(self._feed_path(url).read_bytes())
+            fetched = datetime.fromisoformat(entry["fetched_at"])
+            if entry["url"] != url or fetched.tzinfo is None:
+                return None
+            body = entry["body"].encode("utf-8")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        age = ((now or datetime.now(timezone.utc)) - fetched).total_seconds()
+        return (body, fetched) if 0 <= age <= max_age else None
+
+    def store_feed(self, url: str, body: bytes, fetched_at: datetime) -> None:
+        """Keep a good feed response (a JSON object) for the other runs (written atomically)."""
+        entry = {"url": url, "fetched_at": fetched_at.isoformat(), "body": body.decode("utf-8")}
+        write_atomic(self._feed_path(url), json.dumps(entry, ensure_ascii=False), fsync=False)
+
+    async def cached_feed_async(self, url: str, max_age: float):
+        """:meth:`cached_feed`, on the writer thread."""
+        return await self._crawl.call(self.cached_feed, url, max_age)
+
+    async def store_feed_async(self, url: str, body: bytes, fetched_at: datetime) -> None:
+        """:meth:`store_feed`, on the writer thread."""
+        await self._crawl.call(self.store_feed, url, body, fetched_at)
+
     @property
     def warc_dir(self) -> Path:
         return self.settings.warc_dir
@@ -230,6 +356,18 @@ class Archive:
         archive._crawl = _CrawlSide(archive, crawler)
         crawler.signals.connect(archive._crawl.engine_stopped, signal=signals.engine_stopped)
         return archive
+
+    def description(self, info_code: str) -> dict | None:
+        """What the archive knows of an article as a feed would list it: ``title``,
+        ``datetime`` (ISO, Beijing time), ``newspaper``; ``None`` when not archived."""
+        if self.db is None:
+            return None
+        known = self.db.archived_versions([info_code], ("title", "published_at", "newspaper")).get(info_code)
+        return None if known is None else dict(zip(("title", "datetime", "newspaper"), known))
+
+    async def describe(self, info_code: str) -> dict | None:
+        """:meth:`description`, on the writer thread."""
+        return await self._crawl.call(self.description, info_code)
 
     async def fetch_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
         """:meth:`archived_versions`, on the writer thread."""
@@ -373,3 +511,12 @@ class _Posts:
         if not before:
             return "new"
         return "changed" if written or before != {name} else "unchanged"
+
+    def copy(self, name: str, data: bytes, code: str) -> None:
+        """Place a post of another archive here as it is (same name, same bytes, written
+        atomically); a post of the same article under another name is removed."""
+        before = self.by_code.get(code, set())
+        write_atomic(self.posts_dir / name, data, self.fsync)
+        for stale in before - {name}:
+            (self.posts_dir / stale).unlink(missing_ok=True)
+        self.by_code[code] = {name}

@@ -299,15 +299,23 @@ class ArchiveDatabase:
         self._ensure_newspaper(slug, name)
         return slug
 
-    def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
-        """``info_code -> (title, published_at)`` of the archived ones among ``codes``."""
-        out: dict[str, tuple[str, str]] = {}
+    def archived_versions(self, codes: list[str], columns: tuple[str, ...] = ("title", "published_at")) -> dict[str, tuple]:
+        """``info_code -> (title, published_at)`` of the archived ones among ``codes``
+        (or the values of other ``columns`` of the articles table)."""
+        bad = [c for c in columns if c not in ARTICLE_COLUMNS]
+        if bad:
+            raise ValueError(f"not a column of articles: {bad}")
+        out: dict[str, tuple] = {}
         for i in range(0, len(codes), 500):
             chunk = codes[i:i + 500]
-            out.update((c, (t, p)) for c, t, p in self.conn.execute(
-                f"SELECT info_code, title, published_at FROM articles WHERE info_code IN ({','.join('?' * len(chunk))})",
+            out.update((row[0], tuple(row[1:])) for row in self.conn.execute(
+                f"SELECT info_code, {', '.join(columns)} FROM articles WHERE info_code IN ({','.join('?' * len(chunk))})",
                 chunk))
         return out
+
+    def slugs(self) -> set[str]:
+        """Every slug of the newspapers table (the registry's and those given to others)."""
+        return {row[0] for row in self.conn.execute("SELECT slug FROM newspapers")}
 
     def _recount(self, slug: str) -> None:
         self.conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from pathlib import Path
 
 
@@ -24,7 +25,10 @@ def write_atomic(path: Path, data: str | bytes, fsync: bool = True) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # One temporary name per process and thread (the pid stays second to last: see
+    # remove_stale_temporaries), so threads writing the same file never share one.
+    thread = "" if threading.current_thread() is threading.main_thread() else f".t{threading.get_ident()}"
+    tmp = path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(data)

@@ -78,6 +78,16 @@ def format_category_page(name: str, slug: str) -> str:
     return f"---\nlayout: category\ntitle: {yaml_scalar(name + '新闻')}\ncategory: {slug}\n---\n"
 
 
+REDIRECT_LAYOUT = "layout: redirect\n"
+
+
+def format_redirect_page(name: str, slug: str) -> str:
+    """The page at an old category URL (``category/<legacy_slug>.html``) that sends the
+    reader to the paper's page under its slug (the ``redirect`` layout: a meta refresh
+    and a link)."""
+    return f"---\n{REDIRECT_LAYOUT}title: {yaml_scalar(name + '新闻')}\nredirect_to: /{CATEGORY_DIR}/{slug}.html\n---\n"
+
+
 def site_files() -> dict[str, str]:
     """The minimal Jekyll config, layouts and index (``exporters/site_files/``), by path
     relative to the data folder."""

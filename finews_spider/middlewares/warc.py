@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 
 from ..archive import Archive
 from ..config import config_for
+from .feedcache import CACHED_FLAG
 from ..spiders.base import FETCHED_META
 from ..warc import WarcIndex, warcinfo
 
@@ -49,6 +50,8 @@ class WarcCaptureMiddleware:
         return mw
 
     def process_response(self, request, response, spider=None):
+        if CACHED_FLAG in response.flags:
+            return response  # answered from the feed cache: captured by the run that fetched it
         from twisted.internet import reactor
         from twisted.internet.threads import deferToThreadPool
 

@@ -77,6 +77,12 @@ def parse_window(since: str | None, until: str | None) -> tuple[date | None, dat
     return out[0], out[1]
 
 
+def describes(record: dict, fields: dict) -> bool:
+    """Whether a feed record and a text response together say what the article is: a
+    title, a date and a newspaper."""
+    return all(record.get(key) or fields.get(key) for key in ("title", "datetime", "newspaper"))
+
+
 def in_window(published: date, since: date | None, until: date | None) -> bool:
     """Whether a Beijing publication date falls in the inclusive window."""
     return (since is None or published >= since) and (until is None or published <= until)
@@ -110,6 +116,10 @@ class FinewsSpider(scrapy.Spider):
         self.refresh = parse_refresh(refresh)
         self.since, self.until = parse_window(since, until)
         self.listed: set[str] = set()  # infoCodes seen in this run's feeds
+        # Share links whose text does not describe the article wait for the feeds.
+        self.awaiting: dict[str, tuple[dict, dict, datetime]] = {}
+        self.lookup_feeds: dict | None = None  # {"pending": n, "failed": [...]} once requested
+        self.lookup_index: dict[str, dict] = {}  # infoCode -> feed record, from those feeds
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -192,7 +202,7 @@ class FinewsSpider(scrapy.Spider):
             stats.inc_value("finews/articles_listed")
             yield self._text_request(record, listed=True)
 
-    def parse_text(self, response, record: dict):
+    async def parse_text(self, response, record: dict):
         try:
             fields = parse_text(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
@@ -202,13 +212,99 @@ class FinewsSpider(scrapy.Spider):
                          record["info_code"], exc, extra=COUNTED)
             return
         fetched = response.meta.get(FETCHED_META) or datetime.now(timezone.utc).replace(microsecond=0)
+        if not describes(record, fields):
+            # A share link whose text does not say what the article is: the archive, or
+            # this run's feeds (read now, once), may.
+            known = await self.described_by_archive(record["info_code"])
+            if known is None:
+                self.awaiting[record["info_code"]] = (record, fields, fetched)
+                for request in self._lookup_feed_requests():
+                    yield request
+                for article in self._resolve_awaiting():
+                    yield article
+                return
+            record = {**known, **{k: v for k, v in record.items() if v}}
+        article = self.finish_article(record, fields, fetched)
+        if article is not None:
+            yield article
+
+    def finish_article(self, record: dict, fields: dict, fetched: datetime) -> Article | None:
+        """The article of a text response, or ``None`` when its date is outside the window."""
         article = self.build_article(record, fields, fetched)
         if not self.in_window(article.get("raw_datetime"), record["info_code"]):
             # A share link (or a record without a date): only the text told the date. The
             # article was asked for, so this is its outcome.
             self.crawler.stats.inc_value("finews/articles_outside_window")
+            return None
+        return article
+
+    # -- share links whose text does not describe the article ---------------------------
+    async def described_by_archive(self, info_code: str) -> dict | None:
+        """The feed-record fields (title, datetime, newspaper) the archive holds for an
+        article, or ``None``."""
+        from ..archive import Archive
+
+        try:
+            archive = self.crawler.get_extension(Archive)
+        except (RuntimeError, AttributeError):  # a crawler without extensions (unit tests)
+            archive = None
+        if archive is None or not archive.remembers:
+            return None
+        known = await archive.describe(info_code)
+        if known is not None:
+            self.crawler.stats.inc_value("finews/described_by_archive")
+        return known
+
+    def _lookup_feed_requests(self):
+        """The feed requests that may describe the awaited share links: once per run."""
+        if self.lookup_feeds is not None:
             return
-        yield article
+        config = config_for(self.crawler)
+        self.lookup_feeds = {"pending": len(config.market_types), "failed": []}
+        for market_type in config.market_types:
+            self.crawler.stats.inc_value("finews/lookup_feeds_requested")
+            yield scrapy.Request(feed_url(config.feed_url, market_type, config.feed_count), callback=self.parse_lookup_feed,
+                                 errback=self.lookup_feed_failed, dont_filter=True)
+
+    def parse_lookup_feed(self, response):
+        try:
+            records = parse_feed(json.loads(response.text))
+        except (ValueError, UpstreamFormatError) as exc:
+            self.lookup_feeds["failed"].append(f"{response.url}: {exc}")
+            records = []
+        for record in records:
+            if record.get("info_code"):
+                self.lookup_index.setdefault(record["info_code"], record)
+        self.lookup_feeds["pending"] -= 1
+        yield from self._resolve_awaiting()
+
+    def lookup_feed_failed(self, failure):
+        self.lookup_feeds["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
+        self.lookup_feeds["pending"] -= 1
+        logger.warning("feed %s, read to describe share links, failed: %s", failure.request.url, failure.getErrorMessage())
+        yield from self._resolve_awaiting()
+
+    def _resolve_awaiting(self):
+        """Once every lookup feed answered: the awaited articles the feeds describe, and
+        the others dropped (``no_title``) with the reason."""
+        if self.lookup_feeds is None or self.lookup_feeds["pending"] > 0:
+            return
+        stats = self.crawler.stats
+        for code, (record, fields, fetched) in list(self.awaiting.items()):
+            del self.awaiting[code]
+            listed = self.lookup_index.get(code)
+            if listed is not None:
+                stats.inc_value("finews/described_by_feed")
+                article = self.finish_article({**listed, **{k: v for k, v in record.items() if v}}, fields, fetched)
+                if article is not None:
+                    yield article
+                continue
+            message = "the text endpoint gave no title and neither the feeds nor the archive list this article"
+            if self.lookup_feeds["failed"]:
+                message += f" (feeds not read: {'; '.join(self.lookup_feeds['failed'])})"
+            stats.inc_value("finews/articles_dropped")
+            stats.inc_value("finews/dropped/no_title")
+            logger.warning("article %r dropped (no_title): %s", code, message)
 
     def in_window(self, raw_datetime: str | None, info_code: str) -> bool:
         """Whether an article dated ``raw_datetime`` is in the ``since``/``until`` window;

@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""``scrapy import`` of synthetic posts in the old archive's shapes (mostly regional
+articles of the registry's papers, some 东财滚动新闻 digests, some broken posts; see
+``tests/synthetic.make_old_posts``) into a fresh data folder: posts per second.
+
+Target: at least 2,000 posts/s on 20,000 posts.
+
+    python bench/import.py [--posts 20000] [--workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.synthetic import make_old_posts  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=0, help="scrapy import --workers (0: its default)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old" / "_posts"
+        counts = make_old_posts(old, args.posts)
+        print(f"posts: {args.posts} ({counts['article']} articles, {counts['digest']} digests, {counts['broken']} broken)")
+        data = Path(tmp) / "data"
+        cmd = [sys.executable, "-m", "scrapy", "import", str(old), "--workers", str(args.workers),
+               "-s", f"FINEWS_DATA_DIR={data}"]
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if done.returncode != 0:
+            sys.exit(f"scrapy import exited {done.returncode}: {done.stderr[-2000:]}")
+        print(done.stdout.strip())
+        seconds = float(re.search(r"; ([\d.]+)s", done.stdout).group(1))
+        print(f"import: {args.posts / seconds:,.0f} posts/s (the import itself, {seconds:.1f}s); "
+              f"{args.posts / wall:,.0f} posts/s end to end with the command's start ({wall:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()
