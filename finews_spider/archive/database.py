@@ -296,6 +296,10 @@ class ArchiveDatabase:
                 chunk))
         return out
 
+    def iter_versions(self):
+        """``(info_code, title, published_at)`` of every archived article."""
+        return iter(self.conn.execute("SELECT info_code, title, published_at FROM articles").fetchall())
+
     def _recount(self, slug: str) -> None:
         self.conn.execute(
             "UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=?) WHERE slug=?",

@@ -146,10 +146,28 @@ def _record_unstarted(settings, row: dict) -> None:
         logger.warning("the crawls row of this run could not be written: %s", exc)
 
 
+def become_fleet_worker(settings) -> bool:
+    """With ``FINEWS_REDIS_URL`` set, make this crawl a worker of the fleet (README "Many
+    machines"): the settings of ``distributed.worker_settings``. Unusable settings are
+    left for :func:`run_crawl` to report."""
+    try:
+        config = FinewsConfig.from_settings(settings)
+    except SettingsError:
+        return False
+    if config.redis_url is None:
+        return False
+    from ..distributed import worker_settings
+
+    for name, value in worker_settings(settings).items():
+        settings.set(name, value, priority="cmdline")
+    return True
+
+
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
+        become_fleet_worker(self.crawler_process.settings)
         try:
             crawler = self._create_crawler(args[0])
         except KeyError:
