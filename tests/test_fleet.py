@@ -137,3 +137,13 @@ def test_fleet_politeness_bounds_all_workers_together(upstream, redis_url, tmp_p
 def test_writer_needs_redis_url(tmp_path):
     result = scrapy("writer", "--drain", data_dir=tmp_path)
     assert result.returncode == 2 and "needs FINEWS_REDIS_URL" in result.stderr
+
+
+def test_worker_without_its_redis_server_says_so_in_one_line(upstream, tmp_path):
+    from tests.redis_server import free_port
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = crawl("finews", tmp_path, upstream, settings={"FINEWS_REDIS_URL": url})
+    assert result.returncode == 1
+    assert f"not started: the fleet's Redis server {url} cannot be used" in result.stderr
+    assert "Traceback" not in result.stderr and upstream.requests == []

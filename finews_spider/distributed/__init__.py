@@ -50,7 +50,8 @@ def connect(url: str):
 def worker_settings(settings) -> dict:
     """The Scrapy settings that make a crawl a worker of the fleet (applied by
     ``scrapy crawl`` when ``FINEWS_REDIS_URL`` is set) from the project's ``settings``."""
-    extensions = {**settings.getdict("EXTENSIONS"), "finews_spider.distributed.fleet.Fleet": 2}
+    # Joins the run before the archive takes its lock and starts its thread.
+    extensions = {**settings.getdict("EXTENSIONS"), "finews_spider.distributed.fleet.Fleet": 0.5}
     downloader = {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
                   "finews_spider.distributed.politeness.FleetPolitenessMiddleware": 900}
     return {

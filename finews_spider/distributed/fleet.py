@@ -26,6 +26,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from ..config import config_for
+from ..exceptions import FleetUnreachable
 from . import PREFIX, WORKER_TTL_MS, WORKERS, connect
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,12 @@ class Fleet:
         config = config_for(crawler)
         if not (config.fleet_worker and config.redis_url):
             raise NotConfigured
-        fleet = cls(crawler, connect(config.redis_url), crawler.spidercls.name)
+        import redis
+
+        try:
+            fleet = cls(crawler, connect(config.redis_url), crawler.spidercls.name)
+        except redis.RedisError as exc:
+            raise FleetUnreachable(f"the fleet's Redis server {config.redis_url} cannot be used ({exc})") from exc
         crawler.signals.connect(fleet.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(fleet.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(fleet.spider_closed, signal=signals.spider_closed)
