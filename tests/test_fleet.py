@@ -147,3 +147,22 @@ def test_worker_without_its_redis_server_says_so_in_one_line(upstream, tmp_path)
     assert result.returncode == 1
     assert f"not started: the fleet's Redis server {url} cannot be used" in result.stderr
     assert "Traceback" not in result.stderr and upstream.requests == []
+
+
+def test_writer_runs_until_sigterm_and_ends_as_a_finished_run(upstream, redis_url, tmp_path):
+    for code, err in run_workers(1, tmp_path, upstream, redis_url):
+        assert code == 0, err[-3000:]
+    archive = tmp_path / "archive"
+    cmd = [sys.executable, "-m", "scrapy", "writer", "-s", f"FINEWS_DATA_DIR={archive}", "-s", f"FINEWS_REDIS_URL={redis_url}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    server = redis.Redis.from_url(redis_url)
+    while time.monotonic() < deadline and (server.llen(ITEMS) or server.llen(PROCESSING)):
+        time.sleep(0.05)
+    time.sleep(1)  # queue empty: a writer without --drain waits for more
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    err = proc.stderr.read()
+    assert "spider=writer status=ok new=34" in err, err[-3000:]
+    assert len(posts(archive)) == 34
