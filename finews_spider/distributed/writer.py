@@ -98,6 +98,8 @@ class WriterSpider(scrapy.Spider):
             if raws:
                 continue
             if self.stopping or (self.drain and not await _in_thread(self._fleet_busy)):
+                while self.taken:  # ending once they are settled lets Scrapy close at once, not at its 5 s heartbeat
+                    await _sleep(self.POLL_SECONDS / 4)
                 return
             await _sleep(self.POLL_SECONDS)
 
