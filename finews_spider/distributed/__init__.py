@@ -149,11 +149,7 @@ class RedisArchiveView:
     def record(self, versions: Iterable[tuple[str, str, str]]) -> int:
         """Store ``(info_code, title, published_at)`` of committed articles; returns how many."""
         mapping = {code: json.dumps([title, published], ensure_ascii=False) for code, title, published in versions}
-        for i, chunk in enumerate(_chunks(list(mapping.items()), 1000)):
-            self.server.hset(ARCHIVED, mapping=dict(chunk))
+        pairs = list(mapping.items())
+        for i in range(0, len(pairs), 1000):
+            self.server.hset(ARCHIVED, mapping=dict(pairs[i:i + 1000]))
         return len(mapping)
-
-
-def _chunks(seq: list, size: int):
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
