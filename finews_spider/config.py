@@ -36,6 +36,7 @@ MAX_BATCH_SIZE = 100_000
 MAX_BATCH_SECONDS = 3_600.0
 MAX_RECHECK_HOURS = 24.0 * 366 * 100  # a century: "everything archived"
 MAX_BACKOFF_SECONDS = 3_600.0
+MAX_FLEET_CONCURRENCY = 1_000
 MIN_WARC_BYTES = 1024
 MAX_WARC_BYTES = 1 << 40
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -180,6 +181,28 @@ def _lock_name(value: Any) -> str | None:
     return _file_name(value)
 
 
+def _redis_url(value: Any) -> str | None:
+    """``FINEWS_REDIS_URL``: unset/empty (one machine) or a ``redis://`` / ``rediss://`` /
+    ``unix://`` URL."""
+    accepts = "accepts a redis://host[:port][/db], rediss://… or unix:///path URL, or empty for one machine"
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value != value.strip() or any(c.isspace() for c in value):
+        raise ValueError(accepts)
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(accepts)
+    if parts.scheme == "unix" and not parts.path:
+        raise ValueError(accepts)
+    if parts.scheme != "unix":
+        try:
+            if not parts.hostname or parts.port == 0:
+                raise ValueError(accepts)
+        except ValueError:
+            raise ValueError(accepts) from None
+    return value
+
+
 def _replay(value: Any) -> tuple[Path, ...]:
     """Comma-separated WARC files or folders (e.g. one folder per crawl machine)."""
     paths = []
@@ -219,9 +242,14 @@ PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "FINEWS_WARC_DIR": ("warc_dir_setting", _optional_path),
     "FINEWS_WARC_MAX_BYTES": ("warc_max_bytes", lambda v: _int(v, MIN_WARC_BYTES, MAX_WARC_BYTES)),
     "FINEWS_REPLAY": ("replay", _replay),
+    "FINEWS_REDIS_URL": ("redis_url", _redis_url),
+    "FINEWS_FLEET_CONCURRENCY_PER_HOST": ("fleet_concurrency_per_host", lambda v: _int(v, 1, MAX_FLEET_CONCURRENCY)),
+    "FINEWS_FLEET_DELAY": ("fleet_delay", lambda v: _float(v, 0.0, MAX_BACKOFF_SECONDS)),
     # Between processes, set by `scrapy reextract` for its workers.
     "FINEWS_RUN_REPORT": ("run_report", _optional_path),
     "FINEWS_RECORD_CRAWL": ("record_crawl", parse_bool),
+    # Set by `scrapy crawl` when FINEWS_REDIS_URL is set: this run is a worker of the fleet.
+    "FINEWS_FLEET_WORKER": ("fleet_worker", parse_bool),
 }
 
 
@@ -253,8 +281,12 @@ class FinewsConfig:
     warc_dir_setting: Path | None
     warc_max_bytes: int
     replay: tuple[Path, ...]
+    redis_url: str | None
+    fleet_concurrency_per_host: int
+    fleet_delay: float
     run_report: Path | None
     record_crawl: bool
+    fleet_worker: bool
 
     @property
     def database_path(self) -> Path:

@@ -16,3 +16,7 @@ class SettingsError(ValueError):
 class ArchiveUnusable(RuntimeError):
     """The archive cannot be opened (a damaged database, an unwritable folder): the run
     ends at once (exit 1) with one line naming the file and the way back."""
+
+
+class FleetUnreachable(RuntimeError):
+    """The fleet's Redis server (``FINEWS_REDIS_URL``) cannot be used: a worker does not start."""

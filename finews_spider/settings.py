@@ -34,9 +34,15 @@ FINEWS_LOCK_NAME = None         # the lock's name; default: the spider's name
 FINEWS_RETRY_BACKOFF_BASE = 1.0  # seconds; retry n waits base * 2**(n-1) ...
 FINEWS_RETRY_BACKOFF_MAX = 30.0  # ... at most this long
 
+# --- many machines (README "Many machines") ---------------------------------------------
+FINEWS_REDIS_URL = None                # redis://host:6379/0: `scrapy crawl` becomes a worker of the fleet
+FINEWS_FLEET_CONCURRENCY_PER_HOST = 2  # requests in flight to one upstream host, all workers together
+FINEWS_FLEET_DELAY = 0.0               # seconds between two requests to one host, all workers together
+
 # --- between processes (set by `scrapy reextract` for its workers; not for users) -------
 FINEWS_RUN_REPORT = None         # write the run's stats as JSON to this file at the end
 FINEWS_RECORD_CRAWL = True       # write the run's crawls row (the reextract command writes one for all)
+FINEWS_FLEET_WORKER = False      # set by `scrapy crawl` when FINEWS_REDIS_URL is set
 
 # --- raw capture and replay (WARC) --------------------------------------------------------
 FINEWS_WARC_CAPTURE = True

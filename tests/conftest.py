@@ -97,3 +97,20 @@ def replayed_archive(tmp_path_factory):
     result = scrapy("crawl", "finews", data_dir=data_dir, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)})
     assert result.returncode == 0, result.stderr[-3000:]
     return data_dir
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on a free port, for this test only; skipped without Debian's
+    ``redis-server`` unless ``FINEWS_REQUIRE_REDIS=1`` (CI)."""
+    from tests.redis_server import redis_server, required
+
+    try:
+        server = redis_server()
+        url = server.__enter__()
+    except FileNotFoundError as exc:
+        if required():
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield url
+    server.__exit__(None, None, None)

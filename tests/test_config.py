@@ -100,6 +100,14 @@ BAD = [
     ("FINEWS_REPLAY", "data/sample/upstream.warc.gz, /nonexistent", "names no existing WARC file or folder"),
     ("FINEWS_RUN_REPORT", "  ", "folder path"),
     ("FINEWS_RECORD_CRAWL", "banana", "accepts a boolean"),
+    ("FINEWS_REDIS_URL", "localhost:6379", "accepts a redis://"),
+    ("FINEWS_REDIS_URL", "http://localhost:6379", "accepts a redis://"),
+    ("FINEWS_REDIS_URL", "redis://", "accepts a redis://"),
+    ("FINEWS_REDIS_URL", "redis://host:port", "accepts a redis://"),
+    ("FINEWS_FLEET_CONCURRENCY_PER_HOST", "0", "whole number from 1 to 1000"),
+    ("FINEWS_FLEET_CONCURRENCY_PER_HOST", "2.5", "whole number from 1 to 1000"),
+    ("FINEWS_FLEET_DELAY", "-1", "accepts a number from 0"),
+    ("FINEWS_FLEET_WORKER", "maybe", "accepts a boolean"),
 ]
 
 

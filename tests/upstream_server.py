@@ -30,6 +30,8 @@ class Upstream:
         self.texts: dict[str, dict] = dict(texts or {})
         self.faults: dict[str, list] = defaultdict(list)
         self.requests: list[str] = []
+        self.started: list[float] = []  # time.monotonic() each request arrived
+        self.in_flight = self.max_in_flight = 0  # requests being answered now, and the most at once
         self.hang_seconds = 5.0
         self.delay = 0.0  # seconds before every answer, to make a crawl slow enough to interrupt
         self.gate: threading.Event | None = None  # when set up, answers wait until it opens
@@ -94,7 +96,17 @@ class Upstream:
             key, payload = f"other:{parts.path}", None
         with self.lock:
             self.requests.append(key)
+            self.started.append(time.monotonic())
             action = self.faults[key].pop(0) if self.faults.get(key) else None
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(h, key, payload, action)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, h: BaseHTTPRequestHandler, key: str, payload, action) -> None:
         if self.delay:
             time.sleep(self.delay)
         if self.gate is not None:

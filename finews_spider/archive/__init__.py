@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,7 @@ class Archive:
         self.registry = registry or Registry.load()
         self.lock: RunLock | None = None
         self.db: ArchiveDatabase | None = None
+        self.view = None  # a fleet worker's view of what the writer archived (RedisArchiveView)
         self.posts: _Posts | None = None
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -134,12 +136,20 @@ class Archive:
     # -- what callers ask (synchronous: call them on the writer thread in a crawl) ----------
     @property
     def remembers(self) -> bool:
-        """Whether the archive knows what it holds (it has a database)."""
-        return self.db is not None
+        """Whether the archive knows what it holds (it has a database, or, on a fleet
+        worker, the writer's view of it in Redis)."""
+        return self.db is not None or self.view is not None
 
     def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
-        """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``."""
+        """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``
+        (on a fleet worker: as the writer last published them in Redis)."""
+        if self.view is not None:
+            return self.view.archived_versions(codes)
         return self.db.archived_versions(codes) if self.db is not None else {}
+
+    def iter_versions(self) -> Iterator[tuple[str, str, str]]:
+        """``(info_code, title, published_at ISO)`` of every archived article."""
+        return self.db.iter_versions() if self.db is not None else iter(())
 
     def publish_batch(self, articles: list[dict], seen_at: datetime) -> list[dict]:
         """Record a batch of cleaned articles, in three steps: the slugs of their papers
@@ -352,7 +362,15 @@ class Archive:
         lock_name = None
         if config.lock:
             lock_name = config.lock_name or getattr(crawler.spidercls, "name", None) or "finews"
-        archive = cls(config, lock_name=lock_name)
+        if config.fleet_worker:
+            # A worker of the fleet writes only its WARC files here; the writer archives
+            # its articles, and Redis tells it what is archived.
+            from ..distributed import RedisArchiveView, connect
+
+            archive = cls(replace(config, exporters=frozenset(), site_dir=None), lock_name=lock_name)
+            archive.view = RedisArchiveView(connect(config.redis_url))
+        else:
+            archive = cls(config, lock_name=lock_name)
         archive._crawl = _CrawlSide(archive, crawler)
         crawler.signals.connect(archive._crawl.engine_stopped, signal=signals.engine_stopped)
         return archive

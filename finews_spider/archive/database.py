@@ -317,6 +317,10 @@ class ArchiveDatabase:
         """Every slug of the newspapers table (the registry's and those given to others)."""
         return {row[0] for row in self.conn.execute("SELECT slug FROM newspapers")}
 
+    def iter_versions(self):
+        """``(info_code, title, published_at)`` of every archived article."""
+        return iter(self.conn.execute("SELECT info_code, title, published_at FROM articles").fetchall())
+
     def _recount(self, slug: str) -> None:
         self.conn.execute(
             "UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=?) WHERE slug=?",

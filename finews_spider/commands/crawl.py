@@ -21,7 +21,7 @@ from scrapy.exceptions import UsageError
 from ..archive import Archive
 from ..config import FinewsConfig, install_config, project_config
 from ..archive.lock import EXIT_LOCKED
-from ..exceptions import ArchiveUnusable, LockHeld, SettingsError, SpiderArgumentError
+from ..exceptions import ArchiveUnusable, FleetUnreachable, LockHeld, SettingsError, SpiderArgumentError
 from ..extensions.summary import COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, run_figures, summary_line
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 EXIT_USAGE = 2
 # Errors that stop a run before it starts: the exit status and the status word of each.
 NOT_STARTED = {LockHeld: (EXIT_LOCKED, "locked"), SpiderArgumentError: (EXIT_USAGE, "usage"),
-               SettingsError: (EXIT_USAGE, "usage"), ArchiveUnusable: (EXIT_FAILED, "failed")}
+               SettingsError: (EXIT_USAGE, "usage"), ArchiveUnusable: (EXIT_FAILED, "failed"),
+               FleetUnreachable: (EXIT_FAILED, "failed")}
 
 
 def settings_refused(settings) -> SettingsError | None:
@@ -103,7 +104,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     traceback only for the unexpected), and still end with a summary line and, where
     the database is usable, a ``crawls`` row."""
     code, status = next((v for kind, v in NOT_STARTED.items() if isinstance(error, kind)), (EXIT_FAILED, "failed"))
-    if code == EXIT_FAILED and status == "failed" and not isinstance(error, ArchiveUnusable):
+    if code == EXIT_FAILED and status == "failed" and not isinstance(error, (ArchiveUnusable, FleetUnreachable)):
         logger.error("the crawl could not start: %s", error, exc_info=error, extra=COUNTED)
     else:
         _say_not_started(crawler.settings, error)
@@ -146,10 +147,28 @@ def _record_unstarted(settings, row: dict) -> None:
         logger.warning("the crawls row of this run could not be written: %s", exc)
 
 
+def become_fleet_worker(settings) -> bool:
+    """With ``FINEWS_REDIS_URL`` set, make this crawl a worker of the fleet (README "Many
+    machines"): the settings of ``distributed.worker_settings``. Unusable settings are
+    left for :func:`run_crawl` to report."""
+    try:
+        config = FinewsConfig.from_settings(settings)
+    except SettingsError:
+        return False
+    if config.redis_url is None:
+        return False
+    from ..distributed import worker_settings
+
+    for name, value in worker_settings(settings).items():
+        settings.set(name, value, priority="cmdline")
+    return True
+
+
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
+        become_fleet_worker(self.crawler_process.settings)
         try:
             crawler = self._create_crawler(args[0])
         except KeyError:

@@ -69,8 +69,14 @@ def parse_summary(line: str) -> dict | None:
     return {key: short[key.replace("articles_", "")] for key in run_figures({})}
 
 
-def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> tuple[str, str]:
-    """``("ok" | "failed", why)`` for a finished run. Pure, so each rule is testable."""
+def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0,
+          shared_frontier: bool = False) -> tuple[str, str]:
+    """``("ok" | "failed", why)`` for a finished run. Pure, so each rule is testable.
+
+    ``shared_frontier``: a worker of a fleet (``FINEWS_REDIS_URL``), whose listed articles
+    may be fetched by other workers: its own outcomes (``finews/articles_queued`` for the
+    writer, or failed) are judged, not the articles it listed; one left without an
+    outcome is not archived, so the next run lists it again."""
     get = lambda key: stats.get(key, 0) or 0  # noqa: E731
     if finish_reason != "finished":
         return "failed", f"run ended early: {finish_reason}"
@@ -87,7 +93,10 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> t
     attempted = get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
     failed = get("finews/text_failed") + get("finews/text_invalid")
     outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
-                + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed)
+                + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed
+                + get("finews/articles_queued"))
+    if shared_frontier:
+        attempted = outcomes
     if outcomes < attempted:
         return "failed", f"{attempted - outcomes} of {attempted} article(s) ended without an outcome"
     invalid = get("finews/share_url_invalid")
@@ -160,7 +169,8 @@ class RunSummary:
         values = stats.get_stats()
         config = self._config()
         ratio = config.max_error_ratio if config else 0.0
-        status, why = judge(values, finish_reason, max_error_ratio=ratio)
+        status, why = judge(values, finish_reason, max_error_ratio=ratio,
+                            shared_frontier=bool(config and config.fleet_worker))
         code = exit_code if exit_code is not None else (EXIT_OK if status == "ok" else EXIT_FAILED)
         finished = datetime.now(timezone.utc)
         figures = run_figures(values)
@@ -169,7 +179,10 @@ class RunSummary:
         stats.set_value("finews/status", status)
         spider = getattr(self.crawler, "spider", None)
         name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", None) or "finews"
-        line = summary_line(name, status, figures, duration, f"reason={why!r}" if why else "")
+        extra = f"queued={values['finews/articles_queued']}" if values.get("finews/articles_queued") else ""
+        if why:
+            extra = f"{extra} reason={why!r}".strip()
+        line = summary_line(name, status, figures, duration, extra)
         (logger.info if status == "ok" else logger.error)(line, extra=COUNTED)
         if config is not None and config.run_report is not None:
             self.report(config.run_report, finish_reason)

@@ -46,7 +46,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
     async def process_request(self, request, spider=None):
-        wait = request.meta.get(NOT_BEFORE, 0) - time.monotonic()
+        # At most the longest backoff: on a fleet (FINEWS_REDIS_URL) the retry may come
+        # round on another machine, whose monotonic clock is not this one's.
+        wait = min(request.meta.get(NOT_BEFORE, 0) - time.monotonic(), self.backoff_max)
         if wait > 0:
             await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return None

@@ -15,6 +15,11 @@ from ..extensions.summary import COUNTED
 logger = logging.getLogger(__name__)
 
 
+class NotRecorded(DropItem):
+    """An article whose batch could not be committed: not archived (the next run, or the
+    writer's next start, tries it again)."""
+
+
 class PublishPipeline:
     """Counts each article under ``finews/articles_<status>`` (new, changed, unchanged),
     or, when its batch could not be recorded, ``finews/articles_failed`` and
@@ -40,7 +45,7 @@ class PublishPipeline:
             stats.inc_value("finews/errors")
             logger.error("article %s could not be recorded (%s: %s); nothing of its batch was committed, and it "
                          "will be fetched again next run", adapter.get("info_code"), type(exc).__name__, exc, extra=COUNTED)
-            raise DropItem(f"not recorded: {exc}") from exc
+            raise NotRecorded(f"not recorded: {exc}") from exc
         for key, value in decided.items():
             if key in adapter.field_names():
                 adapter[key] = value

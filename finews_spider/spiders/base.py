@@ -135,11 +135,21 @@ class FinewsSpider(scrapy.Spider):
             for request in self._share_requests():
                 yield request
             return
+        if not self.reads_feeds_this_run():
+            return
         for market_type in config.market_types:
             url = feed_url(config.feed_url, market_type, config.feed_count)
             self.crawler.stats.inc_value("finews/feeds_requested")
             # dont_filter: feeds are read on every run, a resumed JOBDIR run included.
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True)
+
+    def reads_feeds_this_run(self) -> bool:
+        """False on a fleet worker that joined a run another worker opened: that one
+        reads the feeds, once for the whole fleet (``distributed/fleet.py``)."""
+        from ..distributed.fleet import Fleet
+
+        fleet = self.crawler.get_extension(Fleet) if config_for(self.crawler).fleet_worker else None
+        return fleet is None or fleet.reads_feeds
 
     def _share_requests(self):
         stats = self.crawler.stats

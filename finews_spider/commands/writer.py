@@ -1,0 +1,47 @@
+"""``scrapy writer [--drain]``: on the archive machine, archive what the fleet's workers
+queued in Redis (``FINEWS_REDIS_URL``; README "Many machines").
+
+It runs until stopped (SIGTERM, Ctrl-C); with ``--drain`` it ends once the queue is
+empty and no worker is running (for cron and tests). It holds the archive's lock
+``finews`` (as ``scrapy crawl finews`` and ``reextract`` do) and ends like any run: a
+summary line, a ``crawls`` row and the exit status of ``scrapy crawl``.
+"""
+
+from __future__ import annotations
+
+from scrapy.commands.crawl import Command as CrawlCommand
+from scrapy.exceptions import UsageError
+
+from ..config import FinewsConfig
+from ..distributed.writer import WriterSpider
+from .crawl import EXIT_USAGE, run_crawl, settings_refused
+
+LOCK_NAME = "finews"
+
+
+class Command(CrawlCommand):
+    requires_project = True
+
+    def syntax(self):
+        return "[--drain]"
+
+    def short_desc(self):
+        return "Archive the articles the fleet's workers queued in Redis (FINEWS_REDIS_URL)"
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("--drain", action="store_true",
+                            help="exit once the queue is empty and no worker is running")
+
+    def run(self, args, opts):
+        if args:
+            raise UsageError("scrapy writer takes no arguments")
+        if settings_refused(self.settings):
+            self.exitcode = EXIT_USAGE
+            return
+        if FinewsConfig.from_settings(self.settings).redis_url is None:
+            raise UsageError("scrapy writer needs FINEWS_REDIS_URL (the Redis server of the fleet)")
+        self.settings.set("FINEWS_LOCK_NAME", LOCK_NAME, priority="cmdline")
+        self.settings.set("FINEWS_LOCK", True, priority="cmdline")
+        crawler = self.crawler_process.create_crawler(WriterSpider)
+        self.exitcode = run_crawl(self.crawler_process, crawler, {**opts.spargs, "drain": "1" if opts.drain else ""})
