@@ -33,6 +33,7 @@ from scrapy import signals
 from ..cleaning import derive_text_fields
 from ..config import FinewsConfig, config_for
 from ..exceptions import ArchiveUnusable
+from ..exporters import atom as feeds
 from ..exporters import jekyll
 from ..registry import Registry
 from .database import ArchiveDamaged, ArchiveDatabase, open_read_only
@@ -40,6 +41,8 @@ from .files import remove_stale_temporaries, sync_filesystem, write_atomic
 from .lock import RunLock
 
 logger = logging.getLogger(__name__)
+FEED_DIR = "feed"  # data/feed/<slug>.xml and data/feed/all.xml
+FEED_SIZE = 50  # articles per feed
 
 class Archive:
     """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
@@ -58,7 +61,8 @@ class Archive:
             if lock_name:
                 self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
             for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
-                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts"]):
+                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts",
+                                                  self.root / FEED_DIR]):
                 logger.warning("removed a temporary file left by a killed run: %s", path)
             if "jekyll" in settings.exporters:
                 self._ensure_site_files()
@@ -149,9 +153,28 @@ class Archive:
                     self.posts.write(article)
                 sync_filesystem(self.root)  # the posts are on disk before their rows
             saved = self.db.save_prepared(prepared, seen_at)
+        if self.posts is not None:
+            self.write_feeds({a["slug"] for a, r in zip(articles, saved) if r["status"] != "unchanged"})
         if self.settings.site_dir is not None:
             self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
+
+    def write_feeds(self, slugs: set[str]) -> list[str]:
+        """Rewrite the Atom feeds of the papers ``slugs`` and ``feed/all.xml`` (when any
+        paper changed) from the committed rows: the newest ``FEED_SIZE`` articles each,
+        atomically, each file only when its bytes changed. Returns the files written.
+
+        Called after every committed batch, so the feeds always show what the database
+        holds, whatever point a run is stopped at (the posts are there already)."""
+        if self.db is None or not slugs:
+            return []
+        written = []
+        for slug in [*sorted(slugs), None]:
+            rel = f"{FEED_DIR}/{slug or 'all'}.xml"
+            if write_atomic(self.root / rel, feeds.archive_feed(self.db.newest(slug, FEED_SIZE), slug,
+                                                             self.settings.site_url)):
+                written.append(rel)
+        return written
 
     def _update_site(self, codes: list[str]) -> None:
         """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""
