@@ -19,11 +19,10 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from ..archive import open_read_only
-from ..config import FinewsConfig
 from ..exporters.rows import FORMATS, article_columns, export_rows, format_for, write_csv, write_jsonl
 from ..search import article_filters, fts_query
-from .crawl import EXIT_USAGE, settings_refused
+from .crawl import EXIT_USAGE
+from .search import open_archive_read_only
 
 
 @contextmanager
@@ -100,20 +99,11 @@ class Command(ScrapyCommand):
             raise UsageError(str(exc)) from None
         if out != "-" and not Path(out).resolve().parent.is_dir():
             raise UsageError(f"{out}: no such folder")
-        if settings_refused(self.settings):
+        opened = open_archive_read_only("export", self.settings)
+        if opened is None:
             self.exitcode = EXIT_USAGE
             return
-        path = FinewsConfig.from_settings(self.settings).database_path
-        try:
-            conn = open_read_only(path)
-        except FileNotFoundError:
-            print(f"scrapy export: no archive at {path}: run a crawl first", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
-            return
-        except sqlite3.DatabaseError as exc:
-            print(f"scrapy export: {path} is not a readable finews archive: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
-            return
+        conn, path = opened
         try:
             count = run_export(conn, out, fmt, filters)
         except sqlite3.DatabaseError as exc:
