@@ -96,3 +96,11 @@ def parse_text(xml: str):
     feed = feedparser.parse(xml.encode("utf-8"))
     assert feed.bozo == 0, feed.get("bozo_exception")
     return feed
+
+
+def test_rebuild_writes_every_feed(archive, tmp_path):
+    archive.publish_batch([article(1), article(2, paper="海口晚报")], SEEN)
+    for feed in (tmp_path / "feed").iterdir():
+        feed.unlink()
+    archive.rebuild_posts()
+    assert {p.name for p in (tmp_path / "feed").iterdir()} == {"shanxiwanbao.xml", "haikouwanbao.xml", "all.xml"}

@@ -200,8 +200,8 @@ class Archive:
         return self.db.iter_articles()
 
     def rebuild_posts(self) -> tuple[int, int]:
-        """Write the post and category page of every archived article again; returns
-        (posts written, posts already identical)."""
+        """Write the post and category page of every archived article again, and every
+        Atom feed; returns (posts written, posts already identical)."""
         if self.db is None:
             raise ArchiveUnusable("rebuilding posts needs the database (FINEWS_EXPORTERS must include sqlite)")
         self._ensure_site_files()
@@ -214,6 +214,7 @@ class Archive:
             else:
                 written += 1
         sync_filesystem(self.root)
+        self.write_feeds({slug for (slug,) in self.db.conn.execute("SELECT DISTINCT slug FROM articles")})
         return written, same
 
     @property
