@@ -213,13 +213,36 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
 
         >>> search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-01")
     """
+    clauses = article_filters(words, newspaper=newspaper, since=since, until=until, stock=stock, where=where)
+    where_sql, params = join_filters(clauses)
+    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql}"
+           + " ORDER BY published_at DESC, info_code DESC" + (" LIMIT ?" if limit is not None else ""))
+    params = params + ([limit] if limit is not None else [])
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    results = []
+    for row in cursor:
+        record = dict(zip(names, row))
+        record["snippet"] = snippet(record.pop("body_text") or "", words, mark=mark, escape=str)
+        results.append(record)
+    return results
+
+
+def article_filters(words: str = "", newspaper: str | None = None, since: str | None = None,
+                    until: str | None = None, stock: str | None = None,
+                    where: Iterable[tuple[str, Sequence]] = (), require: bool = True) -> list[tuple[str, Sequence]]:
+    """The ``(sql, params)`` filters on the ``articles`` row that select what ``words``,
+    ``newspaper``, ``since``, ``until``, ``stock`` and ``where`` ask for (see
+    :func:`search_archive`); shared by searches and exports, so both select alike.
+    Raises ``ValueError`` for a malformed date, and, with ``require``, when there are
+    neither words to search for nor ``stock`` (an export may select everything)."""
     query = fts_query(words)
-    clauses = []
+    clauses: list[tuple[str, Sequence]] = []
     if query != '""':
         clauses.append(("doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", (query,)))
-    elif not stock:
+    elif require and not (stock or "").strip():
         raise ValueError("no words to search for")
-    if stock:
+    if stock and stock.strip():
         stock = stock.strip()
         clauses.append(("info_code IN (SELECT info_code FROM mentions WHERE code = ? OR name = ?)",
                         (stock.upper(), stock)))
@@ -230,17 +253,14 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
     if until:
         clauses.append(("published_date <= ?", (_date(until, "until"),)))
     clauses.extend(where)
-    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE " + " AND ".join(f"({c})" for c, _ in clauses)
-           + " ORDER BY published_at DESC, info_code DESC" + (" LIMIT ?" if limit is not None else ""))
-    params = [p for _, ps in clauses for p in ps] + ([limit] if limit is not None else [])
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    results = []
-    for row in cursor:
-        record = dict(zip(names, row))
-        record["snippet"] = snippet(record.pop("body_text") or "", words, mark=mark, escape=str)
-        results.append(record)
-    return results
+    return clauses
+
+
+def join_filters(clauses: Iterable[tuple[str, Sequence]]) -> tuple[str, list]:
+    """``(sql, params)`` of filters joined by AND (``1`` when there are none)."""
+    clauses = list(clauses)
+    sql = " AND ".join(f"({c})" for c, _ in clauses) or "1"
+    return sql, [p for _, ps in clauses for p in ps]
 
 
 def _date(value: str, name: str) -> str:

@@ -91,11 +91,12 @@ def plain_datasette(replayed_archive, tmp_path_factory):
         if REQUIRED:
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    from tests.test_datasette_plugin import add_failed_run, copy_database, make_plain_database
+    from tests.test_datasette_plugin import add_failed_run, add_mentions, copy_database, make_plain_database
 
     folder = tmp_path_factory.mktemp("browsed")
     copy_database(replayed_archive / "finews.db", folder / "news.db")
     add_failed_run(folder / "news.db")
+    add_mentions(folder / "news.db")
     make_plain_database(folder / "plain.db")
     port = free_port()
     server = subprocess.Popen(
@@ -143,11 +144,23 @@ def test_dashboard_charts_render_without_console_errors(plain_datasette, tmp_pat
     charts = 'document.querySelectorAll("canvas.marks, svg.marks").length'
     tables = '[...document.querySelectorAll("[id^=chart-] table")].map(t => t.querySelectorAll("tbody tr").length)'
     report = inspect(f"{plain_datasette}/-/dashboards/news", tmp_path, "dashboard",
-                     wait_for=f"{charts} >= 4", expressions=[charts, tables], size=(1280, 1600))
+                     wait_for=f"{charts} >= 5", expressions=[charts, tables], size=(1280, 1800))
     assert report.ready, report.console
     assert report.problems() == []
-    assert report.values[charts] == 4
+    assert report.values[charts] == 5
     assert report.values[tables] == [2, 1]  # last run of each spider (finews, shanxiwanbao); the failed run
+
+
+def test_mentions_per_day_chart_for_a_code(plain_datasette, tmp_path):
+    """The mentions chart for 600160 (two articles, two days) is drawn, with no console error
+    (its data are checked through Datasette in test_datasette_plugin)."""
+    chart = 'document.querySelector("[id^=chart-mentions-per-day] svg.marks, [id^=chart-mentions-per-day] canvas.marks")'
+    title = 'document.body.innerText.includes("Mentions per day")'
+    report = inspect(f"{plain_datasette}/-/dashboards/news?code=600160", tmp_path, "dashboard-mentions",
+                     wait_for=f"{chart} !== null", expressions=[f"{chart} !== null", title], size=(1280, 1800))
+    assert report.ready, report.console
+    assert report.problems() == []
+    assert report.values[f"{chart} !== null"] is True and report.values[title] is True
 
 
 def test_article_page_in_the_browser(plain_datasette, tmp_path):

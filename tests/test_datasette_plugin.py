@@ -55,6 +55,27 @@ def add_failed_run(path: Path) -> None:
     conn.close()
 
 
+MENTIONED = ("NW202112232223130395", "NW202112200000047514")  # two articles of 山西晚报, two days apart
+
+
+def add_mentions(path: Path) -> None:
+    """The mentions of the real tagged body of issue 12 (tests/fixtures/bodies/mentions-real.html,
+    cleaned by the project's rules) given to two articles of the replayed archive, whose
+    sample bodies carry no tags."""
+    from finews_spider.cleaning.body import clean_body
+
+    real = (ROOT / "tests" / "fixtures" / "bodies" / "mentions-real.html").read_text("utf-8")
+    found = clean_body(real, "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1", "上海证券报").mentions
+    conn = sqlite3.connect(path)
+    with conn:
+        for code in MENTIONED:
+            ((published,),) = conn.execute("SELECT published_at FROM articles WHERE info_code=?", (code,))
+            conn.executemany(
+                "INSERT INTO mentions (info_code, kind, market, code, name, exchange, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(code, m.kind, m.market, m.code, m.name, m.exchange, published) for m in found])
+    conn.close()
+
+
 def make_plain_database(path: Path) -> None:
     """Not an archive, though it has a table called articles with a full-text index."""
     db = sqlite_utils.Database(path)
@@ -71,6 +92,7 @@ def server(replayed_archive, tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     copy_database(replayed_archive / "finews.db", folder / f"{ARCHIVE_NAME}.db")
     add_failed_run(folder / f"{ARCHIVE_NAME}.db")
+    add_mentions(folder / f"{ARCHIVE_NAME}.db")
     make_plain_database(folder / "plain.db")
     port = free_port()
     proc = subprocess.Popen(
@@ -240,10 +262,55 @@ def test_dashboard_charts_run(server):
     assert status == 200 and "Articles per day per newspaper" in html
     import yaml
 
+    from datasette_dashboards import replace_opts_in_query
+
     charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"]["charts"]
     for name, chart in charts.items():
-        data = get_json(base, f"{DB_URL}.json", sql=chart["query"], _shape="array")
-        assert data, f"chart {name} has no data"
+        for options in ({}, {"code": "600160"}):  # the dashboard's filter, empty and filled
+            sql = replace_opts_in_query(chart["query"], options)
+            data = get_json(base, f"{DB_URL}.json", sql=sql, _shape="array", **options)
+            assert data, f"chart {name} has no data ({options})"
+
+
+def test_mentions_faceted_by_code_and_name(server):
+    base, _ = server
+    data = get_json(base, f"{DB_URL}/mentions.json", _size="0")
+    facets = data["facet_results"]
+    codes = {r["value"]: r["count"] for r in facets["code"]["results"]}
+    names = {r["value"]: r["count"] for r in facets["name"]["results"]}
+    assert codes["600160"] == 2 and codes["BK0493"] == 2 and names["巨化股份"] == 2
+    assert "BK0473" not in codes  # the 证券 of 上海证券报 in the attribution is no mention
+    filtered = get_json(base, f"{DB_URL}/mentions.json", code="NIO", _shape="array")
+    assert {r["info_code"] for r in filtered} == set(MENTIONED) and {r["exchange"] for r in filtered} == {"NYSE"}
+    status, html = get(base, f"{DB_URL}/mentions")
+    assert status == 200 and "The service&#39;s market number" in html
+
+
+@pytest.mark.parametrize("asked", ["600160", "bk0493", " 巨化股份 "])
+def test_canned_query_articles_mentioning_a_code_or_name(server, replayed_archive, asked):
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/articles_mentioning.json", code=asked, _shape="array")
+    assert [r["info_code"] for r in found] == sorted(MENTIONED, reverse=True)  # newest first
+    assert set(found[0]) == {"published_at", "newspaper", "title", "share_url", "info_code"}
+    [want] = rows(replayed_archive / "finews.db", "SELECT * FROM articles WHERE info_code=?", (MENTIONED[0],))
+    assert found[0]["title"] == want["title"] and found[0]["share_url"] == want["share_url"]
+    assert get_json(base, f"{DB_URL}/articles_mentioning.json", code="999999", _shape="array") == []
+
+
+def test_mentions_per_day_chart_for_a_code(server, replayed_archive):
+    base, _ = server
+    status, html = get(base, "/-/dashboards/my-archive", code="600160")
+    assert status == 200 and "Mentions per day" in html
+    from datasette_dashboards import replace_opts_in_query
+    import yaml
+
+    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"]["charts"]["mentions-per-day"]
+    days = sorted(r["published_at"][:10] for r in rows(replayed_archive / "finews.db",
+                  f"SELECT published_at FROM articles WHERE info_code IN {MENTIONED}"))
+    got = get_json(base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="600160", _shape="array")
+    assert got == [{"day": d, "mentions": 1} for d in days]
+    got = get_json(base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="nothing", _shape="array")
+    assert got == []
 
 
 def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):

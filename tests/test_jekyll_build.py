@@ -45,3 +45,11 @@ def test_category_page_lists_the_newspapers_posts_newest_first(site):
 
 def test_database_and_warc_are_not_published(site):
     assert not (site / "finews.db").exists() and not (site / "warc").exists()
+
+
+def test_feeds_are_kept_and_linked_from_category_pages(site, sample_archive):
+    assert (site / "feed" / "all.xml").read_bytes() == (sample_archive / "feed" / "all.xml").read_bytes()
+    assert (site / "feed" / "shanxiwanbao.xml").is_file()
+    page = (site / "category" / "shanxiwanbao.html").read_text("utf-8")
+    assert '<a href="/feed/shanxiwanbao.xml" type="application/atom+xml">' in page
+    assert '<link rel="alternate" type="application/atom+xml" title="山西晚报新闻" href="/feed/shanxiwanbao.xml">' in page

@@ -43,6 +43,7 @@ from scrapy import signals
 from ..cleaning import derive_text_fields
 from ..config import FinewsConfig, config_for
 from ..exceptions import ArchiveUnusable
+from ..exporters import atom as feeds
 from ..exporters import jekyll
 from ..registry import Registry
 from .database import ArchiveDamaged, ArchiveDatabase, open_read_only
@@ -50,8 +51,10 @@ from .files import remove_stale_temporaries, sync_filesystem, write_atomic
 from .lock import RunLock
 
 logger = logging.getLogger(__name__)
+FEED_DIR = "feed"  # data/feed/<slug>.xml and data/feed/all.xml
+FEED_SIZE = 50  # articles per feed
 
-FEEDS_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
+FEED_CACHE_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
 
 class Archive:
     """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
@@ -72,7 +75,7 @@ class Archive:
                 self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
             for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
                                                   self.root / jekyll.CATEGORY_DIR, self.root / "_layouts",
-                                                  self.root / FEEDS_DIR]):
+                                                  self.root / FEED_DIR, self.root / FEED_CACHE_DIR]):
                 logger.warning("removed a temporary file left by a killed run: %s", path)
             if "jekyll" in settings.exporters:
                 self._ensure_site_files()
@@ -175,6 +178,8 @@ class Archive:
                 sync_filesystem(self.root)  # the posts are on disk before their rows
         with self.db.transaction():
             saved = self.db.save_prepared(prepared, seen_at)
+        if self.posts is not None:
+            self.write_feeds({a["slug"] for a, r in zip(articles, saved) if r["status"] != "unchanged"})
         if self.settings.site_dir is not None:
             self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
@@ -273,6 +278,23 @@ class Archive:
             return  # a page of its own (not one of our redirects): never replaced
         write_atomic(path, jekyll.format_redirect_page(article["newspaper"], slug), fsync=False)
 
+    def write_feeds(self, slugs: set[str]) -> list[str]:
+        """Rewrite the Atom feeds of the papers ``slugs`` and ``feed/all.xml`` (when any
+        paper changed) from the committed rows: the newest ``FEED_SIZE`` articles each,
+        atomically, each file only when its bytes changed. Returns the files written.
+
+        Called after every committed batch, so the feeds always show what the database
+        holds, whatever point a run is stopped at (the posts are there already)."""
+        if self.db is None or not slugs:
+            return []
+        written = []
+        for slug in [*sorted(slugs), None]:
+            rel = f"{FEED_DIR}/{slug or 'all'}.xml"
+            if write_atomic(self.root / rel, feeds.archive_feed(self.db.newest(slug, FEED_SIZE), slug,
+                                                             self.settings.site_url)):
+                written.append(rel)
+        return written
+
     def _update_site(self, codes: list[str]) -> None:
         """Bring the reading site (``FINEWS_SITE_DIR``) up to date with a committed batch."""
         from ..site import update_configured_site
@@ -297,8 +319,8 @@ class Archive:
         return self.db.iter_articles()
 
     def rebuild_posts(self) -> tuple[int, int]:
-        """Write the post and category page of every archived article again; returns
-        (posts written, posts already identical)."""
+        """Write the post and category page of every archived article again, and every
+        Atom feed; returns (posts written, posts already identical)."""
         if self.db is None:
             raise ArchiveUnusable("rebuilding posts needs the database (FINEWS_EXPORTERS must include sqlite)")
         self._ensure_site_files()
@@ -311,11 +333,12 @@ class Archive:
             else:
                 written += 1
         sync_filesystem(self.root)
+        self.write_feeds({slug for (slug,) in self.db.conn.execute("SELECT DISTINCT slug FROM articles")})
         return written, same
 
     # -- the feed cache: one feed read serves every run on this data folder for a while ----
     def _feed_path(self, url: str) -> Path:
-        return self.root / FEEDS_DIR / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()[:24]}.json"
+        return self.root / FEED_CACHE_DIR / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()[:24]}.json"
 
     def cached_feed(self, url: str, max_age: float, now: datetime | None = None) -> tuple[bytes, datetime] | None:
         """The body of feed ``url`` as a run on this data folder fetched it at most

@@ -448,6 +448,17 @@ class ArchiveDatabase:
             (doc_id, index_text(title or ""), index_text(body_text or "")),
         )
 
+    def newest(self, slug: str | None = None, limit: int = 50) -> list[dict]:
+        """The ``limit`` newest articles (of the paper ``slug``, or of all), newest first:
+        ``info_code``, ``title``, ``published_at``, ``newspaper``, ``slug``, ``share_url``
+        (one walk of the (slug, published_at) or (published_at, doc_id) index)."""
+        cursor = self.conn.execute(
+            "SELECT info_code, title, published_at, newspaper, slug, share_url FROM articles"
+            + (" WHERE slug = ?" if slug else "") + " ORDER BY published_at DESC LIMIT ?",
+            (slug, limit) if slug else (limit,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
     def iter_articles(self, where: str | None = None, params: tuple = ()) -> Iterator[dict]:
         sql = "SELECT * FROM articles" + (f" WHERE {where}" if where else "") + " ORDER BY published_at, info_code"
         cursor = self.conn.execute(sql, params)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -20,6 +21,22 @@ from ..search import search_archive
 from .crawl import EXIT_USAGE, settings_refused
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
+
+
+def open_archive_read_only(command: str, settings) -> tuple[sqlite3.Connection, Path] | None:
+    """A read-only connection to the archive of ``settings`` and its path, or None after
+    saying why on stderr (bad settings, no archive, not a readable archive): the caller
+    then exits 2. Shared by the commands that only read (``search``, ``export``)."""
+    if settings_refused(settings):
+        return None
+    path = FinewsConfig.from_settings(settings).database_path
+    try:
+        return open_read_only(path), path
+    except FileNotFoundError:
+        print(f"scrapy {command}: no archive at {path}: run a crawl first", file=sys.stderr)
+    except sqlite3.DatabaseError as exc:
+        print(f"scrapy {command}: {path} is not a readable finews archive: {exc}", file=sys.stderr)
+    return None
 
 
 def format_match(match: dict, indent: str = "    ") -> str:
@@ -64,20 +81,11 @@ class Command(ScrapyCommand):
             raise UsageError("no words to search for (or --stock CODE)")
         if opts.limit < 0:
             raise UsageError(f"--limit: not a count: {opts.limit}")
-        if settings_refused(self.settings):
+        opened = open_archive_read_only("search", self.settings)
+        if opened is None:
             self.exitcode = EXIT_USAGE
             return
-        path = FinewsConfig.from_settings(self.settings).database_path
-        try:
-            conn = open_read_only(path)
-        except FileNotFoundError:
-            print(f"scrapy search: no archive at {path}: run a crawl first", file=sys.stderr)
-            self.exitcode = 2
-            return
-        except sqlite3.DatabaseError as exc:
-            print(f"scrapy search: {path} is not a readable finews archive: {exc}", file=sys.stderr)
-            self.exitcode = 2
-            return
+        conn, path = opened
         limit = opts.limit or None
         try:
             matches = search_archive(conn, words, newspaper=opts.newspaper, since=opts.since, until=opts.until,

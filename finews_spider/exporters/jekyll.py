@@ -21,6 +21,7 @@ POSTS_DIR = "_posts"
 CATEGORY_DIR = "category"
 _POST_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-([A-Za-z0-9]+)\.md")
 _INF = float("inf")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def yaml_quote(text: str) -> str:
@@ -47,6 +48,13 @@ def info_code_of_post(filename: str) -> str | None:
     """The infoCode of a post's file name, or None for a file that is not a post."""
     match = _POST_NAME.fullmatch(filename)
     return match.group(1) if match else None
+
+
+def post_path(slug: str, published_at: str, info_code: str) -> str:
+    """``<slug>/<yyyy>/<mm>/<dd>/<infoCode>.html``, the post's URL path under the site (the
+    ``permalink`` of ``_config.yml``); the date is the Beijing date of ``published_at`` (ISO)."""
+    y, m, d = _DATE.match(published_at).groups()
+    return f"{slug}/{y}/{m}/{d}/{info_code}.html"
 
 
 def format_post(article: Mapping, site_url: str) -> str:

@@ -39,9 +39,12 @@ from pathlib import Path
 import jinja2
 from pypinyin import lazy_pinyin
 
+from ..exporters.atom import ID_PREFIX as FEED_ID_PREFIX
+from ..exporters.atom import FeedEntry, format_feed
+from ..exporters.jekyll import post_path as article_url
+
 PAGE_SIZE = 50
 FEED_SIZE = 50  # articles in a feed
-FEED_ID_PREFIX = "tag:finews.withounder.com,2021:"  # entry and feed ids: stable whatever the site's address
 JUMP_PAGES = 20
 WRITER_THREADS = 2  # threads writing files during a full build  # numbered pages linked from a front page (the newest ones)
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -87,12 +90,6 @@ class Entry:
     @property
     def display_date(self) -> str:
         return display_date(self.published_at)
-
-
-def article_url(slug: str, published_at: str, info_code: str) -> str:
-    """``<slug>/<yyyy>/<mm>/<dd>/<infoCode>.html``: the date is the Beijing date of ``published_at``."""
-    y, m, d = _DATE.match(published_at).groups()
-    return f"{slug}/{y}/{m}/{d}/{info_code}.html"
 
 
 def display_date(published_at: str) -> str:
@@ -316,7 +313,6 @@ class Renderer:
         self.listing_template = env.get_template("listing.html")
         self.newspapers_template = env.get_template("newspapers.html")
         self.redirect_template = env.get_template("redirect.html")
-        self.feed_template = env.get_template("feed.xml")
         self.paper_names = {p["slug"]: p["name"] for p in index.newspapers}
 
     def article(self, row: Mapping) -> bool:
@@ -360,22 +356,21 @@ class Renderer:
             self.listing_page(listing, page)
 
     def feed(self, listing: Listing) -> None:
-        """The Atom feed of a listing's newest articles, with their bodies."""
+        """The Atom feed of a listing's newest articles, with their bodies (``exporters.atom``)."""
         newest = listing.entries[-FEED_SIZE:][::-1]
-        bodies = {}
+        extra: dict[str, tuple[str, str]] = {}
         if newest:
             codes = [e.info_code for e in newest]
-            bodies = dict(self.conn.execute(
-                f"SELECT info_code, body_html FROM articles WHERE info_code IN ({','.join('?' * len(codes))})", codes))
-        entries = [dict(info_code=e.info_code, title=e.title, url=e.url, published_at=e.published_at,
-                        newspaper=e.newspaper, body_html=bodies.get(e.info_code) or "") for e in newest]
-        path = listing.feed
-        xml = self.feed_template.render(
-            title=listing.title, path=path, front=listing.front, entries=entries,
-            updated=newest[0].published_at if newest else "1970-01-01T00:00:00+00:00",
-            feed_id=FEED_ID_PREFIX + (listing.slug or "all"), id_prefix=FEED_ID_PREFIX,
-        )
-        self.writer.write(path, xml.encode("utf-8"))
+            extra = {code: (body, share) for code, body, share in self.conn.execute(
+                f"SELECT info_code, body_html, share_url FROM articles WHERE info_code IN ({','.join('?' * len(codes))})",
+                codes)}
+        entries = [FeedEntry(entry_id=FEED_ID_PREFIX + e.info_code, title=e.title, url=self.base + e.url,
+                             published=e.published_at, newspaper=e.newspaper, category=e.slug,
+                             share_url=extra.get(e.info_code, ("", ""))[1] or None,
+                             content_html=extra.get(e.info_code, ("", ""))[0] or "") for e in newest]
+        xml = format_feed(feed_id=FEED_ID_PREFIX + (listing.slug or "all"), title=listing.title,
+                          self_url=self.base + listing.feed, alternate_url=self.base + listing.front, entries=entries)
+        self.writer.write(listing.feed, xml.encode("utf-8"))
 
     def newspapers(self) -> None:
         groups: dict[str, list[dict]] = {}
