@@ -54,6 +54,10 @@ FINEWS_REPLAY = None             # a WARC file or folder: answer every request f
 USER_AGENT = "finews-archive/0.1 (+https://github.com/finews-archive; regional newspaper archive)"
 ROBOTSTXT_OBEY = False  # a JSON API, not pages; its robots.txt is not served
 CONCURRENT_REQUESTS = 8
+# Outputs of one response processed in parallel. Scrapy starts this many asyncio tasks per
+# response; a text response has one item, so the default 100 costs ~100 tasks an article
+# (a fifth of re-extraction's time, measured) for nothing.
+CONCURRENT_ITEMS = 4
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 20
 AUTOTHROTTLE_ENABLED = True
