@@ -104,11 +104,14 @@ class Archive:
                 written.append(rel)
         return written
 
-    def detach(self) -> None:
-        """After a forced stop: leave the database connection to the writer thread (it
-        may be mid-batch) and go on with a connection of our own."""
-        if self.db is not None:
-            self.db = ArchiveDatabase(self.settings.database_path, derive=derive_text_fields)
+    def stop_writer(self) -> None:
+        """After a forced stop (the reactor gone, ``engine_stopped`` never sent): let the
+        writer thread finish the batch it is writing (committed whole, or rolled back),
+        then stop it, so the process can exit; batches not yet flushed are dropped (their
+        articles are fetched again next run). The database stays open for the verdict."""
+        crawl_side = getattr(self, "_crawl", None)
+        if crawl_side is not None:
+            crawl_side.stop()
 
     def close(self) -> None:
         """Close the database and release the lock (idempotent)."""
@@ -126,8 +129,15 @@ class Archive:
         return self.db is not None
 
     def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
-        """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``."""
-        return self.db.archived_versions(codes) if self.db is not None else {}
+        """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``.
+        An article whose post is missing from the folder is not archived, whatever the
+        database says: it is fetched again, and its post written again."""
+        versions = self.db.archived_versions(codes) if self.db is not None else {}
+        if self.posts is not None:
+            for code in [c for c in versions if c not in self.posts.by_code]:
+                logger.warning("article %s is in the database but its post is missing: fetching it again", code)
+                del versions[code]
+        return versions
 
     def publish_batch(self, articles: list[dict], seen_at: datetime) -> list[dict]:
         """Record a batch of cleaned articles: slugs decided, posts written and flushed,
@@ -315,10 +325,14 @@ class _CrawlSide:
         if self.in_flight:
             await maybe_deferred_to_future(DeferredList(list(self.in_flight), consumeErrors=True))
 
-    def engine_stopped(self) -> None:
+    def stop(self) -> None:
+        """Stop the batch timer and the writer thread (joined: its batch in progress ends first)."""
         if self.timer is not None and self.timer.running:
             self.timer.stop()
         self.pool.stop()
+
+    def engine_stopped(self) -> None:
+        self.stop()
         self.archive.close()
 
 

@@ -83,12 +83,16 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     # The engine never stopped cleanly: a forced shutdown (second Ctrl-C).
     logger.error("the run was forced to stop before it ended: what was recorded stays, the rest is fetched "
                  "again next run", extra=COUNTED)
-    if summary is not None:
-        archive = _extension(crawler, Archive)
+    archive = _extension(crawler, Archive)
+    if archive is not None:
+        archive.stop_writer()  # the batch being written ends first; a thread left running would keep the process alive
+    try:
+        if summary is not None:
+            return summary.conclude("forced shutdown", exit_code=EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    finally:
         if archive is not None:
-            archive.detach()  # its writer thread may be mid-batch: record through a connection of our own
-        return summary.conclude("forced shutdown", exit_code=EXIT_INTERRUPTED)
-    return EXIT_INTERRUPTED
+            archive.close()  # the lock is released: the next run starts without a stale-lock warning
 
 
 def _extension(crawler, cls):
