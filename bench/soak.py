@@ -122,9 +122,12 @@ class EvolvingUpstream:
         self.pool.append((mt, record))
 
     def _correct(self, record: dict) -> str:
+        """A new title and body for an article (in every feed that lists it)."""
         code = self.code(record)
         self.corrected[code] = record["title"]
-        record["title"] = record["title"] + "（更正）"
+        for _, same in self.pool:
+            if self.code(same) == code:
+                same["title"] = self.corrected[code] + "（更正）"
         text = self.texts[code]
         field_name = "text" if "text" in text else "content"
         text[field_name] = text[field_name] + "<p>更正：本文此前版本有误，现已更正。</p>"

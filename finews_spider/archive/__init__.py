@@ -53,6 +53,7 @@ class Archive:
         self.lock: RunLock | None = None
         self.db: ArchiveDatabase | None = None
         self.posts: _Posts | None = None
+        self._opened: dict[Path, tuple[int, int] | None] = {}
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             if lock_name:
@@ -67,6 +68,7 @@ class Archive:
                 self.posts = _Posts(self.root, settings.site_url, fsync="sqlite" not in settings.exporters)
             if "sqlite" in settings.exporters:
                 self.db = self._open_database()
+            self._opened = {path: _identity(path) for path in self._owned_paths()}
         except BaseException:
             self.close()
             raise
@@ -78,20 +80,37 @@ class Archive:
             settings = FinewsConfig.from_settings(settings)
         return cls(settings, **kwargs)
 
+    def _owned_paths(self) -> list[Path]:
+        return [self.root] + ([self.settings.database_path] if self.db is not None else [])
+
+    def check_in_place(self) -> None:
+        """Raise :class:`ArchiveUnusable` when the data folder or the database file this
+        archive opened is gone or replaced (removed mid-run): whatever is written after
+        that would land in a deleted file or a new empty folder, and be lost or half an
+        archive. Checked before each batch is written and each ``crawls`` row recorded."""
+        for path, opened in self._opened.items():
+            if _identity(path) != opened:
+                raise ArchiveUnusable(f"{path} was removed or replaced while the run was going: nothing more is "
+                                      f"recorded by this run; the next run completes the archive")
+
     def _open_database(self) -> ArchiveDatabase:
         path = self.settings.database_path
         try:
             db = ArchiveDatabase(path, derive=derive_text_fields)
-        except Exception as exc:  # sqlite3.DatabaseError, OSError: both end the run here
+            try:
+                db.sync_newspapers(self.registry.papers)
+            except BaseException:
+                db.close()
+                raise
+        except Exception as exc:  # sqlite3.DatabaseError, OSError (a full disk too): both end the run here
             raise ArchiveUnusable(
-                f"the archive database {path} cannot be used ({exc}). Restore it from a backup, or move it "
-                f"aside and rebuild it from the posts and WARC files: scrapy import {self.root / jekyll.POSTS_DIR} "
-                f"&& scrapy reextract"
+                f"the archive database {path} cannot be used ({type(exc).__name__}: {exc}). If the disk is full, "
+                f"free space and run again; else restore it from a backup, or move it aside and rebuild it from "
+                f"the WARC files: scrapy reextract {self.settings.warc_dir}"
             ) from exc
         if db.migrated_missing:
             logger.warning("the archive database %s lacked %s: created again; this run completes the archive",
                            path, ", ".join(db.migrated_missing))
-        db.sync_newspapers(self.registry.papers)
         return db
 
     def _ensure_site_files(self) -> list[str]:
@@ -144,6 +163,7 @@ class Archive:
         then rows committed, all in one database transaction. For each article, in order:
         its ``slug``, ``status`` (new, changed, unchanged) and, with the database,
         ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``."""
+        self.check_in_place()
         if self.db is None:
             results = []
             for article in articles:
@@ -159,6 +179,7 @@ class Archive:
                     self.posts.write(article)
                 sync_filesystem(self.root)  # the posts are on disk before their rows
             saved = self.db.save_prepared(prepared, seen_at)
+            self.check_in_place()  # removed while this batch was written: rolled back
         if self.settings.site_dir is not None:
             self._update_site([a["info_code"] for a, r in zip(articles, saved) if r["status"] != "unchanged"])
         return [{"slug": a["slug"], **r} for a, r in zip(articles, saved)]
@@ -177,6 +198,7 @@ class Archive:
         """Add a ``crawls`` row; False when there is no database to hold it."""
         if self.db is None:
             return False
+        self.check_in_place()
         self.db.record_crawl(crawl)
         return True
 
@@ -240,6 +262,15 @@ class Archive:
 
     async def record_crawl_async(self, crawl: Mapping) -> bool:
         return await self._crawl.call(self.record_crawl, crawl)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 class _CrawlSide:

@@ -82,10 +82,16 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> t
     requested = get("finews/feeds_requested")
     if requested and not get("finews/feeds_ok"):
         return "failed", "no feed could be read: upstream unreachable or every feed invalid"
+    unread = get("finews/feeds_failed") + get("finews/feeds_invalid")
+    if unread:  # its articles are unknown, so none of them can be said to be archived
+        return "failed", f"{unread} of {requested} feed(s) could not be read"
     if requested and not get("finews/feeds_nonempty"):
         return "failed", "every feed was empty"
-    attempted = get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
-    failed = get("finews/text_failed") + get("finews/text_invalid")
+    # A feed record without an infoCode (or not an object) is an article that cannot be archived.
+    unreadable = get("finews/feed_records_invalid")
+    attempted = (get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
+                 + unreadable)
+    failed = get("finews/text_failed") + get("finews/text_invalid") + unreadable
     outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
                 + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed)
     if outcomes < attempted:
