@@ -28,14 +28,12 @@ from typing import Callable
 import pytest
 
 from finews_spider.extensions.summary import parse_summary, run_figures
-from tests.conftest import ROOT, SAMPLE_UPSTREAM, TEST_SETTINGS, crawl, posts, rows, sample_records
+from tests.conftest import ROOT, SAMPLE_UPSTREAM, TEST_SETTINGS, crawl, jekyll_build, posts, rows, sample_records
+from tests.test_unattended import archive_state, wait_for
 from tests.upstream_server import Upstream
 
-# Columns that say when and in which order articles were fetched, not what was archived.
-RUN_COLUMNS = {"fetched_at", "first_seen_at", "last_seen_at", "doc_id"}
 EXITS = {"ok": {0}, "failed": {1, 130}, "usage": {2}, "locked": {75}}
 CODES = [r["infoCode"] for r in sample_records()]
-REQUIRE_JEKYLL = os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1"
 
 
 # -- the one rule ----------------------------------------------------------------------------
@@ -132,23 +130,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def archive_state(data: Path):
-    db = data / "finews.db"
-    articles = [{k: v for k, v in r.items() if k not in RUN_COLUMNS}
-                for r in rows(db, "SELECT * FROM articles ORDER BY info_code")]
-    papers = rows(db, "SELECT * FROM newspapers ORDER BY slug")
-    return posts(data), articles, papers
 
 
 # -- the faults -----------------------------------------------------------------------------
@@ -251,11 +232,13 @@ def usage(setting: str, value: str, says: str) -> Callable[[Case], Verdict]:
     return fault
 
 
-def f_error_ratio_abc_upstream_down(c: Case) -> Verdict:
-    c.archived()
-    v = c.run(down=True, FINEWS_MAX_ERROR_RATIO="abc")
-    assert "FINEWS_MAX_ERROR_RATIO" in v.reason
-    return v
+def down(**settings: str) -> Callable[[Case], Verdict]:
+    """A run of the clean archive with the upstream unreachable."""
+    def fault(c: Case) -> Verdict:
+        c.archived()
+        return c.run(down=True, **settings)
+    fault.__name__ = "f_down_" + "_".join(settings)
+    return fault
 
 
 def f_refresh_banana(c: Case) -> Verdict:
@@ -360,13 +343,6 @@ def upstream_fault(action, times: int = 10, target: str = "text") -> Callable[[C
     return fault
 
 
-def f_upstream_down(c: Case) -> Verdict:
-    c.archived()
-    v = c.run(down=True, RETRY_TIMES="1")
-    assert "no feed could be read" in v.reason
-    return v
-
-
 # "{}" is the record's own name (a trailing newline must not make a second paper).
 HOSTILE = ["<script>alert(1)</script>日报", "長" * 300, "{}\n", "../../etc/passwd", "😀"]
 
@@ -383,19 +359,6 @@ def f_hostile_names(c: Case) -> Verdict:
     assert v.figures["articles_dropped"] == 4  # the trailing newline is dropped; the others are refused
     jekyll_build(c.data, c.root / "site")
     return v
-
-
-def jekyll_build(source: Path, site: Path) -> None:
-    if shutil.which("jekyll") is None:
-        if REQUIRE_JEKYLL:
-            pytest.fail("jekyll is not installed (apt-get install jekyll)")
-        return
-    built = subprocess.run(["jekyll", "build", "--source", str(source), "--destination", str(site)],
-                           capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stdout + built.stderr
-    for page in site.rglob("*.html"):
-        text = page.read_text("utf-8")
-        assert "alert(1)" not in text and "<script" not in text, page
 
 
 def f_reextract_after_500(c: Case) -> Verdict:
@@ -463,7 +426,8 @@ MATRIX = [
     Row("a post deleted from _posts", f_post_deleted, 0, "ok", "ok"),
     Row("data folder removed mid-run", f_data_removed_mid_run, 1, "failed", None, says='could not be recorded in the archive'),
     Row("disk full (file-size limit)", f_disk_full, 1, "failed", "failed", says='could not be recorded in the archive'),
-    Row("FINEWS_MAX_ERROR_RATIO=abc, upstream down", f_error_ratio_abc_upstream_down, 2, "usage", "usage"),
+    Row("FINEWS_MAX_ERROR_RATIO=abc, upstream down", down(FINEWS_MAX_ERROR_RATIO="abc"), 2, "usage", "usage",
+        says="FINEWS_MAX_ERROR_RATIO='abc': accepts a number from 0 to 1"),
     Row("FINEWS_MARKET_TYPES empty", usage("FINEWS_MARKET_TYPES", "", "FINEWS_MARKET_TYPES"), 2, "usage", "usage"),
     Row("FINEWS_FEED_COUNT=-5", usage("FINEWS_FEED_COUNT", "-5", "accepts a whole number from 1"), 2, "usage", "usage"),
     Row("FINEWS_FEED_COUNT=abc", usage("FINEWS_FEED_COUNT", "abc", "accepts a whole number from 1"), 2, "usage", "usage"),
@@ -491,7 +455,7 @@ MATRIX = [
     Row("text connection reset twice", upstream_fault("reset", 2), 0, "ok", "ok"),
     Row("text truncated JSON", upstream_fault("truncate", 1), 1, "failed", "failed", says='1 of 34 articles failed'),
     Row("feed truncated JSON", upstream_fault("truncate", 1, "feed"), 1, "failed", "failed", says='1 of 3 feed(s) could not be read'),
-    Row("upstream down", f_upstream_down, 1, "failed", "failed"),
+    Row("upstream down", down(RETRY_TIMES="1"), 1, "failed", "failed", says="no feed could be read"),
     Row("hostile newspaper names, then jekyll build", f_hostile_names, 0, "ok", "ok"),
     Row("reextract with a later 500 capture", f_reextract_after_500, 0, "ok", "ok"),
     Row("a second run at once", f_second_run_at_once, 75, "locked", None, says="another 'finews' run holds"),

@@ -22,7 +22,8 @@ from ..archive import Archive
 from ..config import FinewsConfig, install_config, project_config
 from ..archive.lock import EXIT_LOCKED
 from ..exceptions import ArchiveUnusable, LockHeld, SettingsError, SpiderArgumentError
-from ..extensions.summary import COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, run_figures, summary_line
+from ..extensions.summary import (COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, keep_the_verdict, run_figures,
+                                  summary_line)
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     duration = round((finished - started_at).total_seconds(), 3)
     figures = run_figures({})
     reason = f"not started: {error}"
+    keep_the_verdict()
     logger.error(summary_line(name, status, figures, duration, f"reason={reason!r}"), extra=COUNTED)
     # A locked run is no failure (another run is doing the work): no crawls row, or cron
     # would add one every few minutes while a long run holds the lock.

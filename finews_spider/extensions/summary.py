@@ -20,6 +20,8 @@ import json
 import logging
 import os
 import re
+import signal
+import threading
 from pathlib import Path
 from datetime import datetime, timezone
 
@@ -104,6 +106,15 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0) -> t
     return "ok", ""
 
 
+def keep_the_verdict() -> None:
+    """Once a run's verdict is given (summary line, ``crawls`` row), a Ctrl-C or SIGTERM
+    arriving while the process exits must not change the exit status cron sees: ignore
+    them from now on (in the main thread, the only one that may set signal handlers)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
+
 class ErrorTally(logging.Handler):
     """Counts the log records of level ERROR and above that no stat counts already."""
 
@@ -171,6 +182,7 @@ class RunSummary:
         finished = datetime.now(timezone.utc)
         figures = run_figures(values)
         duration = round((finished - self.started).total_seconds(), 3)
+        keep_the_verdict()
         stats.set_value("finews/exit_code", code)
         stats.set_value("finews/status", status)
         spider = getattr(self.crawler, "spider", None)
