@@ -19,7 +19,8 @@ Every run is judged by the one rule (``tests/test_fault_matrix.verdict``): exit 
 summary line and ``crawls`` row agree. A run that exits 0 must moreover have archived
 every article of the feeds it read (checked against the upstream, not the run's own
 words). A run that breaks either is a *dishonest exit*; the target is 0. SIGKILLed runs
-give no verdict (they cannot); runs interrupted before Scrapy installed its signal
+give no verdict (they cannot), or, killed after giving it, exit -9 while their summary
+line and crawls row must still agree; runs interrupted before Scrapy installed its signal
 handlers (a ``KeyboardInterrupt`` while importing) must exit non-zero without a summary.
 
 The final comparison: posts byte for byte; articles and newspapers rows apart from the
@@ -281,8 +282,10 @@ class Soak:
                 continue
             try:
                 # Each run is checked against the rows added while it ran: its own is among them.
+                # A run SIGKILLed after its verdict exits -9 whatever it decided: the kernel's
+                # status, not the run's; its summary line and crawls row must still agree.
                 mine = [r for r in added if r["spider"] == spider]
-                v = _verdict_among(code, err, mine)
+                v = _verdict_among(None if code == -signal.SIGKILL else code, err, mine)
             except AssertionError as exc:
                 self.report.dishonest.append(f"{where}: {str(exc).splitlines()[0][:300]}")
                 continue
@@ -372,7 +375,7 @@ class Soak:
         return self.report
 
 
-def _verdict_among(code: int, stderr: str, rows_of_spider: list[dict]) -> str:
+def _verdict_among(code: int | None, stderr: str, rows_of_spider: list[dict]) -> str:
     """The status of a run's summary line, after asserting that its exit status agrees
     with it and that a ``crawls`` row of this spider added during the run says the same
     (overlapping runs of one spider each add their own; a locked run adds none)."""
@@ -381,7 +384,7 @@ def _verdict_among(code: int, stderr: str, rows_of_spider: list[dict]) -> str:
     status = re.search(r" status=(\w+) ", lines[0])[1]
     figures = parse_summary(lines[0])
     assert figures is not None, lines[0]
-    assert code in EXITS[status], f"exit {code} with status={status}: {lines[0]}"
+    assert code is None or code in EXITS[status], f"exit {code} with status={status}: {lines[0]}"
     if status in ("ok", "failed", "usage"):
         match = [r for r in rows_of_spider if r["status"] == status and {k: r[k] for k in run_figures({})} == figures]
         assert match, f"no crawls row agrees with {lines[0]}"
