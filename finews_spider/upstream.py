@@ -81,7 +81,8 @@ def parse_feed(data: Any) -> list[dict]:
     """The records of a decoded feed response, in either spelling, newest first as sent.
 
     Each record is a dict with ``info_code``, ``title``, ``datetime`` and ``newspaper``
-    (any may be ``None``; validation happens later). Raises :class:`UpstreamFormatError`
+    (any may be ``None``, all of them for a record that is not an object; validation
+    happens later). Raises :class:`UpstreamFormatError`
     when the response has no list of records at all.
     """
     if not isinstance(data, dict):
@@ -91,12 +92,10 @@ def parse_feed(data: Any) -> list[dict]:
         records = []
     if not isinstance(records, list):
         raise UpstreamFormatError("feed object has no 'record' (or 'nodeList') list")
-    out = []
-    for raw in records:
-        if not isinstance(raw, dict):
-            continue
-        out.append({field: _as_text(_pick(raw, keys)) for field, keys in _RECORD_KEYS.items()})
-    return out
+    # A record that is not an object is kept as a record of nothing (no infoCode), so
+    # the spider counts it as unreadable instead of it vanishing from the accounting.
+    return [{field: _as_text(_pick(raw, keys)) if isinstance(raw, dict) else None for field, keys in _RECORD_KEYS.items()}
+            for raw in records]
 
 
 def parse_text(data: Any) -> dict:

@@ -4,6 +4,8 @@ which runs the real ``scrapy crawl`` command (real engine, real HTTP) in a subpr
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -67,6 +69,21 @@ def sample_records() -> list[dict]:
             out.append({"infoCode": r.get("infoCode") or r.get("infocode"), "title": r["title"],
                         "datetime": r.get("datetime") or r.get("showtime"), "medianame": r.get("medianame") or r.get("from")})
     return out
+
+
+def jekyll_build(source: Path, site: Path) -> None:
+    """Debian's ``jekyll build`` of ``source`` succeeds and leaves no script in any page
+    (skipped without jekyll, unless FINEWS_REQUIRE_JEKYLL=1)."""
+    if shutil.which("jekyll") is None:
+        if os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1":
+            pytest.fail("jekyll is not installed (apt-get install jekyll)")
+        return
+    built = subprocess.run(["jekyll", "build", "--source", str(source), "--destination", str(site)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    for page in site.rglob("*.html"):
+        text = page.read_text("utf-8")
+        assert "alert(1)" not in text and "<script" not in text, page
 
 
 @pytest.fixture

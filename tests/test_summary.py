@@ -30,6 +30,13 @@ def test_by_default_any_failed_article_fails_the_run():
     ({**FEEDS_OK, "finews/articles_failed": 2}, "finished", "2 article(s) could not be recorded"),
     ({**FEEDS_OK, "finews/unexpected_errors": 1, "finews/first_unexpected_error": "boom"}, "finished",
      "1 unexpected error(s), the first: boom"),
+    # One feed of three unread: its articles are unknown, whatever the others gave.
+    ({**FEEDS_OK, "finews/feeds_ok": 2, "finews/feeds_failed": 1, "finews/articles_listed": 5,
+      "finews/articles_new": 5}, "finished", "1 of 3 feed(s) could not be read"),
+    ({**FEEDS_OK, "finews/feeds_ok": 2, "finews/feeds_invalid": 1}, "finished", "1 of 3 feed(s) could not be read"),
+    # A feed record that is not an article (no infoCode, not an object) is a failed article.
+    ({**FEEDS_OK, "finews/articles_listed": 5, "finews/articles_new": 5, "finews/feed_records_invalid": 2},
+     "finished", "2 of 7 articles failed"),
     # Accounting: an article listed and not skipped must end somewhere.
     ({**FEEDS_OK, "finews/articles_listed": 10, "finews/articles_skipped": 5, "finews/articles_new": 4}, "finished",
      "1 of 5 article(s) ended without an outcome"),

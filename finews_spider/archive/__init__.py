@@ -69,6 +69,7 @@ class Archive:
         self.db: ArchiveDatabase | None = None
         self.view = None  # a fleet worker's view of what the writer archived (RedisArchiveView)
         self.posts: _Posts | None = None
+        self._opened: dict[Path, tuple[int, int] | None] = {}
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             if lock_name:
@@ -84,6 +85,7 @@ class Archive:
                 self.posts = _Posts(self.root, settings.site_url, fsync="sqlite" not in settings.exporters)
             if "sqlite" in settings.exporters:
                 self.db = self._open_database()
+            self._opened = {path: _identity(path) for path in self._owned_paths()}
         except BaseException:
             self.close()
             raise
@@ -95,20 +97,38 @@ class Archive:
             settings = FinewsConfig.from_settings(settings)
         return cls(settings, **kwargs)
 
+    def _owned_paths(self) -> list[Path]:
+        return [self.root] + ([self.settings.database_path] if self.db is not None else [])
+
+    def check_in_place(self) -> None:
+        """Raise :class:`ArchiveUnusable` when the data folder or the database file this
+        archive opened is gone or replaced (removed mid-run): whatever is written after
+        that would land in a deleted file or a new empty folder, and be lost or half an
+        archive. Checked before each batch is written and each ``crawls`` row recorded."""
+        for path, opened in self._opened.items():
+            if _identity(path) != opened:
+                raise ArchiveUnusable(f"{path} was removed or replaced while the run was going: nothing more is "
+                                      f"recorded by this run; the next run completes the archive")
+
     def _open_database(self) -> ArchiveDatabase:
         path = self.settings.database_path
         try:
             db = ArchiveDatabase(path, derive=derive_text_fields)
-        except Exception as exc:  # sqlite3.DatabaseError, OSError: both end the run here
+            try:
+                db.sync_newspapers(self.registry.papers)
+            except BaseException:
+                db.close()
+                raise
+        except Exception as exc:  # sqlite3.DatabaseError, OSError (a full disk too): both end the run here
             raise ArchiveUnusable(
-                f"the archive database {path} cannot be used ({exc}). Restore it from a backup, or move it "
-                f"aside and rebuild it from the posts and WARC files: scrapy import {self.root / jekyll.POSTS_DIR} "
-                f"&& scrapy reextract"
+                f"the archive database {path} cannot be used ({type(exc).__name__}: {exc}). If the disk is full, "
+                f"free space and run again; else restore it from a backup, or move it aside and rebuild it from "
+                f"the posts and the WARC files: scrapy import {self.root / jekyll.POSTS_DIR} && scrapy reextract "
+                f"{self.settings.warc_dir}"
             ) from exc
         if db.migrated_missing:
             logger.warning("the archive database %s lacked %s: created again; this run completes the archive",
                            path, ", ".join(db.migrated_missing))
-        db.sync_newspapers(self.registry.papers)
         return db
 
     def _ensure_site_files(self) -> list[str]:
@@ -121,11 +141,14 @@ class Archive:
                 written.append(rel)
         return written
 
-    def detach(self) -> None:
-        """After a forced stop: leave the database connection to the writer thread (it
-        may be mid-batch) and go on with a connection of our own."""
-        if self.db is not None:
-            self.db = ArchiveDatabase(self.settings.database_path, derive=derive_text_fields)
+    def stop_writer(self) -> None:
+        """After a forced stop (the reactor gone, ``engine_stopped`` never sent): let the
+        writer thread finish the batch it is writing (committed whole, or rolled back),
+        then stop it, so the process can exit; batches not yet flushed are dropped (their
+        articles are fetched again next run). The database stays open for the verdict."""
+        crawl_side = getattr(self, "_crawl", None)
+        if crawl_side is not None:
+            crawl_side.stop()
 
     def close(self) -> None:
         """Close the database and release the lock (idempotent)."""
@@ -145,10 +168,17 @@ class Archive:
 
     def archived_versions(self, codes: list[str]) -> dict[str, tuple[str, str]]:
         """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``
-        (on a fleet worker: as the writer last published them in Redis)."""
+        (on a fleet worker: as the writer last published them in Redis). An article whose
+        post is missing from the folder is not archived, whatever the database says: it is
+        fetched again, and its post written again."""
         if self.view is not None:
             return self.view.archived_versions(codes)
-        return self.db.archived_versions(codes) if self.db is not None else {}
+        versions = self.db.archived_versions(codes) if self.db is not None else {}
+        if self.posts is not None:
+            for code in [c for c in versions if c not in self.posts.by_code]:
+                logger.warning("article %s is in the database but its post is missing: fetching it again", code)
+                del versions[code]
+        return versions
 
     def iter_versions(self) -> Iterator[tuple[str, str, str]]:
         """``(info_code, title, published_at ISO)`` of every archived article."""
@@ -162,6 +192,7 @@ class Archive:
         in one transaction. The write lock is never held while files are written. For each
         article, in order: its ``slug``, ``status`` (new, changed, unchanged) and, with the
         database, ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``."""
+        self.check_in_place()
         if self.db is None:
             results = []
             for article in articles:
@@ -178,6 +209,7 @@ class Archive:
                 sync_filesystem(self.root)  # the posts are on disk before their rows
         with self.db.transaction():
             saved = self.db.save_prepared(prepared, seen_at)
+            self.check_in_place()  # removed while this batch was written: rolled back
         if self.posts is not None:
             self.write_feeds({a["slug"] for a, r in zip(articles, saved) if r["status"] != "unchanged"})
         if self.settings.site_dir is not None:
@@ -309,6 +341,7 @@ class Archive:
         """Add a ``crawls`` row; False when there is no database to hold it."""
         if self.db is None:
             return False
+        self.check_in_place()
         self.db.record_crawl(crawl)
         return True
 
@@ -427,6 +460,15 @@ class Archive:
         return await self._crawl.call(self.record_crawl, crawl)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class _CrawlSide:
     """The archive's life in a crawl: one writer thread, and the batch of articles
     waiting for it (flushed when full, when its oldest article waited
@@ -510,10 +552,14 @@ class _CrawlSide:
         if self.in_flight:
             await maybe_deferred_to_future(DeferredList(list(self.in_flight), consumeErrors=True))
 
-    def engine_stopped(self) -> None:
+    def stop(self) -> None:
+        """Stop the batch timer and the writer thread (joined: its batch in progress ends first)."""
         if self.timer is not None and self.timer.running:
             self.timer.stop()
         self.pool.stop()
+
+    def engine_stopped(self) -> None:
+        self.stop()
         self.archive.close()
 
 

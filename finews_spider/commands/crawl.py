@@ -22,7 +22,8 @@ from ..archive import Archive
 from ..config import FinewsConfig, install_config, project_config
 from ..archive.lock import EXIT_LOCKED
 from ..exceptions import ArchiveUnusable, FleetUnreachable, LockHeld, SettingsError, SpiderArgumentError
-from ..extensions.summary import COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, run_figures, summary_line
+from ..extensions.summary import (COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, keep_the_verdict, run_figures,
+                                  summary_line)
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +85,16 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     # The engine never stopped cleanly: a forced shutdown (second Ctrl-C).
     logger.error("the run was forced to stop before it ended: what was recorded stays, the rest is fetched "
                  "again next run", extra=COUNTED)
-    if summary is not None:
-        archive = _extension(crawler, Archive)
+    archive = _extension(crawler, Archive)
+    if archive is not None:
+        archive.stop_writer()  # the batch being written ends first; a thread left running would keep the process alive
+    try:
+        if summary is not None:
+            return summary.conclude("forced shutdown", exit_code=EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    finally:
         if archive is not None:
-            archive.detach()  # its writer thread may be mid-batch: record through a connection of our own
-        return summary.conclude("forced shutdown", exit_code=EXIT_INTERRUPTED)
-    return EXIT_INTERRUPTED
+            archive.close()  # the lock is released: the next run starts without a stale-lock warning
 
 
 def _extension(crawler, cls):
@@ -116,6 +121,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     duration = round((finished - started_at).total_seconds(), 3)
     figures = run_figures({})
     reason = f"not started: {error}"
+    keep_the_verdict()
     logger.error(summary_line(name, status, figures, duration, f"reason={reason!r}"), extra=COUNTED)
     # A locked run is no failure (another run is doing the work): no crawls row, or cron
     # would add one every few minutes while a long run holds the lock.

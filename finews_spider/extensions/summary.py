@@ -20,6 +20,8 @@ import json
 import logging
 import os
 import re
+import signal
+import threading
 from pathlib import Path
 from datetime import datetime, timezone
 
@@ -88,10 +90,16 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0,
     requested = get("finews/feeds_requested")
     if requested and not get("finews/feeds_ok"):
         return "failed", "no feed could be read: upstream unreachable or every feed invalid"
+    unread = get("finews/feeds_failed") + get("finews/feeds_invalid")
+    if unread:  # its articles are unknown, so none of them can be said to be archived
+        return "failed", f"{unread} of {requested} feed(s) could not be read"
     if requested and not get("finews/feeds_nonempty"):
         return "failed", "every feed was empty"
-    attempted = get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
-    failed = get("finews/text_failed") + get("finews/text_invalid")
+    # A feed record without an infoCode (or not an object) is an article that cannot be archived.
+    unreadable = get("finews/feed_records_invalid")
+    attempted = (get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
+                 + unreadable)
+    failed = get("finews/text_failed") + get("finews/text_invalid") + unreadable
     outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
                 + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed
                 + get("finews/articles_queued"))
@@ -105,6 +113,15 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0,
     if attempted and failed / attempted > max_error_ratio:
         return "failed", f"{failed} of {attempted} articles failed (FINEWS_MAX_ERROR_RATIO={max_error_ratio})"
     return "ok", ""
+
+
+def keep_the_verdict() -> None:
+    """Once a run's verdict is given (summary line, ``crawls`` row), a Ctrl-C or SIGTERM
+    arriving while the process exits must not change the exit status cron sees: ignore
+    them from now on (in the main thread, the only one that may set signal handlers)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 class ErrorTally(logging.Handler):
@@ -175,6 +192,7 @@ class RunSummary:
         finished = datetime.now(timezone.utc)
         figures = run_figures(values)
         duration = round((finished - self.started).total_seconds(), 3)
+        keep_the_verdict()
         stats.set_value("finews/exit_code", code)
         stats.set_value("finews/status", status)
         spider = getattr(self.crawler, "spider", None)

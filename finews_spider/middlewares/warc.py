@@ -59,6 +59,8 @@ class WarcCaptureMiddleware:
             name = self.crawler.spider.name
             self.writer = self.archive.warc_writer(name, warcinfo(self.crawler.settings, name))
             self.pool.start()
+            # A forced stop never closes the spider: the thread must not keep the process alive.
+            reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
         fetched = datetime.now(timezone.utc).replace(microsecond=0)
@@ -71,6 +73,10 @@ class WarcCaptureMiddleware:
         self.pending.add(written)
         written.addBoth(self._written, written)
         return response
+
+    def _stop_pool(self) -> None:
+        if self.pool.started and not self.pool.joined:
+            self.pool.stop()  # lets the record being written finish: records reach the file whole
 
     def _written(self, result, written):
         self.pending.discard(written)
@@ -87,7 +93,7 @@ class WarcCaptureMiddleware:
             await maybe_deferred_to_future(DeferredList(list(self.pending)))
         if self.writer is not None:
             self.writer.close()
-            self.pool.stop()
+            self._stop_pool()
             logger.info("WARC written: %s", ", ".join(str(p) for p in self.writer.paths))
 
 

@@ -195,7 +195,9 @@ class FinewsSpider(scrapy.Spider):
         for record in records:
             if not record.get("info_code"):
                 stats.inc_value("finews/feed_records_invalid")
-                logger.warning("feed %s: record without infoCode skipped: %r", response.url, record)
+                stats.inc_value("finews/errors")
+                logger.error("feed %s: a record without infoCode cannot be archived: %r", response.url, record,
+                             extra=COUNTED)
             elif self.wants(record):
                 wanted.append(record)
         return wanted
