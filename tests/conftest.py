@@ -131,3 +131,21 @@ def redis_url():
         pytest.skip(str(exc))
     yield url
     server.__exit__(None, None, None)
+
+
+def wait_until_serving(base: str, path: str, proc: subprocess.Popen | None = None, seconds: float = 20) -> None:
+    """Wait until the server at ``base`` answers ``path``; fail the test with the server's
+    stderr if ``proc`` (the server process) ends first, or when ``seconds`` pass."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + path, timeout=1)
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                pytest.fail(f"the server ended: {proc.stderr.read() if proc.stderr else proc.returncode}")
+            time.sleep(0.1)
+    pytest.fail(f"{base}{path} did not answer within {seconds} s")

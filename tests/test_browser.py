@@ -6,13 +6,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from finews_spider.commands.serve import datasette_args
-from tests.conftest import ROOT, crawl
+from tests.conftest import ROOT, crawl, wait_until_serving
 
 REQUIRED = os.environ.get("FINEWS_REQUIRE_BROWSER") == "1"  # .ci/run installs chromium and sets this
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -58,12 +56,7 @@ def served(upstream, tmp_path):
     server = subprocess.Popen(datasette_args(data / "finews.db", ROOT / "data" / "metadata.yml", port=port),
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_serving(base, "/-/versions.json", server)
     yield base, code
     server.terminate()
     server.wait(10)
@@ -105,12 +98,7 @@ def plain_datasette(replayed_archive, tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_serving(base, "/-/versions.json", server)
     yield base
     server.terminate()
     server.wait(10)

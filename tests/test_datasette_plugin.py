@@ -9,7 +9,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 import urllib.error
 import urllib.parse
@@ -20,7 +19,7 @@ import pytest
 import sqlite_utils
 
 from finews_spider.schema import APPLICATION_ID
-from tests.conftest import ROOT, rows
+from tests.conftest import ROOT, rows, wait_until_serving
 
 ARCHIVE_NAME = "my archive"  # a space: Datasette tilde-encodes it in URLs (my~20archive)
 DB_URL = "/my~20archive"
@@ -101,14 +100,7 @@ def server(replayed_archive, tmp_path_factory):
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(proc.stderr.read())
-            time.sleep(0.1)
+    wait_until_serving(base, "/-/versions.json", proc)
     yield base, folder
     proc.terminate()
     proc.wait(10)
@@ -335,14 +327,7 @@ def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(proc.stderr.read())
-                time.sleep(0.1)
+        wait_until_serving(base, "/-/versions.json", proc)
         found = get_json(base, "/archive/articles.json", _search="乡村振兴", _shape="array", _size="max")
         assert len(found) == 13
     finally:

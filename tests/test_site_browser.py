@@ -3,11 +3,9 @@ newspaper page and an article page render, the links between them work, and no s
 from an article body runs. Screenshots (phone and desktop widths) are kept under
 tests/artifacts/site/ for a person to look at."""
 
-import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from html import unescape
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 
 from finews_spider.commands.site import open_archive
 from finews_spider.site import build_site
-from tests.conftest import ROOT, crawl
+from tests.conftest import ROOT, crawl, wait_until_serving
 from tests.test_browser import CHROMIUM, HOSTILE, REQUIRED, dump_dom, free_port
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
@@ -56,12 +54,7 @@ def site(upstream, tmp_path):
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(out)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/site.css", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_serving(base, "/site.css", server)
     yield base, code
     server.terminate()
     server.wait(10)
