@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -234,11 +233,11 @@ def main() -> None:
 
     for n in sizes(args.jekyll):
         s, rss, pages = jekyll_build(archive(n), n)
-        table.append((f"Jekyll 4.3 (Debian), project's site files", n, s, rss, f"{pages:,} pages"))
+        table.append(("Jekyll 4.3 (Debian), project's site files", n, s, rss, f"{pages:,} pages"))
         print(table[-1], file=sys.stderr)
     for n in sizes(args.hugo):
         s, rss, pages = hugo(archive(n), n)
-        table.append((f"Hugo 0.111 (Debian), posts from _posts", n, s, rss, f"{pages:,} pages"))
+        table.append(("Hugo 0.111 (Debian), posts from _posts", n, s, rss, f"{pages:,} pages"))
         print(table[-1], file=sys.stderr)
         if not args.keep:
             shutil.rmtree(OUT / f"hugo-{n}", ignore_errors=True)

@@ -3,7 +3,6 @@ a full build and an incremental update write, on small archives made by ArchiveD
 saves (and by a real crawl for the command)."""
 
 import html
-import os
 import re
 import sqlite3
 import subprocess

@@ -51,6 +51,8 @@ from .files import remove_stale_temporaries, sync_filesystem, write_atomic
 from .lock import RunLock
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["Archive", "ArchiveDamaged", "ArchiveDatabase", "open_read_only"]
 FEED_DIR = "feed"  # data/feed/<slug>.xml and data/feed/all.xml
 FEED_SIZE = 50  # articles per feed
 
