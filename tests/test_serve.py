@@ -58,9 +58,15 @@ def serve_command(data_dir: Path, port: int) -> list[str]:
     return [sys.executable, "-m", "scrapy", "serve", "--port", str(port), "-s", f"FINEWS_DATA_DIR={data_dir}"]
 
 
+def _default_sighup() -> None:
+    # A test runner started under nohup passes SIGHUP on as ignored, and then so would the
+    # server (as an operator's `nohup scrapy serve` wants): the test needs the default.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start_serve(data_dir: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(serve_command(data_dir, port), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_default_sighup)
 
 
 def children(pid: int) -> list[int]:
