@@ -41,12 +41,17 @@ def dump_dom(url: str, tmp_path) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def served(upstream, tmp_path):
+def require_chromium() -> None:
+    """Skip the test without Debian's chromium, or fail it when FINEWS_REQUIRE_BROWSER is set."""
     if CHROMIUM is None:
         if REQUIRED:
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def served(upstream, tmp_path):
+    require_chromium()
     code = upstream.feeds["37"]["record"][0]["infoCode"]
     upstream.texts[code] = {"text": HOSTILE}
     data = tmp_path / "data"
@@ -80,10 +85,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of the last run (not com
 
 @pytest.fixture(scope="module")
 def plain_datasette(replayed_archive, tmp_path_factory):
-    if CHROMIUM is None:
-        if REQUIRED:
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    require_chromium()
     from tests.test_datasette_plugin import add_failed_run, add_mentions, copy_database, make_plain_database
 
     folder = tmp_path_factory.mktemp("browsed")

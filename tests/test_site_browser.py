@@ -15,7 +15,7 @@ import pytest
 from finews_spider.commands.site import open_archive
 from finews_spider.site import build_site
 from tests.conftest import ROOT, crawl, wait_until_serving
-from tests.test_browser import CHROMIUM, HOSTILE, REQUIRED, dump_dom, free_port
+from tests.test_browser import CHROMIUM, HOSTILE, dump_dom, free_port, require_chromium
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
 
@@ -38,10 +38,7 @@ def hrefs(dom: str) -> list[str]:
 
 @pytest.fixture
 def site(upstream, tmp_path):
-    if CHROMIUM is None:
-        if REQUIRED:
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    require_chromium()
     code = upstream.feeds["37"]["record"][0]["infoCode"]
     upstream.texts[code] = {"text": HOSTILE}
     data = tmp_path / "data"
