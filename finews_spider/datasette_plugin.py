@@ -5,10 +5,15 @@ A database is an archive when it carries the marker the archive sets
 (``PRAGMA application_id``, see finews_spider/schema.py), whatever its file name; every
 other database is left alone. For archives the plugin
 
-- replaces ``escape_fts`` (what Datasette's search box runs) with the bigram query
-  rewriting of finews_spider/search.py, so words of any length are found, and registers
-  ``finews_match(words)`` (the FTS5 expression) and ``finews_snippet(text, words)`` (an
-  HTML excerpt with the matches in ``<mark>``) for SQL;
+- runs the articles table's search (``?_search=``, the search box) itself, with the
+  bigram query rewriting of finews_spider/search.py, so words of any length are found;
+  a word with more than ``newest_first_above`` matches (10,000 unless the plugin's
+  configuration says) is answered from the index newest first (doc_ids follow the
+  publication order), its count read from the index alone, without facets: the cost
+  follows the page, not the number of matches;
+- replaces ``escape_fts`` with the same rewriting, and registers ``finews_match(words)``
+  (the FTS5 expression) and ``finews_snippet(text, words)`` (an HTML excerpt with the
+  matches in ``<mark>``; ``text`` may be the body's HTML) for SQL;
 - supplies the metadata (finews_spider/datasette_metadata.yml): titles, column
   descriptions, facets, sort, the search table, canned queries, rendered bodies, and the
   charts of datasette-dashboards;
@@ -25,21 +30,31 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.filters import FilterArguments
+from datasette.utils import tilde_decode, urlsafe_components
 from markupsafe import Markup
 
+from finews_spider.cleaning.body import html_to_text
 from finews_spider.schema import is_archive, is_archive_file
-from finews_spider.search import fts_query, snippet
+from finews_spider.search import FTS_TABLE, fts_query, snippet
 
+PLUGIN = "finews"  # the entry point's name: plugin configuration lives under plugins: finews:
 METADATA_FILE = Path(__file__).with_name("datasette_metadata.yml")
 ARTICLES = "articles"
 # What a search (or a plain visit) of the articles table shows, unless the URL says.
-RESULT_COLUMNS = ("title", "newspaper", "published_at", "body_text")
+RESULT_COLUMNS = ("title", "newspaper", "published_at", "body_html")
 SNIPPET_CONTEXT = 40
+NEWEST_FIRST_ABOVE = 10_000  # matches; see the module's docstring
+# Query-string keys of a search that the newest-first answer serves: anything else
+# (a column filter, another sort, _where, ...) gets the general one.
+_PLAIN_SEARCH_KEYS = {"_search", "_searchmode", "_size", "_next", "_col", "_nocol", "_nosuggest", "_nocount",
+                      "_nofacet", "_labels", "_nolabels", "_shape", "_json", "_trace", "_timelimit", "_ttl",
+                      "_sort_desc"}
 
 
 def _load_template() -> dict:
@@ -54,6 +69,25 @@ _recognized: dict[str, tuple] = {}
 _metadata_json: dict[tuple[str, ...], str] = {}
 # Set for the HTML page of an archive's articles table: the words searched ("" if none).
 _results_page: contextvars.ContextVar[str | None] = contextvars.ContextVar("finews_results_page", default=None)
+
+
+class ArticleSearch(NamedTuple):
+    """A search of an archive's articles table, as the request asks it."""
+
+    words: str
+    raw: bool  # _searchmode=raw: words is an FTS5 expression as typed
+    matches: int | None  # counted from the index (None: the expression is not valid FTS5)
+    newest_first: bool  # answered from the index newest first (see the module)
+    above: int  # the plugin's newest_first_above
+
+    @property
+    def match_sql(self) -> str:
+        return ":search" if self.raw else "finews_match(:search)"
+
+
+# Set by asgi_wrapper for a request that searches an archive's articles table.
+_article_search: contextvars.ContextVar[ArticleSearch | None] = contextvars.ContextVar(
+    "finews_article_search", default=None)
 
 
 # -- which databases are archives --------------------------------------------------------
@@ -128,8 +162,9 @@ def prepare_connection(conn, database, datasette):
 
 
 def sql_snippet(text: str | None, words: str | None) -> str:
-    """``finews_snippet(body_text, words)``: HTML, the matches in ``<mark>``."""
-    return snippet(text or "", words or "", context=SNIPPET_CONTEXT)
+    """``finews_snippet(body_html, words)``: HTML, the matches in ``<mark>``. ``text`` is
+    the body's HTML (its plain text is cut from) or any plain text."""
+    return snippet(html_to_text(text or ""), words or "", context=SNIPPET_CONTEXT)
 
 
 _SAFE_SNIPPET = re.compile(r"</?mark>")
@@ -142,17 +177,72 @@ def is_snippet_html(value) -> bool:
     return isinstance(value, str) and not re.search(r"[<>]", _SAFE_SNIPPET.sub("", value))
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def render_cell(row, value, column, table, database, datasette):
+    # tryfirst: before datasette-render-html, which renders body_html everywhere else.
     if table is None and column == "snippet" and is_snippet_html(value) and database_is_archive(datasette, database):
         return Markup(value)
-    if table == ARTICLES and column in ("body_text", "published_at"):
+    if table == ARTICLES and column in ("body_html", "published_at"):
         words = _results_page.get()
         if words is not None and isinstance(value, str) and database_is_archive(datasette, database):
             if column == "published_at":  # 2021-12-23T07:25:33+08:00 -> 2021-12-23 07:25 (Beijing time)
                 return value[:16].replace("T", " ")
             return Markup(f'<span class="finews-snippet">{sql_snippet(value, words)}</span>')
     return None
+
+
+async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> ArticleSearch | None:
+    """The search a request of the archive ``name``'s articles table asks for (None if
+    it searches nothing): its words, its match count from the index, and whether it is
+    answered newest first from the index (a plain search, sorted by doc_id descending,
+    with more matches than the plugin's ``newest_first_above``)."""
+    params = dict(args)
+    words = params.get("_search", "").strip()
+    if not words:
+        return None
+    raw = params.get("_searchmode") == "raw"
+    expression = words if raw else fts_query(words)
+    try:
+        result = await datasette.get_database(name).execute(
+            f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", [expression])
+        matches = result.first()[0]
+    except Exception:  # an invalid raw expression: the table page reports Datasette's error
+        matches = None
+    config = datasette.plugin_config(PLUGIN, database=name) or {}
+    above = int(config.get("newest_first_above", NEWEST_FIRST_ABOVE))
+    plain = all(k in _PLAIN_SEARCH_KEYS for k, _ in args) and params.get("_sort_desc", "doc_id") == "doc_id"
+    return ArticleSearch(words, raw, matches, plain and matches is not None and matches > above, above)
+
+
+@hookimpl(trylast=True)
+def filters_from_request(request, database, table, datasette):
+    """The articles table's search, for archives (trylast: what it says of the search
+    box wins over Datasette's own search filter, which finds no FTS table configured)."""
+    if table != ARTICLES or not database_is_archive(datasette, database):
+        return None
+    search = _article_search.get()
+    if search is None or request.args.get("_search", "").strip() != search.words:
+        return FilterArguments([], extra_context={"supports_search": True})
+    params = {"search": search.words}
+    if search.newest_first:
+        # The newest matches below the page's start, from the index; Datasette's own
+        # _next clause and LIMIT then take its page from them.
+        before = ""
+        if request.args.get("_next"):
+            try:
+                params["finews_before"] = int(urlsafe_components(request.args["_next"])[0])
+                before = " AND rowid < :finews_before"
+            except ValueError:
+                pass
+        params["finews_window"] = datasette.max_returned_rows + 1
+        where = (f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql}{before} "
+                 f"ORDER BY rowid DESC LIMIT :finews_window)")
+        described = (f'search matches "{search.words}": {search.matches:,} articles, newest first '
+                     f'(no facets above {search.above:,} matches)')
+    else:
+        where = f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql})"
+        described = f'search matches "{search.words}"'
+    return FilterArguments([where], params, [described], {"supports_search": True, "search": search.words})
 
 
 @hookimpl
@@ -179,16 +269,20 @@ def asgi_wrapper(datasette):
                         html = parts[1] == ARTICLES
                         if html and not keys & {"_col", "_nocol"}:
                             extra += [("_col", c) for c in RESULT_COLUMNS]
+                        search = await article_search(datasette, name, args)
+                        if search is not None and search.newest_first:
+                            # Counted from the index instead; facets of the newest page only would mislead.
+                            extra += [("_nocount", "1"), ("_nofacet", "1")]
                         if extra:
                             encoded = urlencode(extra).encode()
                             scope = dict(scope, query_string=query + b"&" + encoded if query else encoded)
-                        if not html:
-                            return await app(scope, receive, send)
-                        token = _results_page.set(dict(args).get("_search", ""))
+                        search_token = _article_search.set(search)
+                        page_token = _results_page.set(dict(args).get("_search", "") if html else None)
                         try:
                             return await app(scope, receive, send)
                         finally:
-                            _results_page.reset(token)
+                            _results_page.reset(page_token)
+                            _article_search.reset(search_token)
             return await app(scope, receive, send)
 
         return wrapped
@@ -229,7 +323,7 @@ _PAGE_SCRIPT = """
 _PAGE_CSS = (
     "details.finews-columns { margin: 0.5em 0; font-size: 0.85em; }"
     " details.finews-columns summary { cursor: pointer; color: #666; }"
-    " td.col-body_text { min-width: 28em; max-width: 48em; }"
+    " td.col-body_html { min-width: 28em; max-width: 48em; }"
     " td.col-title { min-width: 14em; font-weight: 600; }"
     " td.col-published_at { white-space: nowrap; }"
     " td.col-info_code { font-size: 0.8em; }"
@@ -244,7 +338,6 @@ _PAGE_CSS = (
     " body.row td.col-title { order: -3; font-size: 1.5em; font-weight: 600; }"
     " body.row td.col-newspaper { order: -2; } body.row td.col-published_at { order: -1; }"
     " body.row td.col-body_html { order: 0; font-size: 1.05em; line-height: 1.75; margin: 0.5em 0 1em; }"
-    " body.row.table-articles td.col-body_text { display: none; }"
 )
 
 

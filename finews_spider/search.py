@@ -24,6 +24,15 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from .cleaning.body import html_to_text
+
+#: The version of what the index holds for an article (``document_tokens``: the tokens of
+#: ``index_text`` over the title and the plain text ``html_to_text`` makes of the body).
+#: The index is contentless, so removing an article's old version needs exactly the
+#: tokens it was indexed with: bump this whenever either function would give other
+#: tokens for a stored article, and the archive rebuilds its index on the next open.
+INDEX_VERSION = 1
+
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # A run of Chinese characters, or a run of other letters and digits.
 _TOKEN_RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
@@ -55,6 +64,13 @@ def index_text(text: str) -> str:
     return " ".join(out)
 
 
+def document_tokens(title: str | None, body_html: str | None) -> tuple[str, str]:
+    """What the search index holds for an article: the tokens of its title and of its
+    body's plain text. The one function used to add and to remove an article, so the
+    two always agree (see :data:`INDEX_VERSION`)."""
+    return index_text(title or ""), index_text(html_to_text(body_html or ""))
+
+
 def _term_query(term: str) -> str | None:
     runs = _TOKEN_RUN.findall(term)
     if not runs:
@@ -82,7 +98,8 @@ def fts_query(query: str) -> str:
 
 # -- snippets -----------------------------------------------------------------------
 # The FTS table is contentless, so FTS5's snippet() has no text to cut from; these
-# functions find the matches in the stored body_text with the index's own rules.
+# functions find the matches in the body's plain text (html_to_text of the stored
+# body_html) with the index's own rules.
 
 
 def _text_tokens(text: str) -> list[tuple[str, int, int]]:
@@ -191,7 +208,28 @@ def snippet(text: str, query: str, *, context: int = 30, fragments: int = 3,
 
 # -- searching an archive -------------------------------------------------------------
 
-_ARTICLE_COLUMNS = "info_code, published_at, newspaper, slug, title, share_url, body_text"
+_ARTICLE_COLUMNS = "doc_id, info_code, published_at, newspaper, slug, title, share_url, body_html"
+FTS_TABLE = "articles_fts"
+FIRST_WINDOW = 64  # matches read at first by a search with a limit; 4 times more each time after
+
+
+def newest_matches(conn: sqlite3.Connection, match: str, limit: int, before: int | None = None) -> list[int]:
+    """The doc_ids of the ``limit`` newest articles whose index entry matches the FTS5
+    expression ``match`` (see :func:`fts_query`), below ``before`` if given. doc_ids
+    follow the publication order, so this reads the index newest first and stops after
+    ``limit`` matches, whatever the number of matches (a word in half of a million
+    articles costs what a rare one does)."""
+    sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+    params: list = [match]
+    if before is not None:
+        sql += " AND rowid < ?"
+        params.append(before)
+    return [row[0] for row in conn.execute(sql + " ORDER BY rowid DESC LIMIT ?", [*params, limit])]
+
+
+def count_matches(conn: sqlite3.Connection, words: str) -> int:
+    """How many articles contain ``words`` (every word), read from the index alone."""
+    return conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (fts_query(words),)).fetchone()[0]
 
 
 def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | None = None,
@@ -199,7 +237,7 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
                    where: Iterable[tuple[str, Sequence]] = (),
                    mark: tuple[str, str] = ("", ""), stock: str | None = None) -> list[dict]:
     """The articles of the archive on ``conn`` that contain ``words`` (every word; a
-    "quoted phrase" as written), newest first, as dicts with ``info_code``,
+    "quoted phrase" as written), newest first, as dicts with ``doc_id``, ``info_code``,
     ``published_at``, ``newspaper``, ``slug``, ``title``, ``share_url`` and ``snippet``
     (plain text, matches wrapped in ``mark``).
 
@@ -212,20 +250,41 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
     malformed date::
 
         >>> search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-01")
+
+    With words and a limit, the index is read newest first in growing windows until
+    ``limit`` articles pass the other filters, so the cost follows what is shown, not
+    the number of matches.
     """
-    clauses = article_filters(words, newspaper=newspaper, since=since, until=until, stock=stock, where=where)
-    where_sql, params = join_filters(clauses)
-    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql}"
-           + " ORDER BY published_at DESC, info_code DESC" + (" LIMIT ?" if limit is not None else ""))
-    params = params + ([limit] if limit is not None else [])
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
+    query = fts_query(words)
+    if query == '""' or limit is None:
+        where_sql, params = join_filters(article_filters(
+            words, newspaper=newspaper, since=since, until=until, stock=stock, where=where))
+        rows = _articles(conn, where_sql, params, limit)
+    else:
+        where_sql, params = join_filters(article_filters(
+            "", newspaper=newspaper, since=since, until=until, stock=stock, where=where, require=False))
+        rows, before, window = [], None, max(2 * limit, FIRST_WINDOW)
+        while len(rows) < limit:
+            ids = newest_matches(conn, query, window, before)
+            if not ids:
+                break
+            chosen = f"doc_id IN ({','.join('?' * len(ids))}) AND {where_sql}"
+            rows += _articles(conn, chosen, [*ids, *params], limit - len(rows))
+            if len(ids) < window:
+                break
+            before, window = ids[-1], min(4 * window, 20_000)
     results = []
-    for row in cursor:
-        record = dict(zip(names, row))
-        record["snippet"] = snippet(record.pop("body_text") or "", words, mark=mark, escape=str)
+    for record in rows:
+        record["snippet"] = snippet(html_to_text(record.pop("body_html") or ""), words, mark=mark, escape=str)
         results.append(record)
     return results
+
+
+def _articles(conn: sqlite3.Connection, where_sql: str, params: Sequence, limit: int | None) -> list[dict]:
+    cursor = conn.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql} ORDER BY doc_id DESC"
+                          + (" LIMIT ?" if limit is not None else ""), [*params, *([limit] if limit is not None else [])])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
 
 
 def article_filters(words: str = "", newspaper: str | None = None, since: str | None = None,
@@ -239,7 +298,7 @@ def article_filters(words: str = "", newspaper: str | None = None, since: str | 
     query = fts_query(words)
     clauses: list[tuple[str, Sequence]] = []
     if query != '""':
-        clauses.append(("doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", (query,)))
+        clauses.append((f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", (query,)))
     elif require and not (stock or "").strip():
         raise ValueError("no words to search for")
     if stock and stock.strip():

@@ -119,7 +119,7 @@ def inspect(url, tmp_path, name, **kw):
 
 def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
     search_box = 'document.querySelector("#_search").getBoundingClientRect().bottom'
-    marks = 'document.querySelectorAll("td.col-body_text mark").length'
+    marks = 'document.querySelectorAll("td.col-body_html mark").length'
     folded = '!!document.querySelector("details.finews-columns:not([open]) dl.column-descriptions")'
     rows_shown = 'document.querySelectorAll("table.rows-and-columns tbody tr").length'
     report = inspect(f"{plain_datasette}/news/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94", tmp_path, "search-results",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlite_utils
 
-from finews_spider.archive.database import ArchiveDatabase
+from finews_spider.archive.database import ArchiveDatabase, doc_id_base
 from finews_spider.cleaning import derive_text_fields
 from finews_spider.registry import Registry
 from finews_spider.search import fts_query, index_text
@@ -48,8 +48,11 @@ def test_new_unchanged_changed_and_revisions(db):
     row = db.get("NW1")
     assert row["body_html"] == "<p>更正：国寿助力高铁建设。</p>" and row["first_seen_at"] == T0.isoformat()
     assert row["published_at"] == "2021-12-23T07:25:33+08:00" and row["published_date"] == "2021-12-23"
-    assert row["body_text"] == "更正：国寿助力高铁建设。"
+    assert "body_text" not in row  # derived from body_html where needed (29% of the archive)
     assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+    # The index holds the current version only: the old one was removed with the tokens it had.
+    assert search(db, "高铁") == ["NW1"] and search(db, "地铁") == []
+    assert db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)") is not None
 
 
 def test_newspaper_counts_stay_current(db):
@@ -107,27 +110,36 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     }, pk="info_code")
     old["newspapers"].insert({"slug": "shanxiwanbao", "name": "山西晚报"}, pk="slug")
     old.close()
-    db = ArchiveDatabase(path, derive=derive_text_fields)
+    db = ArchiveDatabase(path)
     row = db.get("NW1")
     assert row["title"] == "旧标题" and row["body_html"] == "<p>国寿地铁。</p>"
-    assert row["body_text"] == "国寿地铁。" and row["content_hash"] and row["doc_id"] == 1
+    assert row["content_hash"] == derive_text_fields("旧标题", "<p>国寿地铁。</p>")[1]
+    assert row["doc_id"] == doc_id_base("2021-12-23T07:25:33+08:00")
     assert row["published_date"] == "2021-12-23" and row["first_seen_at"] == T0.isoformat()
     assert search(db, "国寿") == ["NW1"]
     assert db.conn.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert {"revisions", "crawls", "articles_fts"} <= set(db.db.table_names())
     assert db.save_article(article("NW1", title="旧标题", body="<p>国寿地铁。</p>"), T0) == "unchanged"
-    assert db.save_article(article("NW2"), T0) == "new" and db.get("NW2")["doc_id"] == 2
+    assert db.save_article(article("NW2"), T0) == "new" and db.get("NW2")["doc_id"] == row["doc_id"] + 1
     assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 2}
-    assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == [1, 2]
+    assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == [
+        row["doc_id"], row["doc_id"] + 1]
     db.close()
 
 
-def test_search_query_plan_walks_the_date_index(db):
-    """Datasette's search page must not fetch and sort every match (bench/search.py)."""
-    plan = " ".join(r[3] for r in db.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT info_code FROM articles WHERE doc_id IN "
-        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"') ORDER BY published_at DESC LIMIT 51"))
-    assert "USING INDEX idx_articles_published_at_doc_id" in plan and "TEMP B-TREE" not in plan
+def test_doc_ids_follow_the_publication_order_whatever_the_order_of_archiving(db):
+    """The search index (rowid = doc_id) lists matches newest first by itself."""
+    times = ["2021-12-23T07:25:33+08:00", "2020-01-01T00:00:00+08:00", "2021-12-23T07:25:33+08:00",
+             "2021-12-23T07:25:34+08:00", "2019-06-30T23:59:59+08:00"]
+    batch = [{**article(f"NW{i}"), "published_at": t} for i, t in enumerate(times)]
+    saved = db.save_articles(batch, T0)
+    by_time = sorted(range(len(times)), key=lambda i: (times[i], i))
+    assert sorted(range(len(times)), key=lambda i: saved[i]["doc_id"]) == by_time
+    assert saved[2]["doc_id"] == saved[0]["doc_id"] + 1 == doc_id_base(times[0]) + 1  # the next free slot
+    newest = [r[0] for r in db.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"' ORDER BY rowid DESC LIMIT 2")]
+    assert newest == [saved[3]["doc_id"], saved[2]["doc_id"]]
+    assert doc_id_base("2021-12-23T07:25:33") == doc_id_base("2021-12-23T07:25:33+08:00")  # Beijing time
 
 
 def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):
@@ -136,7 +148,7 @@ def test_crash_inside_a_write_leaves_no_half_row(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(db, "_index", broken)
+    monkeypatch.setattr(db, "_insert_tokens", broken)
     with pytest.raises(RuntimeError):
         db.save_article(article("NW1", body="<p>新正文</p>"), T0)
     assert db.get("NW1")["body_html"] == "<p>国寿助力地铁建设。</p>"
@@ -152,7 +164,7 @@ def test_failure_inside_a_batch_rolls_the_batch_back(db, monkeypatch):
         if len(calls) == 2:
             raise sqlite3.OperationalError("disk full")
 
-    monkeypatch.setattr(db, "_index", index_then_fail)
+    monkeypatch.setattr(db, "_insert_tokens", index_then_fail)
     with pytest.raises(sqlite3.OperationalError):
         db.save_articles([article("NW2"), article("NW3")], T0)
     assert not db.conn.in_transaction
@@ -164,7 +176,8 @@ def test_batch_statuses(db):
     db.save_article(article("NW1"), T0)
     saved = db.save_articles([article("NW1"), article("NW2"), article("NW1", body="<p>新</p>")], T0)
     assert [s["status"] for s in saved] == ["unchanged", "new", "changed"]
-    assert [s["doc_id"] for s in saved] == [1, 2, 1]
+    first = doc_id_base("2021-12-23T07:25:33+08:00")
+    assert [s["doc_id"] for s in saved] == [first, first + 1, first]
     assert saved[1]["first_seen_at"] == saved[1]["last_seen_at"] == T0.isoformat()
 
 
@@ -188,20 +201,64 @@ def test_processes_creating_the_same_archive_at_once_all_succeed(tmp_path):
         assert [w.exitcode for w in workers] == [0, 0, 0, 0]
 
 
-def test_archive_of_schema_2_upgrades(tmp_path):
-    """Version 2 had a unique index on doc_id (which made Datasette's search sort every
-    match) and no doc_id counter."""
-    db = ArchiveDatabase(tmp_path / "finews.db")
-    db.save_articles([article("NW1"), article("NW2")], T0)
-    db.conn.execute("DROP TABLE finews_meta")
-    db.conn.execute("CREATE UNIQUE INDEX idx_articles_doc_id ON articles(doc_id)")
-    db.conn.execute("PRAGMA user_version = 2")
+def test_archive_of_schema_5_upgrades(tmp_path):
+    """Version 5 numbered doc_id in the order of archiving, kept the body's plain text in
+    a body_text column, and had no index version: its doc_ids are renumbered in
+    publication order, the column dropped and the index rebuilt, with nothing lost."""
+    path = tmp_path / "finews.db"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE articles (info_code TEXT PRIMARY KEY, doc_id INTEGER, title TEXT, published_at TEXT,
+          published_date TEXT, newspaper TEXT, slug TEXT, body_html TEXT, body_text TEXT, source TEXT, editor TEXT,
+          share_url TEXT, fetched_at TEXT, content_hash TEXT, first_seen_at TEXT, last_seen_at TEXT);
+        CREATE INDEX idx_articles_published_at_doc_id ON articles (published_at, doc_id);
+        CREATE TABLE finews_meta (key TEXT PRIMARY KEY, value INTEGER);
+        INSERT INTO finews_meta VALUES ('last_doc_id', 2);
+        CREATE VIRTUAL TABLE articles_fts USING fts5(title, body_text, content='');
+        PRAGMA user_version = 5;
+    """)
+    for doc_id, code, published, body in [(1, "NW1", "2021-12-23T07:25:33+08:00", "<p>国寿地铁。</p>"),
+                                          (2, "NW2", "2020-05-01T08:00:00+08:00", "<p>国寿高铁。</p>")]:
+        text, chash = derive_text_fields("标题", body)
+        old.execute("INSERT INTO articles VALUES (?, ?, '标题', ?, ?, '山西晚报', 'shanxiwanbao', ?, ?, '山西晚报', NULL, "
+                    "'u', ?, ?, ?, ?)", (code, doc_id, published, published[:10], body, text, T0.isoformat(), chash,
+                                         T0.isoformat(), T0.isoformat()))
+        old.execute("INSERT INTO articles_fts (rowid, title, body_text) VALUES (?, ?, ?)",
+                    (doc_id, index_text("标题"), index_text(text)))
+    old.commit()
+    old.close()
+    reindexed = []
+    db = ArchiveDatabase(path, on_reindex=reindexed.append)
+    assert reindexed == [2]
+    assert "body_text" not in db.db["articles"].columns_dict
+    ids = dict(db.conn.execute("SELECT info_code, doc_id FROM articles"))
+    assert ids == {"NW1": doc_id_base("2021-12-23T07:25:33+08:00"), "NW2": doc_id_base("2020-05-01T08:00:00+08:00")}
+    assert search(db, "国寿") == ["NW1", "NW2"] and search(db, "高铁") == ["NW2"]
+    # A correction removes exactly the old tokens (derived again from the stored HTML).
+    assert db.save_article({**article("NW2", title="标题", body="<p>国寿动车。</p>"),
+                            "published_at": "2020-05-01T08:00:00+08:00"}, T0) == "changed"
+    assert search(db, "高铁") == [] and search(db, "动车") == ["NW2"]
+    db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
     db.close()
+    db = ArchiveDatabase(path, on_reindex=reindexed.append)
+    assert reindexed == [2]  # once
+    db.close()
+
+
+def test_a_new_index_version_rebuilds_the_index(tmp_path, monkeypatch):
+    """When the tokens an article is indexed with change (search.INDEX_VERSION), the next
+    open rebuilds the index: removing an old version needs exactly its tokens."""
+    from finews_spider.archive import database as database_module
+
     db = ArchiveDatabase(tmp_path / "finews.db")
-    names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert "idx_articles_doc_id" not in names and "idx_articles_published_at_doc_id" in names
-    assert db.save_article(article("NW3"), T0) == "new" and db.get("NW3")["doc_id"] == 3
-    assert search(db, "国寿") == ["NW1", "NW2", "NW3"]
+    db.save_articles([article("NW1")], T0)
+    db.close()
+    monkeypatch.setattr(database_module, "INDEX_VERSION", 99)
+    monkeypatch.setattr(database_module, "SCHEMA_VERSION", 7)
+    reindexed = []
+    db = ArchiveDatabase(tmp_path / "finews.db", on_reindex=reindexed.append)
+    assert reindexed == [1] and search(db, "国寿") == ["NW1"]
+    assert db.conn.execute("SELECT value FROM finews_meta WHERE key='index_version'").fetchone() == (99,)
     db.close()
 
 
@@ -260,7 +317,7 @@ def test_a_dropped_articles_table_is_created_again_with_an_empty_index(tmp_path)
     db.save_articles([{**article("NW1"), "mentions": [stock]}, article("NW2")], T0)
     db.conn.execute("DROP TABLE articles")
     db.close()
-    db = ArchiveDatabase(tmp_path / "finews.db", derive=derive_text_fields)
+    db = ArchiveDatabase(tmp_path / "finews.db")
     assert db.migrated_missing == ["articles"]
     assert db.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 0
     assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == []

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
+from finews_spider.cleaning import html_to_text
 from tests.conftest import rows
 
 
@@ -24,8 +25,8 @@ def get(sample_archive):
 
 
 def expected(sample_archive, word):
-    return sorted(r["info_code"] for r in rows(sample_archive / "finews.db", "SELECT info_code, title, body_text FROM articles")
-                  if word in r["title"] or word in r["body_text"].replace("\n", ""))
+    return sorted(r["info_code"] for r in rows(sample_archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
+                  if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", ""))
 
 
 def searched(get, word):

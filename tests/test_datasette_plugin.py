@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from finews_spider.cleaning import html_to_text
 from finews_spider.schema import APPLICATION_ID
 from tests.conftest import ROOT, rows, wait_until_serving
 
@@ -122,8 +123,8 @@ def get_json(base, path, **params):
 
 
 def containing(archive: Path, word: str) -> list[str]:
-    return sorted(r["info_code"] for r in rows(archive / "finews.db", "SELECT info_code, title, body_text FROM articles")
-                  if word in r["title"] or word in r["body_text"].replace("\n", ""))
+    return sorted(r["info_code"] for r in rows(archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
+                  if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", ""))
 
 
 def test_datasette_plugins_lists_it():
@@ -161,10 +162,12 @@ def test_results_page_lists_title_newspaper_date_and_snippet_newest_first(server
     base, _ = server
     status, html = get(base, f"{DB_URL}/articles", _search="十四五")
     assert status == 200
-    assert "13 rows where search matches" in html and "sorted by published_at descending" in html
+    assert "13 rows where search matches" in html and "sorted by doc_id descending" in html
     headings = [h.split('data-column="')[1].split('"')[0] for h in html.split("<th ")[1:] if 'data-column="' in h]
-    assert headings == ["info_code", "title", "newspaper", "published_at", "body_text"]
-    assert html.count("<mark>十四五</mark>") >= 13 and 'class="col-body_html' not in html
+    assert headings == ["info_code", "title", "newspaper", "published_at", "body_html"]
+    snippets = html.split('<td class="col-body_html')[1:]
+    assert len(snippets) == 13 and all('class="finews-snippet"' in s.split("</td>")[0] for s in snippets)
+    assert html.count("<mark>十四五</mark>") >= 13 and "<p>" not in "".join(s.split("</td>")[0] for s in snippets)
     assert html.index('name="_search"') < html.index("<table")
     dates = [d.split(">", 1)[1].split("<", 1)[0] for d in html.split('<td class="col-published_at')[1:]]
     assert len(dates) == 13 and dates == sorted(dates, reverse=True)
@@ -176,11 +179,72 @@ def test_columns_chosen_in_the_url_are_kept(server):
     assert 'data-column="source"' in html and 'data-column="title"' not in html and "<mark>" not in html
 
 
+@pytest.fixture(scope="module")
+def newest_first_server(replayed_archive, tmp_path_factory):
+    """Plain Datasette on a copy of the archive, configured (plugins: finews:
+    newest_first_above: 3) so that 34 articles exercise the answer a word found in half a
+    million articles gets."""
+    folder = tmp_path_factory.mktemp("newest-first")
+    copy_database(replayed_archive / "finews.db", folder / "archive.db")
+    (folder / "metadata.yml").write_text("plugins:\n  finews:\n    newest_first_above: 3\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(folder / "archive.db"), "-m", str(folder / "metadata.yml"),
+         "-p", str(port), "-h", "127.0.0.1"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(base, "/-/versions.json", proc)
+    yield base, folder / "archive.db"
+    proc.terminate()
+    proc.wait(10)
+
+
+def newest_first(archive: Path, word: str) -> list[str]:
+    wanted = set(containing(archive.parent, word) if archive.name == "finews.db" else [])
+    return [r["info_code"] for r in rows(archive, "SELECT info_code FROM articles ORDER BY doc_id DESC")
+            if r["info_code"] in wanted]
+
+
+def test_a_word_with_many_matches_is_answered_newest_first_from_the_index(newest_first_server, replayed_archive):
+    base, _ = newest_first_server
+    want = newest_first(replayed_archive / "finews.db", "十四五")
+    assert len(want) == 13
+    data = get_json(base, "/archive/articles.json", _search="十四五", _size="5", _col="info_code", _shape="objects")
+    assert [r["info_code"] for r in data["rows"]] == want[:5]
+    assert "ORDER BY rowid DESC LIMIT :finews_window" in data["query"]["sql"]  # reads 1,001 matches at most
+    assert data["filtered_table_rows_count"] is None and data["facet_results"] == {}
+    assert 'search matches "十四五": 13 articles, newest first' in data["human_description_en"]
+    # Page after page (Datasette's _next), every match once, in order.
+    seen, url = [], f"{base}/archive/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_size=4&_col=info_code&_shape=objects"
+    while url:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            page = json.loads(response.read())
+        seen += [r["info_code"] for r in page["rows"]]
+        url = page["next_url"]
+    assert seen == want
+    status, html = get(base, "/archive/articles", _search="十四五")
+    assert status == 200 and "13 articles, newest first" in html and html.count("<mark>十四五</mark>") >= 13
+    assert 'class="facet-results"' not in html
+
+
+def test_a_search_with_other_filters_or_few_matches_counts_and_facets_as_usual(newest_first_server, replayed_archive):
+    base, _ = newest_first_server
+    data = get_json(base, "/archive/articles.json", _search="十四五", slug="shanxiwanbao", _size="0")
+    want = [c for c in newest_first(replayed_archive / "finews.db", "十四五")
+            if rows(replayed_archive / "finews.db", "SELECT slug FROM articles WHERE info_code=?", (c,))[0]["slug"] == "shanxiwanbao"]
+    assert want and data["filtered_table_rows_count"] == len(want) and "newspaper" in data["facet_results"]
+    few = get_json(base, "/archive/articles.json", _search="城日报", _size="0")
+    assert few["filtered_table_rows_count"] == len(containing(replayed_archive, "城日报")) == 2
+    sorted_by_date = get_json(base, "/archive/articles.json", _search="十四五", _sort_desc="published_at", _size="0")
+    assert sorted_by_date["filtered_table_rows_count"] == 13
+
+
 def test_json_keeps_every_column(server):
     base, _ = server
     row = get_json(base, f"{DB_URL}/articles.json", _search="十四五", _shape="array", _size="1")[0]
-    assert {"body_html", "body_text", "share_url", "doc_id"} <= set(row)
-    assert "<mark>" not in row["body_text"]
+    assert {"body_html", "share_url", "doc_id", "published_at", "first_seen_at"} <= set(row)
+    assert "<mark>" not in row["body_html"] and row["body_html"].startswith("<p>")
 
 
 def test_facets_and_column_descriptions(server):

@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+from finews_spider.cleaning import html_to_text
+from finews_spider import search as search_module
 from finews_spider.search import search_archive
 from tests.conftest import rows, scrapy
 
@@ -17,8 +19,8 @@ def search(archive, *args):
 
 
 def containing(archive, word, where=lambda r: True):
-    return [r for r in rows(archive / "finews.db", "SELECT * FROM articles ORDER BY published_at DESC, info_code DESC")
-            if (word in r["title"] or word in r["body_text"].replace("\n", "")) and where(r)]
+    return [r for r in rows(archive / "finews.db", "SELECT * FROM articles ORDER BY published_at DESC, doc_id DESC")
+            if (word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", "")) and where(r)]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def test_search_archive_newest_first_with_snippets(conn, replayed_archive):
     found = search_archive(conn, "乡村振兴", limit=None)
     assert [r["info_code"] for r in found] == [r["info_code"] for r in containing(replayed_archive, "乡村振兴")]
     assert all("乡村振兴" in r["snippet"] for r in found)
-    assert set(found[0]) == {"info_code", "published_at", "newspaper", "slug", "title", "share_url", "snippet"}
+    assert set(found[0]) == {"doc_id", "info_code", "published_at", "newspaper", "slug", "title", "share_url", "snippet"}
     marked = search_archive(conn, "乡村振兴", limit=1, mark=("[", "]"))
     assert "[乡村振兴]" in marked[0]["snippet"]
 
@@ -48,6 +50,20 @@ def test_search_archive_filters(conn, replayed_archive):
     # Further filters are (sql, params) pairs on the articles row.
     found = search_archive(conn, "高质量发展", where=[("source = ?", ("山西晚报",))], limit=None)
     assert found and all(r["newspaper"] == "山西晚报" for r in found)
+
+
+@pytest.mark.parametrize("words, kwargs", [
+    ("高质量发展", {}), ("十四五", {"newspaper": "shanxiwanbao"}), ("发展", {"since": "2021-12-22"}),
+    ("党建", {"until": "2021-12-21"}), ("的", {"where": [("source = ?", ("山西晚报",))]}),
+])
+def test_search_archive_with_a_limit_reads_the_index_in_windows(conn, monkeypatch, words, kwargs):
+    """A search with a limit reads the index newest first, window after window, until
+    enough articles pass the other filters: the same articles as reading every match."""
+    everything = search_archive(conn, words, limit=None, **kwargs)
+    assert everything
+    monkeypatch.setattr(search_module, "FIRST_WINDOW", 1)  # windows of 2, 8, 32, ... on 34 articles
+    for limit in (1, 2, 3, 5, len(everything), len(everything) + 5):
+        assert search_archive(conn, words, limit=limit, **kwargs) == everything[:limit]
 
 
 def test_search_archive_every_word_must_occur(conn, replayed_archive):

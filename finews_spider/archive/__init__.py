@@ -40,7 +40,6 @@ from pathlib import Path
 
 from scrapy import signals
 
-from ..cleaning import derive_text_fields
 from ..config import FinewsConfig, config_for
 from ..exceptions import ArchiveUnusable
 from ..exporters import atom as feeds
@@ -115,7 +114,9 @@ class Archive:
     def _open_database(self) -> ArchiveDatabase:
         path = self.settings.database_path
         try:
-            db = ArchiveDatabase(path, derive=derive_text_fields)
+            db = ArchiveDatabase(path, on_reindex=lambda n: logger.warning(
+                "the archive database %s is being upgraded: its search index of %d articles is rebuilt "
+                "(about a millisecond an article, once)", path, n))
             try:
                 db.sync_newspapers(self.registry.papers)
             except BaseException:

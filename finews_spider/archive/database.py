@@ -12,15 +12,17 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlite_utils
 
 from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
-from ..search import index_text
+from ..cleaning.text import content_hash
+from ..search import INDEX_VERSION, document_tokens
 
-SCHEMA_VERSION = 5  # 4: the application_id marker; 5: mentions
+# 4: the application_id marker; 5: mentions; 6: doc_id in publication order, no body_text column
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
@@ -32,7 +34,6 @@ ARTICLE_COLUMNS = {
     "newspaper": str,
     "slug": str,
     "body_html": str,
-    "body_text": str,
     "source": str,
     "editor": str,
     "share_url": str,
@@ -66,12 +67,11 @@ TABLES = {
         ("info_code", "kind", "market", "code"),
     ),
 }
-# Index choice is driven by the queries Datasette runs. Its search is
-# "doc_id IN (SELECT rowid FROM articles_fts WHERE ... MATCH ...) ORDER BY published_at
-# DESC LIMIT 51": with (published_at, doc_id) and no index led by doc_id, SQLite walks
-# the date index and probes the match set, stopping after 51 rows, instead of fetching
-# and sorting every match (see bench/search.py). Facets with a search use the
-# (newspaper, doc_id) and (published_date, doc_id) covering indexes the same way.
+# Index choice is driven by the queries Datasette runs. doc_id follows the publication
+# order (see doc_id_base), so the search index (whose rowid is doc_id) lists matches
+# newest first by itself, and a search reads only as many matches as it shows (see
+# search.py). Facets with a search use the (newspaper, doc_id) and (published_date,
+# doc_id) covering indexes.
 INDEXES = {
     "articles": [["published_at", "doc_id"], ["slug", "published_at"], ["newspaper", "doc_id"],
                  ["published_date", "doc_id"], ["last_seen_at"]],
@@ -81,7 +81,27 @@ INDEXES = {
 }
 # Indexes of earlier versions that the planner must no longer see.
 DROPPED_INDEXES = ["idx_articles_doc_id", "idx_articles_published_at", "idx_articles_published_date_slug"]
+DOC_ID_INDEX = "idx_articles_doc_id_unique"
 FTS_TABLE = "articles_fts"
+
+#: doc_id = the publication time in seconds × DOC_ID_SLOTS + the first free slot of
+#: that second: ordering by doc_id is ordering by publication time (at the time the
+#: article was first archived: the id never changes), with room for 1,000 articles a second.
+DOC_ID_SLOTS = 1000
+BEIJING = timezone(timedelta(hours=8))
+
+
+def doc_id_base(published_at: str) -> int:
+    """The smallest doc_id of an article published at ``published_at`` (ISO 8601; a time
+    without an offset is Beijing time)::
+
+        >>> doc_id_base("2021-12-23T07:25:33+08:00")
+        1640215533000
+    """
+    moment = datetime.fromisoformat(published_at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BEIJING)
+    return int(moment.timestamp()) * DOC_ID_SLOTS
 
 
 def iso(value) -> str | None:
@@ -126,12 +146,11 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 class ArchiveDatabase:
     """``finews.db``: open (creating or upgrading it) with ``ArchiveDatabase(path)``.
 
-    ``derive(title, body_html) -> (body_text, content_hash)`` fills the derived columns
-    of rows written by older versions, when a migration finds them empty. The
-    connection may be used from one thread at a time, whichever (the archive's writer
-    thread)."""
+    The connection may be used from one thread at a time, whichever (the archive's
+    writer thread). ``on_reindex(n)`` is called before a migration rebuilds the search
+    index of ``n`` articles (it takes about a millisecond an article), to say so."""
 
-    def __init__(self, path: str | Path, derive=None):
+    def __init__(self, path: str | Path, on_reindex=None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
@@ -143,7 +162,7 @@ class ArchiveDatabase:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.db = sqlite_utils.Database(self.conn)
             self.migrated_missing: list[str] = []
-            self.migrate(derive)
+            self.migrate(on_reindex)
         except BaseException:
             self.conn.close()
             raise
@@ -177,27 +196,25 @@ class ArchiveDatabase:
         return (self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
                 and not self.missing_tables())
 
-    def migrate(self, derive=None) -> None:
+    def migrate(self, on_reindex=None) -> None:
         """Create what is missing and upgrade an archive written by an older version:
-        new columns are added, and derived columns of old rows are filled in. An archive
-        already at ``SCHEMA_VERSION`` with every table is left alone (no scan on every
-        open); a table that went missing is created again (and named in
-        ``migrated_missing``, for the caller to warn about)."""
+        new columns are added, empty derived columns of old rows filled in, doc_ids
+        renumbered in publication order, the ``body_text`` column of versions before 6
+        dropped, and the search index rebuilt when its content changed (see
+        :data:`~finews_spider.search.INDEX_VERSION`). An archive already at
+        ``SCHEMA_VERSION`` with every table is left alone (no scan on every open); a
+        table that went missing is created again (and named in ``migrated_missing``, for
+        the caller to warn about)."""
         if self._current():
             return
         with self._transaction():
             if self._current():
                 return  # another process upgraded it while we waited for the lock
-            if self.conn.execute("PRAGMA user_version").fetchone()[0]:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version:
                 self.migrated_missing = self.missing_tables()
-            if FTS_TABLE in self.migrated_missing and "articles" not in self.migrated_missing:
-                # The search index was lost: every row gets indexed again (by _backfill).
-                self.conn.execute("UPDATE articles SET doc_id=NULL")
-            if "articles" in self.migrated_missing and FTS_TABLE not in self.migrated_missing:
-                # The rows were lost: so is what the index says of them.
-                self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
-                if "mentions" not in self.migrated_missing:
-                    self.conn.execute("DELETE FROM mentions")
+            if "articles" in self.migrated_missing and "mentions" not in self.migrated_missing:
+                self.conn.execute("DELETE FROM mentions")  # the rows were lost: so is what they mention
             articles = self.db["articles"]
             if not articles.exists():
                 articles.create(ARTICLE_COLUMNS, pk="info_code")
@@ -215,46 +232,70 @@ class ArchiveDatabase:
                             table.add_column(column, kind)
             for name in DROPPED_INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS finews_meta (key TEXT PRIMARY KEY, value INTEGER)")
+            if FTS_TABLE not in self.db.table_names():
+                # Contentless: the index only; the text is derived from body_html (see _index).
+                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
+            self._backfill()
+            indexed = self.conn.execute("SELECT value FROM finews_meta WHERE key='index_version'").fetchone()
+            if version < 6 or self.migrated_missing or (indexed or [None])[0] != INDEX_VERSION:
+                self._reindex(renumber=version < 6, on_reindex=on_reindex)
+            if "body_text" in self.db["articles"].columns_dict:
+                # Derived from body_html when needed (snippets, exports): 29% of the archive.
+                self.conn.execute("ALTER TABLE articles DROP COLUMN body_text")
+            self.db["articles"].create_index(["doc_id"], index_name=DOC_ID_INDEX, unique=True, if_not_exists=True)
             for table, indexes in INDEXES.items():
                 for columns in indexes:
                     self.db[table].create_index(columns, if_not_exists=True)
-            self.conn.execute("CREATE TABLE IF NOT EXISTS finews_meta (key TEXT PRIMARY KEY, value INTEGER)")
-            self.conn.execute(
-                "INSERT OR IGNORE INTO finews_meta (key, value) SELECT 'last_doc_id', COALESCE(MAX(doc_id), 0) FROM articles"
-            )
-            if FTS_TABLE not in self.db.table_names():
-                # Contentless: the index only, the text itself is in articles (see _index).
-                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
-            self._backfill(derive)
             self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
             self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # what the Datasette plugin recognizes
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _backfill(self, derive) -> None:
-        """Fill the columns an older archive lacks (ids, text, hashes, seen times, search)."""
+    def _backfill(self) -> None:
+        """Fill the columns an older archive may lack (hashes, seen times) and every paper's count."""
         rows = self.conn.execute(
-            "SELECT info_code, title, body_html, fetched_at, doc_id, body_text, content_hash, first_seen_at "
-            "FROM articles WHERE doc_id IS NULL OR body_text IS NULL OR content_hash IS NULL OR first_seen_at IS NULL"
+            "SELECT info_code, title, body_html, fetched_at, content_hash, first_seen_at FROM articles "
+            "WHERE content_hash IS NULL OR first_seen_at IS NULL"
         ).fetchall()
-        if rows and derive is None:
-            raise ValueError("this archive needs its derived columns filled: open it with derive=")
-        for code, title, body, fetched, doc_id, text, chash, first in rows:
-            unindexed = doc_id is None  # rows with a doc_id are in the search index already
-            doc_id = doc_id or self._next_doc_id()
-            if text is None or chash is None:
-                derived_text, derived_hash = derive(title or "", body or "")
-                text, chash = text if text is not None else derived_text, chash or derived_hash
+        for code, title, body, fetched, chash, first in rows:
             self.conn.execute(
-                "UPDATE articles SET doc_id=?, body_text=?, content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
-                (doc_id, text, chash, first or fetched, fetched, code),
+                "UPDATE articles SET content_hash=?, first_seen_at=?, last_seen_at=COALESCE(last_seen_at, ?) WHERE info_code=?",
+                (chash or content_hash(title or "", body or ""), first or fetched, fetched, code),
             )
-            if unindexed:
-                self._index(doc_id, index_text(title or ""), index_text(text))
         # Every paper of an article is a row of newspapers, with its count.
         self.conn.execute(
             "INSERT OR IGNORE INTO newspapers (slug, name, article_count) SELECT slug, max(newspaper), 0 FROM articles GROUP BY slug"
         )
         self.conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
+
+    def _reindex(self, renumber: bool, on_reindex=None, chunk: int = 500) -> None:
+        """Rebuild the search index from the rows (in the open transaction); with
+        ``renumber``, first give every article its doc_id in publication order (oldest
+        first, ties by info_code). Reads the bodies ``chunk`` rows at a time."""
+        order = self.conn.execute(
+            "SELECT rowid FROM articles ORDER BY published_at, info_code").fetchall()
+        if on_reindex is not None and order:
+            on_reindex(len(order))
+        self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+        last = -(2 ** 62)
+        if renumber:
+            self.conn.execute("UPDATE articles SET doc_id=NULL")
+        for i in range(0, len(order), chunk):
+            rowids = [r[0] for r in order[i:i + chunk]]
+            rows = self.conn.execute(
+                f"SELECT rowid, doc_id, title, body_html, published_at FROM articles WHERE rowid IN "
+                f"({','.join('?' * len(rowids))})", rowids).fetchall()
+            by_rowid = {r[0]: r[1:] for r in rows}
+            for rowid in rowids:
+                doc_id, title, body, published = by_rowid[rowid]
+                if renumber:  # in publication order: the next free id is after the last one given
+                    doc_id = last = max(doc_id_base(published), last + 1)
+                    self.conn.execute("UPDATE articles SET doc_id=? WHERE rowid=?", (doc_id, rowid))
+                elif doc_id is None:
+                    doc_id = self._new_doc_id(published)
+                    self.conn.execute("UPDATE articles SET doc_id=? WHERE rowid=?", (doc_id, rowid))
+                self._index(doc_id, title, body)
+        self.conn.execute("INSERT OR REPLACE INTO finews_meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,))
 
     def transaction(self):
         """``with db.transaction():`` one write transaction (joins an open one)."""
@@ -345,9 +386,9 @@ class ArchiveDatabase:
         columns the database decided: ``status`` (``new``, ``changed`` or ``unchanged``),
         ``doc_id``, ``published_date``, ``first_seen_at``, ``last_seen_at``.
 
-        Each article carries every column it is stored with, ``body_text``,
-        ``content_hash`` and ``slug`` included (cleaning and the archive decide them;
-        storage stores them)."""
+        Each article carries every column it is stored with, ``content_hash`` and
+        ``slug`` included (cleaning and the archive decide them; storage stores them).
+        The search index holds ``search.document_tokens`` of the title and body."""
         prepared = self.prepare(articles)
         with self._transaction():
             return self.save_prepared(prepared, seen_at)
@@ -360,11 +401,10 @@ class ArchiveDatabase:
         for article in articles:
             row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
             row["published_date"] = row["published_at"][:10]  # Beijing date: the value carries +08:00
-            for required in ("body_text", "content_hash"):
-                if row.get(required) is None:
-                    raise ValueError(f"article {row.get('info_code')!r} has no {required}")
+            if row.get("content_hash") is None:
+                raise ValueError(f"article {row.get('info_code')!r} has no content_hash")
             mentions = article.get("mentions")
-            prepared.append((row, index_text(row["title"]), index_text(row["body_text"]),
+            prepared.append((row, document_tokens(row["title"], row.get("body_html")),
                              None if mentions is None else [dict(m) for m in mentions]))
         return prepared
 
@@ -374,24 +414,24 @@ class ArchiveDatabase:
         seen = iso(seen_at)
         with self._transaction():
             results = []
-            for row, title_tokens, body_tokens, mentions in prepared:
+            for row, tokens, mentions in prepared:
                 if not row.get("slug"):
                     raise ValueError(f"article {row.get('info_code')!r} has no slug")
-                results.append(self._save(row, [title_tokens, body_tokens], seen))
+                results.append(self._save(row, tokens, seen))
                 if mentions is not None:
                     self._set_mentions(row["info_code"], row["published_at"], mentions)
             return results
 
-    def _save(self, row: dict, tokens: list[str], seen: str) -> dict:
+    def _save(self, row: dict, tokens: tuple[str, str], seen: str) -> dict:
         old = self.conn.execute(
-            "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at, body_text "
+            "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at "
             "FROM articles WHERE info_code=?",
             (row["info_code"],),
         ).fetchone()
         if old is None:
-            status, row["doc_id"], row["first_seen_at"] = "new", self._next_doc_id(), seen
+            status, row["doc_id"], row["first_seen_at"] = "new", self._new_doc_id(row["published_at"]), seen
         else:
-            doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen, old_text = old
+            doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen = old
             row["doc_id"], row["first_seen_at"] = doc_id, first_seen
             status = "unchanged" if old_hash == row["content_hash"] else "changed"
             if status == "changed":
@@ -409,8 +449,8 @@ class ArchiveDatabase:
         )
         if status != "unchanged":
             if old is not None:
-                self._unindex(row["doc_id"], old_title, old_text)
-            self._index(row["doc_id"], *tokens)
+                self._unindex(row["doc_id"], old_title, old_body)
+            self._insert_tokens(row["doc_id"], *tokens)
         if old is None or old_slug != row["slug"]:
             self._ensure_newspaper(row["slug"], row["newspaper"])
             self._recount(row["slug"])
@@ -428,24 +468,31 @@ class ArchiveDatabase:
             [(info_code, m["kind"], m["market"], m["code"], m.get("name"), m.get("exchange"), published_at)
              for m in mentions])
 
-    def _next_doc_id(self) -> int:
-        """The next document id, from a counter kept in the same transaction (there is
-        deliberately no index led by doc_id to find its maximum; see INDEXES)."""
-        return self.conn.execute(
-            "UPDATE finews_meta SET value = value + 1 WHERE key = 'last_doc_id' RETURNING value"
-        ).fetchone()[0]
+    def _new_doc_id(self, published_at: str) -> int:
+        """The doc_id of a new article: the first free one from its publication second's
+        (see :func:`doc_id_base`), so doc_ids follow the publication order."""
+        base = doc_id_base(published_at)
+        (top,) = self.conn.execute(
+            "SELECT max(doc_id) FROM articles WHERE doc_id >= ? AND doc_id < ?", (base, base + DOC_ID_SLOTS)).fetchone()
+        doc_id = base if top is None else top + 1
+        while self.conn.execute("SELECT 1 FROM articles WHERE doc_id=?", (doc_id,)).fetchone():
+            doc_id += 1  # a second with more than DOC_ID_SLOTS articles borrows from the next
+        return doc_id
 
-    def _index(self, doc_id: int, title_tokens: str, body_tokens: str) -> None:
+    def _index(self, doc_id: int, title: str | None, body_html: str | None) -> None:
+        self._insert_tokens(doc_id, *document_tokens(title, body_html))
+
+    def _insert_tokens(self, doc_id: int, title_tokens: str, body_tokens: str) -> None:
         self.conn.execute(
             f"INSERT INTO {FTS_TABLE} (rowid, title, body_text) VALUES (?, ?, ?)", (doc_id, title_tokens, body_tokens)
         )
 
-    def _unindex(self, doc_id: int, title: str, body_text: str) -> None:
-        """Remove a version from the contentless index: FTS5 needs the text it indexed,
-        which is the previous title and body_text, rebuilt the same way."""
+    def _unindex(self, doc_id: int, title: str | None, body_html: str | None) -> None:
+        """Remove a version from the contentless index: FTS5 needs the tokens it indexed,
+        which ``document_tokens`` makes again from the stored title and body."""
         self.conn.execute(
             f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, body_text) VALUES ('delete', ?, ?, ?)",
-            (doc_id, index_text(title or ""), index_text(body_text or "")),
+            (doc_id, *document_tokens(title, body_html)),
         )
 
     def newest(self, slug: str | None = None, limit: int = 50) -> list[dict]:
