@@ -3,17 +3,20 @@
 
 Builds (once, cached under bench/out/) an archive of N synthetic articles by direct
 inserts into the archive's own schema (see build: the rows and search-index rows a crawl
-writes, in transactions of 20,000; the generation rate is printed), then times the two
-queries of Datasette's search page: the first page of matches sorted by date, and the match count.
-Query words are drawn from random positions of random articles (so common words are
-asked more often, as analysts do), two- and four-character ones separately.
+writes, in transactions of 20,000; the generation rate is printed), then times the
+queries of Datasette's search page with the finews plugin, built by the plugin's own
+functions: the match count (from the index; plus Datasette's count of the rows when the
+plugin leaves the search to Datasette, at most ``newest_first_above`` matches) and the
+first page, newest first. Query words are drawn from random positions of random
+articles (so common words are asked more often), two- and four-character ones separately.
 
-Target: p95 under 50 ms. Also prints the archive's size per 1,000 articles.
+Targets at 1,000,000 articles: first page p95 < 50 ms, count p95 < 100 ms. Also prints
+the archive's size per 1,000 articles.
 
-    python bench/search.py [--articles 100000] [--queries 200] [--page-size N] [--no-body-text]
+    python bench/search.py [--articles 100000] [--queries 200] [--page-size N]
+    python bench/search.py --checkpoints 100000,400000,1000000
 
-``--page-size`` and ``--no-body-text`` are size experiments (a page size other than
-SQLite's 4096; ``body_text`` left empty, to measure what not storing it would save).
+``--page-size`` is a size experiment (a page size other than SQLite's 4096).
 """
 
 from __future__ import annotations
@@ -33,16 +36,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
-from finews_spider.archive.database import ArchiveDatabase  # noqa: E402
+from finews_spider.archive.database import ArchiveDatabase, doc_id_base  # noqa: E402
+from finews_spider.datasette_plugin import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
-from finews_spider.search import fts_query, index_text  # noqa: E402
+from finews_spider.search import document_tokens, fts_query  # noqa: E402
 from tests.synthetic import SENTENCES, make_body  # noqa: E402
 
 BJ = timezone(timedelta(hours=8))
 CHARS = sorted(set("".join(SENTENCES)) - set("，。、；：“”（）%.0123456789"))
-PAGE_SQL = ("SELECT info_code, title, published_at FROM articles WHERE doc_id IN "
-            "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) ORDER BY published_at DESC LIMIT 51")
-COUNT_SQL = "SELECT count(*) FROM articles WHERE doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+# What Datasette runs for the articles table (50 a page, the plugin's columns).
+PAGE_SQL = "SELECT info_code, title, newspaper, published_at, body_html FROM articles WHERE {where} ORDER BY doc_id DESC LIMIT 51"
+INDEX_COUNT_SQL = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH finews_match(:search)"
+ROWS_COUNT_SQL = "SELECT count(*) FROM articles WHERE {where}"
 
 
 MENTION_POOL = [("stock", "1", "600160", "巨化股份", "SSE"), ("stock", "0", "300343", "联创股份", "SZSE"),
@@ -50,16 +55,17 @@ MENTION_POOL = [("stock", "1", "600160", "巨化股份", "SSE"), ("stock", "0", 
                 ("stock", "1", "601628", "中国人寿", "SSE"), ("stock", "116", "00700", "腾讯控股", "HKEX")]
 FTS_LOAD_HASHSIZE = 256 * 1024 * 1024
 ARTICLE_INSERT_COLUMNS = ["info_code", "doc_id", "title", "published_at", "published_date", "newspaper", "slug",
-                          "body_html", "body_text", "source", "editor", "share_url", "fetched_at", "content_hash",
+                          "body_html", "source", "editor", "share_url", "fetched_at", "content_hash",
                           "first_seen_at", "last_seen_at"]
 
 
 def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_size: int | None = None,
-          store_text: bool = True, start_at: int = 0, optimize: bool = True) -> float:
+          start_at: int = 0, optimize: bool = True) -> float:
     """N synthetic articles inserted straight into the archive's own schema (created by
     ArchiveDatabase, so tables, indexes, FTS and marker are the real ones), in
-    transactions of ``batch``: the rows, their search-index rows (``index_text``, as a
-    crawl writes them), some mentions, the newspapers' counts and the doc_id counter.
+    transactions of ``batch``: the rows, their search-index rows (``document_tokens``,
+    as a crawl writes them), some mentions and the newspapers' counts. One article every
+    7 minutes from 2020-01-01, so doc_id is its publication time's (``doc_id_base``).
     Bodies are cleaned once for a pool of ``pool_size`` synthetic bodies; each article
     takes one and adds a paragraph of random characters of its own (so words have a
     realistic spread of frequencies: a few very common, most rare). With ``start_at``,
@@ -99,13 +105,13 @@ def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_s
             body = pool[rng.randrange(pool_size)] + f"<p>{noise}。</p><p class=\"em_media\">（文章来源：{paper.name}）</p>"
             code = f"NW{202001010000000000 + i:018d}"
             title = f"{paper.name}{noise[:12]}"
-            text, content_hash = derive_text_fields(title, body)
+            _, content_hash = derive_text_fields(title, body)
             published = (start + timedelta(minutes=7 * i)).isoformat()
-            rows.append((code, i + 1, title, published, published[:10], paper.name, paper.slug, body,
-                         text if store_text else "", paper.name,
+            doc_id = doc_id_base(published)
+            rows.append((code, doc_id, title, published, published[:10], paper.name, paper.slug, body, paper.name,
                          None, f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", now, content_hash,
                          now, now))
-            fts.append((i + 1, index_text(title), index_text(text)))
+            fts.append((doc_id, *document_tokens(title, body)))
             if rng.random() < 0.2:
                 mentions += [(code, *m, published) for m in rng.sample(MENTION_POOL, rng.randint(1, 3))]
         conn.execute("BEGIN")
@@ -117,7 +123,6 @@ def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_s
         done = min(n, first + batch)
         print(f"  built {done} articles ({(done - start_at) / (time.perf_counter() - t0):.0f}/s)", file=sys.stderr)
     conn.execute("BEGIN")
-    conn.execute("UPDATE finews_meta SET value=? WHERE key='last_doc_id'", (n,))
     conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
     conn.execute("COMMIT")
     rate = (n - start_at) / (time.perf_counter() - t0)
@@ -130,11 +135,13 @@ def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_s
 
 
 def words(conn, length: int, count: int, rng: random.Random) -> list[str]:
-    (top,) = conn.execute("SELECT max(doc_id) FROM articles").fetchone()
+    (top,) = conn.execute("SELECT max(rowid) FROM articles").fetchone()
     out = []
     while len(out) < count:
-        (text,) = conn.execute("SELECT body_html FROM articles WHERE doc_id=?", (rng.randint(1, top),)).fetchone()
-        text = re.sub(r"<[^>]+>", "", text)  # from the HTML: body_text may be empty (--no-body-text)
+        row = conn.execute("SELECT body_html FROM articles WHERE rowid=?", (rng.randint(1, top),)).fetchone()
+        if row is None:
+            continue
+        text = re.sub(r"<[^>]+>", "", row[0])
         runs = [r for r in re.findall(r"[\u4e00-\u9fff]+", text) if len(r) >= length]
         run = rng.choice(runs)
         i = rng.randrange(len(run) - length + 1)
@@ -142,10 +149,24 @@ def words(conn, length: int, count: int, rng: random.Random) -> list[str]:
     return out
 
 
-def timed(conn, sql: str, query: str) -> tuple[float, int]:
+def timed(conn, sql: str, params: dict) -> tuple[float, list]:
     start = time.perf_counter()
-    result = conn.execute(sql, (fts_query(query),)).fetchall()
-    return (time.perf_counter() - start) * 1000, len(result) if "LIMIT" in sql else result[0][0]
+    result = conn.execute(sql, params).fetchall()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def search_once(conn, word: str, above: int) -> tuple[float, float, int, bool]:
+    """One search as Datasette with the plugin runs it: (count ms, first page ms,
+    matches, answered newest first)."""
+    count_ms, [(matches,)] = timed(conn, INDEX_COUNT_SQL, {"search": word})  # the plugin's asgi_wrapper
+    search = ArticleSearch(word, False, matches, matches > above, above)
+    where, params = search_filter(search)
+    if not search.newest_first:  # Datasette counts the rows itself
+        ms, _ = timed(conn, ROWS_COUNT_SQL.format(where=where), params)
+        count_ms += ms
+    page_ms, page = timed(conn, PAGE_SQL.format(where=where), params)
+    assert len(page) == min(51, matches), (word, len(page), matches)
+    return count_ms, page_ms, matches, search.newest_first
 
 
 def main() -> None:
@@ -155,19 +176,17 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, help="build with this SQLite page size (an experiment)")
     parser.add_argument("--checkpoints", help="grow one archive through these sizes (e.g. 100000,200000,1000000), "
                                               "measuring at each")
-    parser.add_argument("--no-body-text", action="store_true", help="leave body_text empty (a size experiment)")
     args = parser.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     if args.checkpoints:
         grow(out, [int(c) for c in args.checkpoints.split(",")], args.queries)
         return
-    path = out / (f"search-{args.articles}{f'-p{args.page_size}' if args.page_size else ''}"
-                  f"{'-notext' if args.no_body_text else ''}.db")
+    path = out / f"search-{args.articles}{f'-p{args.page_size}' if args.page_size else ''}.db"
     if not path.exists():
         print(f"building {path} ...", file=sys.stderr)
         t0 = time.perf_counter()
-        rate = build(path, args.articles, page_size=args.page_size, store_text=not args.no_body_text)
+        rate = build(path, args.articles, page_size=args.page_size)
         print(f"generated {args.articles} articles: {rate:.0f} articles/s inserted, "
               f"{time.perf_counter() - t0:.0f} s in all (with the FTS optimize)")
     measure(path, args.queries)
@@ -183,23 +202,26 @@ def measure(path: Path, queries: int) -> float:
     print(f"page size {conn.execute('PRAGMA page_size').fetchone()[0]}")
     print(f"archive: {n} articles, {size / 1e6:.1f} MB, {size / n * 1000 / 1e6:.2f} MB per 1,000 articles"
           + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it)" if fts else ""))
+    conn.create_function("finews_match", 1, fts_query, deterministic=True)  # as the plugin does
     rng = random.Random(11)
-    print(f"{'query':<22}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'median matches':>16}")
-    worst = 0.0
+    print(f"{'query':<22}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'median matches':>16}{'newest first':>14}")
+    worst = {"first page": 0.0, "count": 0.0}
     for length in (2, 4):
         asked = words(conn, length, queries, rng)
-        for label, sql in (("first page", PAGE_SQL), ("count", COUNT_SQL)):
-            for q in asked[:5]:
-                timed(conn, sql, q)  # warm the cache as a running Datasette would be
-            runs = [timed(conn, sql, q) for q in asked]
-            ms = sorted(r[0] for r in runs)
+        for q in asked[:5]:
+            search_once(conn, q, NEWEST_FIRST_ABOVE)  # warm the cache as a running Datasette would be
+        runs = [search_once(conn, q, NEWEST_FIRST_ABOVE) for q in asked]
+        for label, column in (("count", 0), ("first page", 1)):
+            ms = sorted(r[column] for r in runs)
             p95 = ms[int(len(ms) * 0.95) - 1]
-            worst = max(worst, p95)
+            worst[label] = max(worst[label], p95)
             print(f"{length}-char, {label:<12}{statistics.median(ms):10.2f}{p95:9.2f}{ms[-1]:9.2f}"
-                  f"{statistics.median(r[1] for r in runs):16.0f}")
-    print(f"worst p95: {worst:.1f} ms (target < 50 ms: {'met' if worst < 50 else 'NOT met'})", flush=True)
+                  f"{statistics.median(r[2] for r in runs):16.0f}{sum(r[3] for r in runs) / len(runs):13.0%}")
+    print(f"worst p95: first page {worst['first page']:.1f} ms (target < 50 ms: "
+          f"{'met' if worst['first page'] < 50 else 'NOT met'}), count {worst['count']:.1f} ms (target < 100 ms: "
+          f"{'met' if worst['count'] < 100 else 'NOT met'})", flush=True)
     db.close()
-    return worst
+    return worst["first page"]
 
 
 def grow(out: Path, checkpoints: list[int], queries: int) -> None:

@@ -214,6 +214,21 @@ async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> A
     return ArticleSearch(words, raw, matches, plain and matches is not None and matches > above, above)
 
 
+def search_filter(search: ArticleSearch, before: int | None = None, window: int = 1001) -> tuple[str, dict]:
+    """The WHERE clause (and its parameters) that selects a search's articles: newest
+    first from the index, at most ``window`` of them below the doc_id ``before``, or,
+    when the search is not answered newest first, every match."""
+    params: dict = {"search": search.words}
+    if not search.newest_first:
+        return f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql})", params
+    below = ""
+    if before is not None:
+        params["finews_before"], below = before, " AND rowid < :finews_before"
+    params["finews_window"] = window
+    return (f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql}{below} "
+            f"ORDER BY rowid DESC LIMIT :finews_window)"), params
+
+
 @hookimpl(trylast=True)
 def filters_from_request(request, database, table, datasette):
     """The articles table's search, for archives (trylast: what it says of the search
@@ -223,25 +238,18 @@ def filters_from_request(request, database, table, datasette):
     search = _article_search.get()
     if search is None or request.args.get("_search", "").strip() != search.words:
         return FilterArguments([], extra_context={"supports_search": True})
-    params = {"search": search.words}
+    before = None
+    if search.newest_first and request.args.get("_next"):
+        # The page starts below the last doc_id shown; Datasette's own _next clause and
+        # LIMIT then take the page from the window.
+        try:
+            before = int(urlsafe_components(request.args["_next"])[0])
+        except ValueError:
+            pass
+    where, params = search_filter(search, before, datasette.max_returned_rows + 1)
+    described = f'search matches "{search.words}"'
     if search.newest_first:
-        # The newest matches below the page's start, from the index; Datasette's own
-        # _next clause and LIMIT then take its page from them.
-        before = ""
-        if request.args.get("_next"):
-            try:
-                params["finews_before"] = int(urlsafe_components(request.args["_next"])[0])
-                before = " AND rowid < :finews_before"
-            except ValueError:
-                pass
-        params["finews_window"] = datasette.max_returned_rows + 1
-        where = (f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql}{before} "
-                 f"ORDER BY rowid DESC LIMIT :finews_window)")
-        described = (f'search matches "{search.words}": {search.matches:,} articles, newest first '
-                     f'(no facets above {search.above:,} matches)')
-    else:
-        where = f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql})"
-        described = f'search matches "{search.words}"'
+        described += f": {search.matches:,} articles, newest first (no facets above {search.above:,} matches)"
     return FilterArguments([where], params, [described], {"supports_search": True, "search": search.words})
 
 
