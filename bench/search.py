@@ -200,8 +200,10 @@ def measure(path: Path, queries: int) -> float:
     size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-wal"))
     fts = sum(r[0] for r in conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'")) if _has_dbstat(conn) else None
     print(f"page size {conn.execute('PRAGMA page_size').fetchone()[0]}")
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
     print(f"archive: {n} articles, {size / 1e6:.1f} MB, {size / n * 1000 / 1e6:.2f} MB per 1,000 articles"
-          + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it)" if fts else ""))
+          + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it" if fts else " (")
+          + f"; free pages {free / n * 1000 / 1e6:.2f} MB, which SQLite reuses)")
     conn.create_function("finews_match", 1, fts_query, deterministic=True)  # as the plugin does
     rng = random.Random(11)
     print(f"{'query':<22}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'median matches':>16}{'newest first':>14}")

@@ -10,7 +10,8 @@ other database is left alone. For archives the plugin
   a word with more than ``newest_first_above`` matches (10,000 unless the plugin's
   configuration says) is answered from the index newest first (doc_ids follow the
   publication order), its count read from the index alone, without facets: the cost
-  follows the page, not the number of matches;
+  follows the page, not the number of matches (the count, in the page and in the JSON's
+  ``filtered_table_rows_count``, is read from the index);
 - replaces ``escape_fts`` with the same rewriting, and registers ``finews_match(words)``
   (the FTS5 expression) and ``finews_snippet(text, words)`` (an HTML excerpt with the
   matches in ``<mark>``; ``text`` may be the body's HTML) for SQL;
@@ -286,6 +287,8 @@ def asgi_wrapper(datasette):
                             scope = dict(scope, query_string=query + b"&" + encoded if query else encoded)
                         search_token = _article_search.set(search)
                         page_token = _results_page.set(dict(args).get("_search", "") if html else None)
+                        if search is not None and search.newest_first and parts[1].endswith(".json"):
+                            send = with_row_count(send, search.matches)
                         try:
                             return await app(scope, receive, send)
                         finally:
@@ -296,6 +299,37 @@ def asgi_wrapper(datasette):
         return wrapped
 
     return wrap
+
+
+def with_row_count(send, matches: int):
+    """``send`` for a JSON response whose ``filtered_table_rows_count`` is to be
+    ``matches`` (the count the plugin read from the index, Datasette having been told
+    ``_nocount``): the body is held until complete, the count set, the length fixed."""
+    start: dict = {}
+    chunks: list[bytes] = []
+
+    async def send_with_count(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            return await send(message)
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = b"".join(chunks)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "filtered_table_rows_count" in data and data["filtered_table_rows_count"] is None:
+            data["filtered_table_rows_count"] = matches
+            body = json.dumps(data).encode("utf-8")
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": headers + [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return send_with_count
 
 
 _PAGE_SCRIPT = """

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from finews_spider.cleaning import html_to_text
 from finews_spider.commands.export import run_export
 from finews_spider.search import article_filters, search_archive
 from tests.conftest import SAMPLE_UPSTREAM, crawl, rows, scrapy
@@ -41,7 +42,10 @@ def export(archive, *args):
 
 
 def newest_first(archive, where="1", params=()):
-    return rows(archive / "finews.db", f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
+    """The rows an export should hold: every column, and the body's plain text after the HTML."""
+    found = rows(archive / "finews.db", f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
+    return [dict(sum(([(k, v), ("body_text", html_to_text(v))] if k == "body_html" else [(k, v)] for k, v in r.items()), []))
+            for r in found]
 
 
 def test_jsonl_every_column_and_mentions_newest_first(archive, tmp_path):
@@ -141,8 +145,8 @@ def _grown_copy(archive: Path, dest: Path, copies: int) -> sqlite3.Connection:
     picked = ", ".join("info_code || ?" if c == "info_code" else "doc_id + ?" if c == "doc_id" else c for c in columns)
     with conn:
         for i in range(1, copies):
-            conn.execute(f"INSERT INTO articles ({', '.join(columns)}) SELECT {picked} FROM articles WHERE doc_id <= 34",
-                         (f"C{i}", 1000 * i))
+            conn.execute(f"INSERT INTO articles ({', '.join(columns)}) SELECT {picked} FROM articles WHERE rowid <= 34",
+                         (f"C{i}", 10 ** 9 * i))
     return conn
 
 

@@ -55,7 +55,7 @@ def summary(result) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("import:"))
 
 
-ARTICLE_FIELDS = "info_code, title, published_at, published_date, newspaper, slug, body_html, body_text, source, " \
+ARTICLE_FIELDS = "info_code, title, published_at, published_date, newspaper, slug, body_html, doc_id, source, " \
                  "editor, share_url, content_hash"
 
 

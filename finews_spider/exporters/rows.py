@@ -1,6 +1,8 @@
 """Exports of archived rows as JSON Lines or CSV: what ``scrapy export`` writes.
 
-Every column of the ``articles`` row, plus the article's mentions (``mentions`` table,
+Every column of the ``articles`` row, the body's plain text (``body_text``, derived from
+``body_html`` as cleaning derives it: the archive does not store it), plus the article's
+mentions (``mentions`` table,
 in order of first appearance): a list of objects in JSON Lines, one text column in CSV
 (``kind market.code name`` joined by ``; ``, e.g. ``stock 1.600160 巨化股份; board
 90.BK0493 新能源``). Rows come newest first and are streamed: one row in memory at a
@@ -15,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
+from ..cleaning.body import html_to_text
 from ..search import join_filters
 
 FORMATS = ("jsonl", "csv")
@@ -33,8 +36,12 @@ def format_for(path: str) -> str | None:
 
 
 def article_columns(conn: sqlite3.Connection) -> list[str]:
-    """The columns of the archive's ``articles`` table, in table order."""
-    return [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
+    """The columns of an export: those of the archive's ``articles`` table, in table
+    order, with ``body_text`` after ``body_html``."""
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
+    if "body_text" not in columns:
+        columns.insert(columns.index("body_html") + 1 if "body_html" in columns else len(columns), "body_text")
+    return columns
 
 
 def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]] = ()) -> Iterator[dict]:
@@ -46,12 +53,25 @@ def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='mentions'").fetchone() is not None
     cursor = conn.execute(f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
     names = [d[0] for d in cursor.description]
+    derive = "body_text" not in names
     for values in cursor:
         row = dict(zip(names, values))
+        if derive:
+            row = _with_text(row)
         row["mentions"] = [dict(zip(MENTION_FIELDS, m)) for m in conn.execute(
             f"SELECT {', '.join(MENTION_FIELDS)} FROM mentions WHERE info_code=? ORDER BY rowid",
             (row["info_code"],))] if has_mentions else []
         yield row
+
+
+def _with_text(row: dict) -> dict:
+    """``row`` with ``body_text`` (the plain text of ``body_html``) right after ``body_html``."""
+    out = {}
+    for name, value in row.items():
+        out[name] = value
+        if name == "body_html":
+            out["body_text"] = html_to_text(value or "")
+    return out
 
 
 def mentions_text(mentions: Iterable[dict]) -> str:
