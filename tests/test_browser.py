@@ -11,6 +11,7 @@ import pytest
 
 from finews_spider.commands.serve import datasette_args
 from tests.conftest import ROOT, crawl, wait_until_serving
+from tests.test_datasette_plugin import newest_first_server  # noqa: F401  (a fixture)
 
 REQUIRED = os.environ.get("FINEWS_REQUIRE_BROWSER") == "1"  # .ci/run installs chromium and sets this
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -115,6 +116,21 @@ def inspect(url, tmp_path, name, **kw):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{name}.png").write_bytes(report.screenshot)
     return report
+
+
+def test_a_search_answered_newest_first_in_the_browser(newest_first_server, tmp_path):
+    """The page a word found in very many articles gets (the threshold lowered to 3):
+    the newest matches with snippets, the count from the index in the heading, no errors."""
+    require_chromium()
+    base, _ = newest_first_server
+    heading = 'document.querySelector("h3").textContent.replace(/\\s+/g, " ")'
+    marks = 'document.querySelectorAll("td.col-body_html mark").length'
+    rows_shown = 'document.querySelectorAll("table.rows-and-columns tbody tr").length'
+    report = inspect(f"{base}/archive/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94", tmp_path, "search-newest-first",
+                     expressions=[heading, marks, rows_shown], size=(1280, 900))
+    assert report.problems() == []
+    assert report.values[rows_shown] == 13 and report.values[marks] >= 13
+    assert '13 articles, newest first' in report.values[heading]
 
 
 def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
