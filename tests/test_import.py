@@ -55,7 +55,7 @@ def summary(result) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("import:"))
 
 
-ARTICLE_FIELDS = "info_code, title, published_at, published_date, newspaper, slug, body_html, doc_id, source, " \
+ARTICLE_FIELDS = "info_code, title, published_at, published_date, newspaper, slug, body_html, source, " \
                  "editor, share_url, content_hash"
 
 
@@ -98,7 +98,7 @@ def test_the_imported_row_equals_a_crawl_of_the_same_article(tmp_path):
     imported, crawled = tmp_path / "imported", tmp_path / "crawled"
     assert do_import(imported, REFERENCE_POST).returncode == 0
     assert crawl("finews", crawled, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)}).returncode == 0
-    sql = f"SELECT {ARTICLE_FIELDS} FROM articles WHERE info_code=?"
+    sql = f"SELECT {ARTICLE_FIELDS}, doc_id FROM articles WHERE info_code=?"  # doc_id: its publication second
     assert rows(imported / "finews.db", sql, (CODE,)) == rows(crawled / "finews.db", sql, (CODE,))
 
 
@@ -257,6 +257,10 @@ def test_the_archives_own_posts_rebuild_a_lost_database_then_reextract_refreshes
     # took them out of the body): those come back from the WARCs.
     without_editor = lambda rs: [{k: v for k, v in r.items() if k != "editor"} for r in rs]  # noqa: E731
     assert without_editor(rows(db, sql)) == without_editor(before)
+    # doc_ids follow the publication order, whichever way the rows came back (articles of
+    # the same second may swap theirs).
+    ids = rows(db, "SELECT doc_id FROM articles ORDER BY published_at, doc_id")
+    assert [r["doc_id"] for r in ids] == sorted(r["doc_id"] for r in ids)
     assert any(r["editor"] for r in before)  # the sample has editors (and no tagged securities)
     assert tree_digest(data / "_posts") == post_files
     result = scrapy("reextract", str(data / "warc"), "--workers", "1", data_dir=data)
