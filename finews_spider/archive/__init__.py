@@ -56,6 +56,10 @@ __all__ = ["Archive", "ArchiveDamaged", "ArchiveDatabase", "open_read_only"]
 FEED_DIR = "feed"  # data/feed/<slug>.xml and data/feed/all.xml
 FEED_SIZE = 50  # articles per feed
 
+# SQLite's page cache while importing, in KiB: a batch of 1,000 articles writes about 25 MB
+# of pages, and with the 2 MB default the index pages are spilled to the WAL mid-batch,
+# read back and written again (a third fewer page writes, two thirds fewer reads).
+IMPORT_CACHE_KIB = 64 * 1024
 FEED_CACHE_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
 
 class Archive:
@@ -250,6 +254,7 @@ class Archive:
         are committed. Returns, for each entry, its ``slug`` and ``status``."""
         if self.db is None or self.posts is None:
             raise ArchiveUnusable("importing needs the database and the posts (FINEWS_EXPORTERS=jekyll,sqlite)")
+        self.db.conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")  # this connection only
         articles = [entry["article"] for entry in entries]
         known = self.db.archived_versions([a["info_code"] for a in articles],
                                           ("content_hash", "published_at", "slug", "newspaper"))
