@@ -11,6 +11,7 @@ Target: at least 2,000 posts/s on 20,000 posts.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -36,15 +37,21 @@ def main() -> None:
         data = Path(tmp) / "data"
         cmd = [sys.executable, "-m", "scrapy", "import", str(old), "--workers", str(args.workers),
                "-s", f"FINEWS_DATA_DIR={data}"]
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), os.times()
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
+        wall, cpu1 = time.perf_counter() - t0, os.times()
+        # The command's CPU time and its reading processes' (waited for by it): what the
+        # machine's load disturbs least.
+        cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
         if done.returncode != 0:
             sys.exit(f"scrapy import exited {done.returncode}: {done.stderr[-2000:]}")
         print(done.stdout.strip())
         seconds = float(re.search(r"; ([\d.]+)s", done.stdout).group(1))
         print(f"import: {args.posts / seconds:,.0f} posts/s (the import itself, {seconds:.1f}s); "
               f"{args.posts / wall:,.0f} posts/s end to end with the command's start ({wall:.1f}s)")
+        print(f"CPU: {cpu * 1000 / args.posts:.2f} ms per post, start-up included (user and system time of the "
+              f"command and its reading processes, {cpu:.1f}s): at most {args.posts / cpu * (os.cpu_count() or 1):,.0f} "
+              f"posts/s on {os.cpu_count()} free cores; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

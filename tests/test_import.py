@@ -5,6 +5,7 @@ rebuilt from its own posts; a crawl after an import; ``jekyll build`` of the res
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 import shutil
@@ -159,6 +160,20 @@ def test_posts_inside_the_data_folder_stay_as_they_are(tmp_path):
     assert tree_digest(data / "_posts") == before
     assert rows(data / "finews.db", "SELECT slug FROM articles") == [{"slug": "shaanxiribao"}]
     assert ours.exists()
+
+
+def test_a_post_is_ours_when_it_lies_in_the_data_folders_posts_once_links_are_resolved(tmp_path):
+    outside = importlib.import_module("finews_spider.commands.import")._outside
+    posts_dir = tmp_path / "data" / "_posts"
+    ours = write_post(posts_dir, "NW202112232223130001", b"x")
+    other = write_post(tmp_path / "old", "NW202112232223130002", b"y")
+    (tmp_path / "linked").symlink_to(posts_dir)  # the posts folder under another name
+    (tmp_path / "old" / "link.md").symlink_to(ours)  # a link to one of ours, among others
+    (posts_dir / "away.md").symlink_to(other)  # a link from ours to another's
+    is_outside = outside(posts_dir)
+    assert not is_outside(ours) and not is_outside(tmp_path / "linked" / ours.name)
+    assert not is_outside(tmp_path / "old" / "link.md")
+    assert is_outside(other) and is_outside(posts_dir / "away.md")
 
 
 # -- broken posts, exit statuses ---------------------------------------------------------------

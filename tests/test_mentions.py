@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from finews_spider.cleaning import mentions as mentions_module
 from finews_spider.cleaning import Mention, clean_body, drop_kline_pictures, exchange_of, find_mentions, html_to_text
 from tests.conftest import crawl, rows
 
@@ -350,6 +351,27 @@ def test_any_markup_gives_well_formed_mentions_whose_codes_are_in_it(raw):
         assert m.exchange == (exchange_of(m.market, m.code) if m.kind == "stock" else None)
     body = clean_body(raw, BASE, "X").body
     assert not re.search(r"<img[^>]*webquoteklinepic", body), body  # no chart, whatever the markup around it
+
+
+def test_only_the_fold_letters_are_non_ascii_letters_a_case_insensitive_ascii_pattern_matches():
+    # may_hold_tags lowers the body and looks for the words as they are; that is exact
+    # only if no other character matches an ASCII letter case-insensitively.
+    letters = re.compile("[a-z]", re.I)
+    folding = {chr(c) for c in range(0x80, 0x110000) if letters.fullmatch(chr(c))}
+    assert folding == set(mentions_module._QUICK_FOLDS)
+    assert not {chr(c) for c in range(0x80, 0x110000) if chr(c) not in folding
+                and re.search("[a-z]", chr(c).lower())}
+
+
+QUICK_PARTS = st.sampled_from(["data-code", "DATA-CODE", "em_StockImg", "EmImageRemark", "webquoteKLINEpic",
+                               "data", "-", "code", "em_", "stock", "img", "k", "s", "i", "\u212a", "\u017f",
+                               "\u0130", "\u0131", "蔚来", "<p>", " "])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(QUICK_PARTS, max_size=12).map("".join) | st.text(max_size=40))
+def test_the_quick_test_says_no_only_when_the_case_insensitive_search_finds_nothing(text):
+    assert mentions_module.may_hold_tags(text) == (mentions_module._QUICK.search(text) is not None)
 
 
 # -- through a real crawl ------------------------------------------------------------------------

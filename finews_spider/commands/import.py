@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -114,14 +114,32 @@ def _read(task: tuple[str, bool]) -> tuple[str, dict | Skip, bytes | None]:
     return path, result, data if keep else None
 
 
+def _outside(folder: Path) -> Callable[[Path], bool]:
+    """A test of whether a file lies outside ``folder`` once links are resolved: its
+    folder resolved once (not every file: ``resolve`` costs a system call per path
+    part), the file itself only when it is a symbolic link."""
+    folder = folder.resolve()
+    parents: dict[Path, bool] = {}
+
+    def outside(path: Path) -> bool:
+        if path.is_symlink():
+            return not path.resolve().is_relative_to(folder)
+        parent = path.parent
+        if parent not in parents:
+            parents[parent] = not parent.resolve().is_relative_to(folder)
+        return parents[parent]
+
+    return outside
+
+
 def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rewrite: bool = False,
                workers: int = 0, say=print) -> None:
     """Import ``files`` into ``archive``, counting in ``report`` and telling ``say`` (one
     line each) about every post skipped. ``workers`` processes read and clean the posts
     (0: one per core; 1: this process)."""
     started = time.perf_counter()
-    posts_dir = (archive.root / jekyll.POSTS_DIR).resolve()
-    tasks = [(str(f), not f.resolve().is_relative_to(posts_dir)) for f in files]
+    outside = _outside(archive.root / jekyll.POSTS_DIR)
+    tasks = [(str(f), outside(f)) for f in files]
     report.files += len(tasks)
     workers = workers or min(os.cpu_count() or 1, 4)
     first_file: dict[str, str] = {}
