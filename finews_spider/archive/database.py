@@ -364,11 +364,10 @@ class ArchiveDatabase:
         """``(info_code, title, published_at)`` of every archived article."""
         return iter(self.conn.execute("SELECT info_code, title, published_at FROM articles").fetchall())
 
-    def _recount(self, slug: str) -> None:
-        self.conn.execute(
-            "UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=?) WHERE slug=?",
-            (slug, slug),
-        )
+    def _add_to_count(self, slug: str, delta: int) -> None:
+        """Keep a paper's article count current in the write's transaction (counted in
+        full only by a migration: a count per new article would grow with the paper)."""
+        self.conn.execute("UPDATE newspapers SET article_count = article_count + ? WHERE slug=?", (delta, slug))
 
     # -- articles ---------------------------------------------------------------------
     def get(self, info_code: str, columns: str = "*") -> dict | None:
@@ -455,9 +454,9 @@ class ArchiveDatabase:
             self._insert_tokens(row["doc_id"], *tokens)
         if old is None or old_slug != row["slug"]:
             self._ensure_newspaper(row["slug"], row["newspaper"])
-            self._recount(row["slug"])
+            self._add_to_count(row["slug"], 1)
             if old is not None:
-                self._recount(old_slug)
+                self._add_to_count(old_slug, -1)
         return {"status": status, "doc_id": row["doc_id"], "published_date": row["published_date"],
                 "first_seen_at": row["first_seen_at"], "last_seen_at": row["last_seen_at"]}
 
