@@ -353,9 +353,11 @@ class ArchiveDatabase:
             return self.save_prepared(prepared, seen_at)
 
     @staticmethod
-    def prepare(articles: Iterable[Mapping]) -> list[tuple]:
+    def prepare(articles: Iterable[Mapping], archived_hashes: Mapping[str, str] | None = None) -> list[tuple]:
         """Rows and search tokens of ``articles``: everything that needs no database, to
-        compute before the write lock is taken, so concurrent writers wait less."""
+        compute before the write lock is taken, so concurrent writers wait less. An
+        article whose ``content_hash`` is its archived one (``archived_hashes``: info_code
+        -> content hash) gets no tokens: it is unchanged, its index entry stays."""
         prepared = []
         for article in articles:
             row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
@@ -364,7 +366,9 @@ class ArchiveDatabase:
                 if row.get(required) is None:
                     raise ValueError(f"article {row.get('info_code')!r} has no {required}")
             mentions = article.get("mentions")
-            prepared.append((row, index_text(row["title"]), index_text(row["body_text"]),
+            unchanged = archived_hashes is not None and archived_hashes.get(row["info_code"]) == row["content_hash"]
+            prepared.append((row, None if unchanged else index_text(row["title"]),
+                             None if unchanged else index_text(row["body_text"]),
                              None if mentions is None else [dict(m) for m in mentions]))
         return prepared
 
@@ -410,6 +414,8 @@ class ArchiveDatabase:
         if status != "unchanged":
             if old is not None:
                 self._unindex(row["doc_id"], old_title, old_text)
+            if tokens[0] is None:  # prepared as unchanged, but another run changed it since
+                tokens = [index_text(row["title"]), index_text(row["body_text"])]
             self._index(row["doc_id"], *tokens)
         if old is None or old_slug != row["slug"]:
             self._ensure_newspaper(row["slug"], row["newspaper"])
