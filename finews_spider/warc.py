@@ -26,12 +26,16 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
+from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from . import __version__
 
 logger = logging.getLogger(__name__)
+
+_LOADER = ArcWarcRecordLoader()
 
 # Twisted has already removed the chunking: keep the header under another name (as
 # pywb does) so the payload is not read as chunked again.
@@ -220,7 +224,9 @@ def read_response(path: Path, offset: int, decoded: bool = False) -> Captured:
     """The response record at ``offset`` of ``path``; ``decoded`` undoes Content-Encoding."""
     with open(path, "rb") as f:
         f.seek(offset)
-        return _read_response(next(iter(ArchiveIterator(f))), decoded)
+        # One record read where it starts, by a loader made once (an ArchiveIterator
+        # would make a new one for every record).
+        return _read_response(_LOADER.parse_record_stream(DecompressingBufferedReader(f)), decoded)
 
 
 class WarcIndex:
@@ -262,7 +268,12 @@ class WarcIndex:
     def get(self, method: str, url: str) -> Captured | None:
         """The newest good capture of the request, else its newest capture, else None."""
         key = url_key(method, url)
-        for location in reversed(self.ok.get(key, ())):
+        ok = self.ok.get(key, ())
+        if len(ok) == 1 and ok[0] == self.latest[key]:
+            # Its only capture is a 2xx one: the answer whether it is good or not (the
+            # common case, every article captured once), so its body is not checked.
+            return self.read(ok[0])
+        for location in reversed(ok):
             captured = self.read(location)
             encoded = any(k.lower() == "content-encoding" for k, _ in captured.headers)
             if is_good(self.read(location, decoded=True) if encoded else captured):

@@ -92,6 +92,22 @@ def test_search_index_follows_changes(db):
     assert "地铁" not in terms and "高铁" in terms
 
 
+def test_unchanged_articles_are_not_tokenized_and_a_stale_guess_is_corrected(db, monkeypatch):
+    """prepare() skips the search tokens of an article whose hash is the archived one;
+    if the archive changed meanwhile (another run), _save tokenizes it after all."""
+    db.save_article(article("NW1", body="<p>地铁建设。</p>"), T0)
+    same, changed = article("NW1", body="<p>地铁建设。</p>"), article("NW1", body="<p>高铁建设。</p>")
+    archived = {"NW1": same["content_hash"]}
+    prepared = db.prepare([same], archived)
+    assert prepared[0][1] is None  # no search tokens
+    assert db.save_prepared(prepared, T0)[0]["status"] == "unchanged"
+    # A guess made before another run changed the article: the index still follows.
+    stale = db.prepare([changed], {"NW1": changed["content_hash"]})
+    assert stale[0][1] is None
+    assert db.save_prepared(stale, T0)[0]["status"] == "changed"
+    assert search(db, "地铁") == [] and search(db, "高铁") == ["NW1"]
+
+
 def test_index_text_tokens():
     assert index_text("中国人寿AA级") == "中国 国人 人寿 寿 aa 级"
     assert fts_query("国寿") == '"国寿"'

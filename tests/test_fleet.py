@@ -150,6 +150,34 @@ def test_fleet_politeness_bounds_all_workers_together(upstream, redis_url, tmp_p
     assert starts[-1] - starts[0] >= 36 * 0.1 - 0.15
 
 
+def test_lease_spacing_is_the_askers_delay_across_workers(redis_url):
+    """The host's next lease waits for the asking worker's delay since the last grant to
+    any worker; FINEWS_FLEET_DELAY is a floor under it."""
+    from finews_spider.distributed.politeness import HostSemaphore
+
+    server = redis.Redis.from_url(redis_url)
+    semaphore = HostSemaphore(server, capacity=10, delay_seconds=0.0, lease_seconds=60)
+    assert semaphore.try_take("h", "a", 0.5) == 0
+    assert 0.4 < semaphore.try_take("h", "b", 0.5) <= 0.5  # another worker, same delay: spaced
+    assert semaphore.try_take("h", "c", 0.0) == 0  # a worker without delay is not held back ...
+    assert semaphore.try_take("other", "d", 0.5) == 0  # ... nor is another host
+    assert 0.4 < semaphore.try_take("h", "e", 0.5) <= 0.5  # ... but its grant counts for the others
+    floor = HostSemaphore(server, capacity=10, delay_seconds=0.3, lease_seconds=60)
+    assert floor.try_take("f", "a", 0.0) == 0
+    assert 0.2 < floor.try_take("f", "b", 0.1) <= 0.3
+
+
+def test_each_workers_download_delay_spaces_the_whole_fleet(upstream, redis_url, tmp_path):
+    """With the default fleet settings, 3 workers each with DOWNLOAD_DELAY 0.1 send the
+    37 requests at least 0.1 s apart in all, as one machine would (not 3 times as fast)."""
+    settings = {"DOWNLOAD_DELAY": "0.1", "RANDOMIZE_DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "8"}
+    for code, err in run_workers(3, tmp_path, upstream, redis_url, settings):
+        assert code == 0, err[-3000:]
+    starts = sorted(upstream.started)
+    assert len(starts) == 37
+    assert starts[-1] - starts[0] >= 36 * 0.1 - 0.15
+
+
 def test_writer_needs_redis_url(tmp_path):
     result = scrapy("writer", "--drain", data_dir=tmp_path)
     assert result.returncode == 2 and "needs FINEWS_REDIS_URL" in result.stderr

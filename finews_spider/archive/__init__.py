@@ -206,7 +206,8 @@ class Archive:
                 article["slug"] = self.registry.paper_for(article["newspaper"]).slug
                 results.append({"slug": article["slug"], "status": self.posts.write(article)})
             return results
-        prepared = self.db.prepare(articles)
+        archived = self.db.archived_versions([a["info_code"] for a in articles], ("content_hash",))
+        prepared = self.db.prepare(articles, {code: version[0] for code, version in archived.items()})
         slugs = self._slugs({a["newspaper"] for a in articles})
         for article, (row, *_tokens) in zip(articles, prepared):
             row["slug"] = article["slug"] = slugs[article["newspaper"]]

@@ -395,9 +395,11 @@ class ArchiveDatabase:
             return self.save_prepared(prepared, seen_at)
 
     @staticmethod
-    def prepare(articles: Iterable[Mapping]) -> list[tuple]:
+    def prepare(articles: Iterable[Mapping], archived_hashes: Mapping[str, str] | None = None) -> list[tuple]:
         """Rows and search tokens of ``articles``: everything that needs no database, to
-        compute before the write lock is taken, so concurrent writers wait less."""
+        compute before the write lock is taken, so concurrent writers wait less. An
+        article whose ``content_hash`` is its archived one (``archived_hashes``: info_code
+        -> content hash) gets no tokens: it is unchanged, its index entry stays."""
         prepared = []
         for article in articles:
             row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
@@ -405,7 +407,8 @@ class ArchiveDatabase:
             if row.get("content_hash") is None:
                 raise ValueError(f"article {row.get('info_code')!r} has no content_hash")
             mentions = article.get("mentions")
-            prepared.append((row, document_tokens(row["title"], row.get("body_html")),
+            unchanged = archived_hashes is not None and archived_hashes.get(row["info_code"]) == row["content_hash"]
+            prepared.append((row, None if unchanged else document_tokens(row["title"], row.get("body_html")),
                              None if mentions is None else [dict(m) for m in mentions]))
         return prepared
 
@@ -423,7 +426,7 @@ class ArchiveDatabase:
                     self._set_mentions(row["info_code"], row["published_at"], mentions)
             return results
 
-    def _save(self, row: dict, tokens: tuple[str, str], seen: str) -> dict:
+    def _save(self, row: dict, tokens: tuple[str, str] | None, seen: str) -> dict:
         old = self.conn.execute(
             "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at "
             "FROM articles WHERE info_code=?",
@@ -451,6 +454,8 @@ class ArchiveDatabase:
         if status != "unchanged":
             if old is not None:
                 self._unindex(row["doc_id"], old_title, old_body)
+            if tokens is None:  # prepared as unchanged, but another run changed it since
+                tokens = document_tokens(row["title"], row.get("body_html"))
             self._insert_tokens(row["doc_id"], *tokens)
         if old is None or old_slug != row["slug"]:
             self._ensure_newspaper(row["slug"], row["newspaper"])
