@@ -15,6 +15,7 @@ the archive's size per 1,000 articles.
 
     python bench/search.py [--articles 100000] [--queries 200] [--page-size N]
     python bench/search.py --checkpoints 100000,400000,1000000
+    python bench/search.py --measure bench/out/search-grow-1000000.db
 
 ``--page-size`` is a size experiment (a page size other than SQLite's 4096).
 """
@@ -174,11 +175,17 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--page-size", type=int, help="build with this SQLite page size (an experiment)")
+    parser.add_argument("--measure", metavar="PATH", help="only measure this existing archive (e.g. the one "
+                                                         "--checkpoints grew, bench/out/search-grow-1000000.db)")
     parser.add_argument("--checkpoints", help="grow one archive through these sizes (e.g. 100000,200000,1000000), "
                                               "measuring at each")
     args = parser.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
+    if args.measure:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        measure(Path(args.measure), args.queries)
+        return
     if args.checkpoints:
         grow(out, [int(c) for c in args.checkpoints.split(",")], args.queries)
         return
