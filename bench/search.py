@@ -30,6 +30,7 @@ import sqlite3
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -40,14 +41,13 @@ from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
 from finews_spider.archive.database import ArchiveDatabase, doc_id_base  # noqa: E402
 from finews_spider.datasette_plugin import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
-from finews_spider.search import document_tokens, fts_query  # noqa: E402
+from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, document_tokens, fts_query  # noqa: E402
 from tests.synthetic import SENTENCES, make_body  # noqa: E402
 
 BJ = timezone(timedelta(hours=8))
 CHARS = sorted(set("".join(SENTENCES)) - set("，。、；：“”（）%.0123456789"))
 # What Datasette runs for the articles table (50 a page, the plugin's columns).
 PAGE_SQL = "SELECT info_code, title, newspaper, published_at, body_html FROM articles WHERE {where} ORDER BY doc_id DESC LIMIT 51"
-INDEX_COUNT_SQL = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH finews_match(:search)"
 ROWS_COUNT_SQL = "SELECT count(*) FROM articles WHERE {where}"
 
 
@@ -156,10 +156,14 @@ def timed(conn, sql: str, params: dict) -> tuple[float, list]:
     return (time.perf_counter() - start) * 1000, result
 
 
-def search_once(conn, word: str, above: int) -> tuple[float, float, int, bool]:
+def search_once(conn, halves, middle: int | None, word: str, above: int) -> tuple[float, float, int, bool]:
     """One search as Datasette with the plugin runs it: (count ms, first page ms,
-    matches, answered newest first)."""
-    count_ms, [(matches,)] = timed(conn, INDEX_COUNT_SQL, {"search": word})  # the plugin's asgi_wrapper
+    matches, answered newest first). The count, as the plugin's asgi_wrapper does it:
+    the two halves either side of the median doc_id at once (``halves``: a function
+    running queries on two connections, as Datasette's SQL threads do)."""
+    start = time.perf_counter()
+    matches = sum(halves(count_queries(fts_query(word), middle)))
+    count_ms = (time.perf_counter() - start) * 1000
     search = ArticleSearch(word, False, matches, matches > above, above)
     where, params = search_filter(search)
     if not search.newest_first:  # Datasette counts the rows itself
@@ -212,14 +216,24 @@ def measure(path: Path, queries: int) -> float:
           + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it" if fts else " (")
           + f"; free pages {free / n * 1000 / 1e6:.2f} MB, which SQLite reuses)")
     conn.create_function("finews_match", 1, fts_query, deterministic=True)  # as the plugin does
+    other = sqlite3.connect(path, check_same_thread=False)
+    pool = ThreadPoolExecutor(2)
+
+    def halves(queries):
+        futures = [pool.submit(lambda c, q: c.execute(*q).fetchone()[0], c, q) for c, q in zip((conn, other), queries)]
+        return [f.result() for f in futures]
+
+    start = time.perf_counter()
+    middle = (conn.execute(MIDDLE_DOC_ID_SQL).fetchone() or [None])[0]
+    print(f"median doc_id: {(time.perf_counter() - start) * 1000:.1f} ms (the plugin keeps it while the archive is unchanged)")
     rng = random.Random(11)
     print(f"{'query':<22}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'median matches':>16}{'newest first':>14}")
     worst = {"first page": 0.0, "count": 0.0}
     for length in (2, 4):
         asked = words(conn, length, queries, rng)
         for q in asked[:5]:
-            search_once(conn, q, NEWEST_FIRST_ABOVE)  # warm the cache as a running Datasette would be
-        runs = [search_once(conn, q, NEWEST_FIRST_ABOVE) for q in asked]
+            search_once(conn, halves, middle, q, NEWEST_FIRST_ABOVE)  # warm the cache as a running Datasette would be
+        runs = [search_once(conn, halves, middle, q, NEWEST_FIRST_ABOVE) for q in asked]
         for label, column in (("count", 0), ("first page", 1)):
             ms = sorted(r[column] for r in runs)
             p95 = ms[int(len(ms) * 0.95) - 1]
@@ -229,6 +243,8 @@ def measure(path: Path, queries: int) -> float:
     print(f"worst p95: first page {worst['first page']:.1f} ms (target < 50 ms: "
           f"{'met' if worst['first page'] < 50 else 'NOT met'}), count {worst['count']:.1f} ms (target < 100 ms: "
           f"{'met' if worst['count'] < 100 else 'NOT met'})", flush=True)
+    pool.shutdown()
+    other.close()
     db.close()
     return worst["first page"]
 

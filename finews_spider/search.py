@@ -229,7 +229,26 @@ def newest_matches(conn: sqlite3.Connection, match: str, limit: int, before: int
 
 def count_matches(conn: sqlite3.Connection, words: str) -> int:
     """How many articles contain ``words`` (every word), read from the index alone."""
-    return conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (fts_query(words),)).fetchone()[0]
+    return sum(conn.execute(sql, params).fetchone()[0] for sql, params in count_queries(fts_query(words)))
+
+
+#: The median doc_id of the archive, where a count splits in two (see count_queries); no
+#: row for an empty archive. It reads the doc_id index (about 25 ms at a million
+#: articles), so callers keep it while the archive is unchanged: a stale one still
+#: counts right, only less evenly.
+MIDDLE_DOC_ID_SQL = "SELECT doc_id FROM articles ORDER BY doc_id LIMIT 1 OFFSET (SELECT count(*) FROM articles) / 2"
+
+
+def count_queries(match: str, middle: int | None = None) -> list[tuple[str, list]]:
+    """The queries whose results add up to the number of index entries matching the FTS5
+    expression ``match``: one, or, given the doc_id ``middle``, the two index ranges
+    either side of it, for two connections to count at once (a phrase of three bigrams
+    found in half a million articles takes 60–110 ms on one core: the positions of every
+    article containing all three are compared)."""
+    sql = f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+    if middle is None:
+        return [(sql, [match])]
+    return [(sql + " AND rowid < ?", [match, middle]), (sql + " AND rowid >= ?", [match, middle])]
 
 
 def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | None = None,

@@ -10,7 +10,7 @@ import pytest
 
 from finews_spider.cleaning import html_to_text
 from finews_spider import search as search_module
-from finews_spider.search import search_archive
+from finews_spider.search import MIDDLE_DOC_ID_SQL, count_matches, count_queries, fts_query, search_archive
 from tests.conftest import rows, scrapy
 
 
@@ -64,6 +64,16 @@ def test_search_archive_with_a_limit_reads_the_index_in_windows(conn, monkeypatc
     monkeypatch.setattr(search_module, "FIRST_WINDOW", 1)  # windows of 2, 8, 32, ... on 34 articles
     for limit in (1, 2, 3, 5, len(everything), len(everything) + 5):
         assert search_archive(conn, words, limit=limit, **kwargs) == everything[:limit]
+
+
+def test_a_count_in_two_halves_adds_up(conn):
+    """The plugin counts a search's matches in two index ranges at once (two cores)."""
+    (middle,) = conn.execute(MIDDLE_DOC_ID_SQL).fetchone()
+    for words in ("十四五", "党建", "国寿", "量子计算"):
+        halves = [conn.execute(sql, params).fetchone()[0] for sql, params in count_queries(fts_query(words), middle)]
+        assert sum(halves) == count_matches(conn, words) == len(search_archive(conn, words, limit=None))
+        if words == "国寿":  # in every article: the middle splits them
+            assert all(halves) and abs(halves[0] - halves[1]) <= 2
 
 
 def test_search_archive_every_word_must_occur(conn, replayed_archive):
