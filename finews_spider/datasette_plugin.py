@@ -229,8 +229,8 @@ async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> A
     db = datasette.get_database(name)
     try:
         # Two halves at once, on two of Datasette's SQL threads (each has its connection).
-        counts = await asyncio.gather(*(db.execute(sql, params)
-                                        for sql, params in count_queries(expression, await middle_doc_id(db))))
+        counts = await asyncio.gather(*(db.execute(sql, values)
+                                        for sql, values in count_queries(expression, await middle_doc_id(db))))
         matches = sum(result.first()[0] for result in counts)
     except Exception:  # an invalid raw expression: the table page reports Datasette's error
         matches = None
