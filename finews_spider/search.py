@@ -233,7 +233,7 @@ def count_matches(conn: sqlite3.Connection, words: str) -> int:
 
 
 #: The median doc_id of the archive, where a count splits in two (see count_queries); no
-#: row for an empty archive. It reads the doc_id index (about 25 ms at a million
+#: row for an empty archive. It reads the doc_id index (about 10 ms at a million
 #: articles), so callers keep it while the archive is unchanged: a stale one still
 #: counts right, only less evenly.
 MIDDLE_DOC_ID_SQL = "SELECT doc_id FROM articles ORDER BY doc_id LIMIT 1 OFFSET (SELECT count(*) FROM articles) / 2"
