@@ -43,7 +43,7 @@ from markupsafe import Markup
 
 from finews_spider.cleaning.body import html_to_text
 from finews_spider.schema import is_archive, is_archive_file
-from finews_spider.search import FTS_TABLE, MIDDLE_DOC_ID_SQL, count_queries, fts_query, snippet
+from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, fts_query, matches_sql, snippet
 
 PLUGIN = "finews"  # the entry point's name: plugin configuration lives under plugins: finews:
 METADATA_FILE = Path(__file__).with_name("datasette_metadata.yml")
@@ -246,13 +246,12 @@ def search_filter(search: ArticleSearch, before: int | None = None, window: int 
     when the search is not answered newest first, every match."""
     params: dict = {"search": search.words}
     if not search.newest_first:
-        return f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql})", params
-    below = ""
+        return f"doc_id IN ({matches_sql(search.match_sql)})", params
     if before is not None:
-        params["finews_before"], below = before, " AND rowid < :finews_before"
+        params["finews_before"] = before
     params["finews_window"] = window
-    return (f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {search.match_sql}{below} "
-            f"ORDER BY rowid DESC LIMIT :finews_window)"), params
+    below = None if before is None else ":finews_before"
+    return f"doc_id IN ({matches_sql(search.match_sql, below, ':finews_window')})", params
 
 
 @hookimpl(trylast=True)

@@ -213,18 +213,24 @@ FTS_TABLE = "articles_fts"
 FIRST_WINDOW = 64  # matches read at first by a search with a limit; 4 times more each time after
 
 
+def matches_sql(match: str = "?", before: str | None = None, limit: str | None = None) -> str:
+    """The SELECT of the doc_ids whose index entry matches the FTS5 expression the SQL
+    ``match`` gives (a parameter, or e.g. ``finews_match(:q)``): all of them, or, with
+    ``limit``, the ``limit`` newest (below ``before``, if given). doc_ids follow the
+    publication order, so the newest are read from the index newest first, stopping
+    after ``limit``: a word in half of a million articles costs what a rare one does."""
+    sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {match}"
+    if before is not None:
+        sql += f" AND rowid < {before}"
+    return sql if limit is None else f"{sql} ORDER BY rowid DESC LIMIT {limit}"
+
+
 def newest_matches(conn: sqlite3.Connection, match: str, limit: int, before: int | None = None) -> list[int]:
     """The doc_ids of the ``limit`` newest articles whose index entry matches the FTS5
-    expression ``match`` (see :func:`fts_query`), below ``before`` if given. doc_ids
-    follow the publication order, so this reads the index newest first and stops after
-    ``limit`` matches, whatever the number of matches (a word in half of a million
-    articles costs what a rare one does)."""
-    sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
-    params: list = [match]
-    if before is not None:
-        sql += " AND rowid < ?"
-        params.append(before)
-    return [row[0] for row in conn.execute(sql + " ORDER BY rowid DESC LIMIT ?", [*params, limit])]
+    expression ``match`` (see :func:`fts_query`), below ``before`` if given (see
+    :func:`matches_sql`)."""
+    sql = matches_sql(before=None if before is None else "?", limit="?")
+    return [row[0] for row in conn.execute(sql, [match, *([] if before is None else [before]), limit])]
 
 
 def count_matches(conn: sqlite3.Connection, words: str) -> int:
@@ -317,7 +323,7 @@ def article_filters(words: str = "", newspaper: str | None = None, since: str | 
     query = fts_query(words)
     clauses: list[tuple[str, Sequence]] = []
     if query != '""':
-        clauses.append((f"doc_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", (query,)))
+        clauses.append((f"doc_id IN ({matches_sql()})", (query,)))
     elif require and not (stock or "").strip():
         raise ValueError("no words to search for")
     if stock and stock.strip():

@@ -247,6 +247,7 @@ def test_archive_of_schema_5_upgrades(tmp_path):
     db = ArchiveDatabase(path, on_reindex=reindexed.append)
     assert reindexed == [2]
     assert "body_text" not in db.db["articles"].columns_dict
+    assert db.conn.execute("SELECT count(*) FROM finews_meta WHERE key='last_doc_id'").fetchone() == (0,)
     ids = dict(db.conn.execute("SELECT info_code, doc_id FROM articles"))
     assert ids == {"NW1": doc_id_base("2021-12-23T07:25:33+08:00"), "NW2": doc_id_base("2020-05-01T08:00:00+08:00")}
     assert search(db, "国寿") == ["NW1", "NW2"] and search(db, "高铁") == ["NW2"]

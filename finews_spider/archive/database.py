@@ -242,6 +242,7 @@ class ArchiveDatabase:
             indexed = self.conn.execute("SELECT value FROM finews_meta WHERE key='index_version'").fetchone()
             if version < 6 or self.migrated_missing or (indexed or [None])[0] != INDEX_VERSION:
                 self._reindex(renumber=version < 6, on_reindex=on_reindex)
+            self.conn.execute("DELETE FROM finews_meta WHERE key='last_doc_id'")  # the counter of versions before 6
             if "body_text" in self.db["articles"].columns_dict:
                 # Derived from body_html when needed (snippets, exports): 29% of the archive.
                 self.conn.execute("ALTER TABLE articles DROP COLUMN body_text")
