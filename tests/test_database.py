@@ -9,7 +9,7 @@ import sqlite_utils
 from finews_spider.archive.database import ArchiveDatabase, doc_id_base
 from finews_spider.cleaning import derive_text_fields
 from finews_spider.registry import Registry
-from finews_spider.search import fts_query, index_text
+from finews_spider.search import FTS_TOKENIZE, fts_query, index_text
 
 BJ = timezone(timedelta(hours=8))
 T0 = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
@@ -256,6 +256,9 @@ def test_archive_of_schema_5_upgrades(tmp_path):
                             "published_at": "2020-05-01T08:00:00+08:00"}, T0) == "changed"
     assert search(db, "高铁") == [] and search(db, "动车") == ["NW2"]
     db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
+    # The index was made again with today's tokenizer (version 5's was unicode61).
+    fts_sql = db.conn.execute("SELECT sql FROM sqlite_master WHERE name='articles_fts'").fetchone()[0]
+    assert FTS_TOKENIZE in fts_sql
     db.close()
     db = ArchiveDatabase(path, on_reindex=reindexed.append)
     assert reindexed == [2]  # once
@@ -270,8 +273,7 @@ def test_a_new_index_version_rebuilds_the_index(tmp_path, monkeypatch):
     db = ArchiveDatabase(tmp_path / "finews.db")
     db.save_articles([article("NW1")], T0)
     db.close()
-    monkeypatch.setattr(database_module, "INDEX_VERSION", 99)
-    monkeypatch.setattr(database_module, "SCHEMA_VERSION", 7)
+    monkeypatch.setattr(database_module, "INDEX_VERSION", 99)  # the schema's version stays
     reindexed = []
     db = ArchiveDatabase(tmp_path / "finews.db", on_reindex=reindexed.append)
     assert reindexed == [1] and search(db, "国寿") == ["NW1"]

@@ -5,7 +5,7 @@ import sqlite3
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from finews_spider.search import fts_query, index_text
+from finews_spider.search import FTS_TOKENIZE, fts_query, index_text
 
 CHARS = st.sampled_from(list("国寿地铁山西晚报发展市场保险高质量人中") + list("ab1 ，。"))
 TEXT = st.text(alphabet=CHARS, min_size=1, max_size=60)
@@ -14,7 +14,7 @@ CJK_WORD = st.text(alphabet=st.sampled_from(list("国寿地铁山西晚报发展
 
 def matches(text: str, query: str) -> bool:
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE f USING fts5(t, content='')")
+    conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(t, content='', {FTS_TOKENIZE})")
     conn.execute("INSERT INTO f (rowid, t) VALUES (1, ?)", (index_text(text),))
     return bool(conn.execute("SELECT rowid FROM f WHERE f MATCH ?", (fts_query(query),)).fetchall())
 
@@ -35,3 +35,17 @@ def test_every_chinese_substring_is_found(text, data):
 def test_a_chinese_word_of_two_or_more_characters_is_found_only_where_it_occurs(text, word):
     assume(len(word) >= 2)
     assert matches(text, word) == (word in text)
+
+
+ANY_TEXT = st.text(alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险高质量人中𠀀豈") + list("abAB1 ，。_-é\n")),
+                   max_size=80)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT)
+def test_index_text_is_the_tokens_the_snippets_find(text):
+    """The fast index_text (str.translate) writes exactly the tokens, in order, that the
+    span-keeping tokenizer of the snippets makes one by one."""
+    from finews_spider.search import _text_tokens
+
+    assert index_text(text) == " ".join(token for token, _, _ in _text_tokens(text))

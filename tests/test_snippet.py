@@ -6,7 +6,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finews_spider.search import fts_query, index_text, match_spans, snippet
+from finews_spider.search import FTS_TOKENIZE, fts_query, index_text, match_spans, snippet
 
 CJK = list("国寿地铁山西晚报发展市场保险高质量人中")
 CHARS = st.sampled_from(CJK + list("ab1 ，。AB"))
@@ -16,7 +16,7 @@ QUERY = st.text(alphabet=st.sampled_from(CJK + list("ab1 AB\"")), min_size=1, ma
 
 def fts_matches(text: str, query: str) -> bool:
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE f USING fts5(t, content='')")
+    conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(t, content='', {FTS_TOKENIZE})")
     conn.execute("INSERT INTO f (rowid, t) VALUES (1, ?)", (index_text(text),))
     return bool(conn.execute("SELECT rowid FROM f WHERE f MATCH ?", (fts_query(query),)).fetchall())
 

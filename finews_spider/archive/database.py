@@ -19,7 +19,7 @@ import sqlite_utils
 
 from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..cleaning.text import content_hash
-from ..search import INDEX_VERSION, document_tokens
+from ..search import FTS_COLUMNS, FTS_HASHSIZE, FTS_TABLE, INDEX_VERSION, document_tokens
 
 # 4: the application_id marker; 5: mentions; 6: doc_id in publication order, no body_text column
 SCHEMA_VERSION = 6
@@ -82,7 +82,6 @@ INDEXES = {
 # Indexes of earlier versions that the planner must no longer see.
 DROPPED_INDEXES = ["idx_articles_doc_id", "idx_articles_published_at", "idx_articles_published_date_slug"]
 DOC_ID_INDEX = "idx_articles_doc_id_unique"
-FTS_TABLE = "articles_fts"
 
 #: doc_id = the publication time in Unix seconds, or the first free integer after it
 #: (articles published in the same second take the following ones): ordering by doc_id
@@ -196,7 +195,16 @@ class ArchiveDatabase:
 
     def _current(self) -> bool:
         return (self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-                and not self.missing_tables())
+                and not self.missing_tables() and self._index_version() == INDEX_VERSION)
+
+    def _index_version(self) -> int | None:
+        """The :data:`~finews_spider.search.INDEX_VERSION` the index was built with
+        (``None``: not recorded, or no ``finews_meta`` table yet)."""
+        try:
+            row = self.conn.execute("SELECT value FROM finews_meta WHERE key='index_version'").fetchone()
+        except sqlite3.OperationalError:  # no such table: an archive being created
+            return None
+        return row[0] if row else None
 
     def migrate(self, on_reindex=None) -> None:
         """Create what is missing and upgrade an archive written by an older version:
@@ -235,12 +243,19 @@ class ArchiveDatabase:
             for name in DROPPED_INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {name}")
             self.conn.execute("CREATE TABLE IF NOT EXISTS finews_meta (key TEXT PRIMARY KEY, value INTEGER)")
+            stale_index = self._index_version() != INDEX_VERSION
+            if stale_index and FTS_TABLE in self.db.table_names():
+                self.conn.execute(f"DROP TABLE {FTS_TABLE}")  # made again: its tokenizer may have changed
             if FTS_TABLE not in self.db.table_names():
                 # Contentless: the index only; the text is derived from body_html (see _index).
-                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body_text, content='')")
+                self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({FTS_COLUMNS})")
+                try:  # stored in the table: every writer uses it
+                    self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('hashsize', ?)",
+                                      (FTS_HASHSIZE,))
+                except sqlite3.OperationalError:
+                    pass  # an SQLite without the option: its default, only slower
             self._backfill()
-            indexed = self.conn.execute("SELECT value FROM finews_meta WHERE key='index_version'").fetchone()
-            if version < 6 or self.migrated_missing or (indexed or [None])[0] != INDEX_VERSION:
+            if version < 6 or self.migrated_missing or stale_index:
                 self._reindex(renumber=version < 6, on_reindex=on_reindex)
             self.conn.execute("DELETE FROM finews_meta WHERE key='last_doc_id'")  # the counter of versions before 6
             if "body_text" in self.db["articles"].columns_dict:
