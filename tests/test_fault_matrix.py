@@ -259,10 +259,14 @@ def f_jobdir_interrupted(c: Case) -> Verdict:
     c.upstream.delay = 0.1
     proc, before = c.start(JOBDIR=str(job))
     assert wait_for(lambda: c.posts_written() >= 3)
+    # What is not answered yet waits until the interrupt has arrived: the run is stopped
+    # half-way however fast it writes (it once finished before the signal came).
+    c.upstream.gate = threading.Event()
     proc.send_signal(signal.SIGINT)
+    threading.Timer(0.5, c.upstream.gate.set).start()
     first = c.finish(proc, before)
     assert first.status == "failed" and first.exit == 1 and "shutdown" in first.reason, first
-    c.upstream.delay = 0
+    c.upstream.delay, c.upstream.gate = 0, None
     return c.run(JOBDIR=str(job))
 
 
