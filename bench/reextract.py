@@ -10,7 +10,16 @@ bench`` for the framework's own ceiling on this machine.
 
 Targets: at least 500 articles/s; peak memory of the larger run within 20% of the smaller.
 
+With ``--against REV`` it instead compares this checkout with another version of the
+project (a git revision, checked out into a temporary worktree and run with this
+interpreter) on one WARC of the first size: both re-extract into an empty archive and
+then over the archive they made, alternated for ``--rounds`` rounds (so both see the same
+load), each at its own default number of workers unless ``--workers`` is given. No data
+folder is deleted before the end: ext4 creates files more slowly for minutes after a
+mass deletion, which would penalize whichever run came next.
+
     python bench/reextract.py [--sizes 10000 40000]
+    python bench/reextract.py --against f44a1c5 [--sizes 10000] [--rounds 2] [--workers N]
 """
 
 from __future__ import annotations
@@ -86,11 +95,51 @@ def scrapy_bench() -> float:
     return max(rates) / 60 if rates else float("nan")
 
 
+def against(rev: str, n: int, rounds: int, workers: int | None) -> None:
+    """Alternate this checkout and revision ``rev`` on the same captures (see the module's doc)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        other = tmp / "other"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(other), rev], cwd=ROOT, check=True)
+        try:
+            write_captures(tmp / "warc", n)
+            sides = [("this", ROOT), (rev, other)]
+            rates: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            print(f"{n} articles; {'--workers ' + str(workers) if workers else 'each at its default --workers'}")
+            for round_no in range(rounds):
+                for name, cwd in sides if round_no % 2 == 0 else sides[::-1]:
+                    cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s",
+                           f"FINEWS_DATA_DIR={tmp / f'data-{name}-{round_no}'}", "-s", "LOG_LEVEL=INFO"]
+                    cmd += ["--workers", str(workers)] if workers else []
+                    for archive in ("empty", "existing"):
+                        before = os.times()
+                        seconds, _, _ = run_measured(cmd, cwd)
+                        after = os.times()
+                        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                        rates.setdefault((name, archive), []).append((n / seconds, cpu * 1000 / n))
+                        print(f"round {round_no} {name:>10} {archive:>9}: {n / seconds:6.0f} articles/s, "
+                              f"CPU {cpu * 1000 / n:.2f} ms an article (all processes), load {os.getloadavg()[0]:.1f}",
+                              flush=True)
+            for archive in ("empty", "existing"):
+                ours, theirs = rates[("this", archive)], rates[(rev, archive)]
+                ratio = sum(r for r, _ in ours) / sum(r for r, _ in theirs)
+                cpu_ratio = sum(c for _, c in theirs) / sum(c for _, c in ours)
+                print(f"{archive}: this {' / '.join(f'{r:.0f}' for r, _ in ours)} against {rev} "
+                      f"{' / '.join(f'{r:.0f}' for r, _ in theirs)} articles/s: {ratio:.2f}× (CPU: {cpu_ratio:.2f}×)")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 40_000])
-    parser.add_argument("--workers", type=int, default=default_workers(), help="scrapy reextract --workers")
+    parser.add_argument("--workers", type=int, default=None, help="scrapy reextract --workers (default: its own)")
+    parser.add_argument("--against", metavar="REV", help="compare with this git revision instead (see above)")
+    parser.add_argument("--rounds", type=int, default=2, help="with --against: rounds of alternated runs")
     args = parser.parse_args()
+    if args.against:
+        return against(args.against, args.sizes[0], args.rounds, args.workers)
+    args.workers = args.workers or default_workers()
     print(f"scrapy reextract --workers {args.workers}")
     print(f"{'articles':>9}{'archive':>10}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")
     peaks = []

@@ -170,7 +170,7 @@ def test_lease_spacing_is_the_askers_delay_across_workers(redis_url):
 def test_each_workers_download_delay_spaces_the_whole_fleet(upstream, redis_url, tmp_path):
     """With the default fleet settings, 3 workers each with DOWNLOAD_DELAY 0.1 send the
     37 requests at least 0.1 s apart in all, as one machine would (not 3 times as fast)."""
-    settings = {"DOWNLOAD_DELAY": "0.1", "RANDOMIZE_DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "8"}
+    settings = {"DOWNLOAD_DELAY": "0.1", "DOWNLOAD_DELAY_JITTER": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "8"}
     for code, err in run_workers(3, tmp_path, upstream, redis_url, settings):
         assert code == 0, err[-3000:]
     starts = sorted(upstream.started)

@@ -17,6 +17,16 @@ def test_write_atomic_replaces_and_reports_unchanged(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["a.md"]  # no temporary left
 
 
+def test_write_atomic_makes_missing_folders_and_trusts_absent(tmp_path):
+    path = tmp_path / "category" / "deep" / "b.html"
+    assert write_atomic(path, "一", fsync=False, absent=True) is True  # the folders are made on the way
+    assert path.read_text("utf-8") == "一"
+    # absent: the caller vouches there is no such file, so the bytes are not compared first.
+    assert write_atomic(path, "一", fsync=False, absent=True) is True
+    assert write_atomic(path, "一", fsync=False) is False
+    assert sorted(p.name for p in path.parent.iterdir()) == ["b.html"]
+
+
 def test_temporaries_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
     posts = tmp_path / "_posts"
     posts.mkdir()

@@ -604,13 +604,15 @@ class _Posts:
         code = article["info_code"]
         name = jekyll.post_filename(code, article["published_at"])
         before = self.by_code.get(code, set())
-        written = write_atomic(self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync)
+        written = write_atomic(self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync,
+                               absent=name not in before)
         for stale in before - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
         self.by_code[code] = {name}
         category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
         if not category.exists():
-            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync)
+            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync,
+                         absent=True)
         if not before:
             return "new"
         return "changed" if written or before != {name} else "unchanged"
@@ -619,7 +621,7 @@ class _Posts:
         """Place a post of another archive here as it is (same name, same bytes, written
         atomically); a post of the same article under another name is removed."""
         before = self.by_code.get(code, set())
-        write_atomic(self.posts_dir / name, data, self.fsync)
+        write_atomic(self.posts_dir / name, data, self.fsync, absent=name not in before)
         for stale in before - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
         self.by_code[code] = {name}

@@ -10,27 +10,33 @@ import threading
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes, fsync: bool = True) -> bool:
+def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: bool = False) -> bool:
     """Write ``data`` to ``path`` through a temporary file and a rename, so a reader (or a
     run killed half-way) never sees a partial file. Returns False when the file already
-    held exactly these bytes (nothing written).
+    held exactly these bytes (nothing written); ``absent`` says the caller knows there is
+    no such file, so it is not read first. Its folder is made when missing.
 
     With ``fsync=False`` the data is not flushed to disk here: the caller must call
     :func:`sync_filesystem` before it records the file as written anywhere else."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not absent:
+        try:
+            if path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
     # One temporary name per process and thread (the pid stays second to last: see
     # remove_stale_temporaries), so threads writing the same file never share one.
     thread = "" if threading.current_thread() is threading.main_thread() else f".t{threading.get_ident()}"
     tmp = path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as f:
+        try:
+            f = open(tmp, "wb")
+        except FileNotFoundError:  # the folder is not there yet (checked only then: a post is one of thousands)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(tmp, "wb")
+        with f:
             f.write(data)
             f.flush()
             if fsync:

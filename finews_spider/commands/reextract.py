@@ -41,9 +41,11 @@ LOCK_NAME = "finews"
 
 
 def default_workers() -> int:
-    """One process per core, plus one to use the time the others wait for the disk
-    (every post is flushed before its database row): measured fastest on 2 cores."""
-    return (os.cpu_count() or 1) + 1
+    """One process per core: measured fastest on 2 cores (10,000 articles, 2 workers
+    against 3: 711–723 against 660–671 articles/s into an empty archive, 1,116 against
+    964–980 over an existing one; each process's own writer thread already overlaps the
+    disk's waits with the crawl's work)."""
+    return os.cpu_count() or 1
 
 
 class Command(CrawlCommand):
@@ -58,7 +60,7 @@ class Command(CrawlCommand):
     def add_options(self, parser):
         super().add_options(parser)
         parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="processes to share the work (default: cores + 1)")
+                            help="processes to share the work (default: one per core)")
 
     def run(self, args, opts):
         if opts.workers < 1:

@@ -17,6 +17,7 @@ from scrapy import Request, signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from .. import settings as project_settings
 from ..exceptions import SpiderArgumentError
 from ..middlewares.warc import REPLAY_CAPTURE, WarcReplayMiddleware
 from .base import FinewsSpider
@@ -33,7 +34,6 @@ REEXTRACT_SETTINGS = {
     "CONCURRENT_REQUESTS": 400,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 400,
     "DOWNLOAD_DELAY": 0,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
     "AUTOTHROTTLE_ENABLED": False,
     "RETRY_ENABLED": False,
     "COOKIES_ENABLED": False,
@@ -44,12 +44,29 @@ REEXTRACT_SETTINGS = {
     "CONCURRENT_ITEMS": 1,
     # Spider middlewares that only act on requests a callback yields: a re-extraction's
     # callbacks yield items only (its requests come from start()), and it skips nothing
-    # archived (it refreshes everything).
+    # archived (it refreshes everything). The referer one stays: without it Scrapy's
+    # redirect middleware warns on every run.
     "SPIDER_MIDDLEWARES": {
+        **project_settings.SPIDER_MIDDLEWARES,
         "finews_spider.middlewares.incremental.SkipArchivedMiddleware": None,
-        "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
         "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
         "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+    },
+    # Downloader middlewares that only shape what is sent over the network, or look for
+    # an HTML refresh in a page: a replayed answer needs none of them (an eighth of the
+    # framework's cost per article). Decompression, redirects (a capture can be a 3xx whose
+    # target was captured too) and the download stats (the verdict's requests=) stay.
+    "DOWNLOADER_MIDDLEWARES": {
+        **project_settings.DOWNLOADER_MIDDLEWARES,  # a spider's dict replaces the project's
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+        "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": None,
+        "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
+        "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+        "finews_spider.middlewares.feedcache.FeedCacheMiddleware": None,
     },
 }
 
@@ -94,7 +111,9 @@ class ReextractSpider(FinewsSpider):
                 continue
             _, record = self.listings.pop(code, (None, {"info_code": code}))
             self.crawler.stats.inc_value("finews/articles_requested")
-            yield self._text_request(record)
+            request = self._text_request(record)
+            request.dont_filter = True  # each captured code once (a set): no fingerprint to compute and keep
+            yield request
 
     def parse_feed(self, response, capture: int = 0):
         """Remember each record of this feed capture; the latest capture of an article's
