@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
@@ -163,6 +163,16 @@ def url_key(method: str, url: str) -> str:
     return f"{method.upper()} {parts.path or '/'}?{parts.query}"
 
 
+def _pack(file_no: int, offset: int) -> int:
+    """A capture's location as one integer (offsets below 2**40: a WARC file is rotated
+    long before a terabyte)."""
+    return file_no << 40 | offset
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    return packed >> 40, packed & (1 << 40) - 1
+
+
 def is_good(captured: "Captured") -> bool:
     """A capture worth replaying: a 2xx answer whose body is JSON (every endpoint of the
     upstream answers JSON)."""
@@ -237,49 +247,58 @@ class WarcIndex:
     Kept small and quick, since archives grow: the scan reads only record headers (the
     bodies of feeds excepted, which re-extraction reads anyway); the locations of every
     2xx capture of a URL are kept, and the body of the newest is checked when it is
-    asked for, falling back to older ones."""
+    asked for, falling back to older ones. A key's entry is one tuple of packed
+    locations (see :func:`_pack`), the latest capture first, then its 2xx captures
+    oldest first: about 130 bytes a URL besides the key. ``keep_text(info_code)``, when
+    given, says which article texts to index at all (a re-extraction worker's share);
+    the others are skipped, and feeds are always kept."""
 
-    def __init__(self, location: str | Path | list):
+    def __init__(self, location: str | Path | list, keep_text: Callable[[str], bool] | None = None):
         locations = location if isinstance(location, list) else [location]
         self.paths = [p for loc in locations for p in warc_files(loc)]
-        self.ok: dict[str, list[tuple[int, int]]] = {}  # 2xx captures, oldest first
-        self.latest: dict[str, tuple[int, int]] = {}
+        self.captures: dict[str, tuple[int, ...]] = {}  # key -> (latest, *2xx captures oldest first)
         self.feeds: list[tuple[int, int]] = []  # good feed captures, in capture order
         self.texts: set[str] = set()  # infoCodes with a 2xx text capture
         for file_no, offset, record in iter_responses(self.paths):
             url = record.rec_headers.get_header("WARC-Target-URI")
-            key = url_key("GET", url)
-            self.latest[key] = (file_no, offset)
-            if not 200 <= int(record.http_headers.get_statuscode()) < 300:
-                continue
             query = parse_qs(urlsplit(url).query)
-            if "marketType" in query:
-                if is_good(self.read((file_no, offset), decoded=True)):
-                    self.feeds.append((file_no, offset))
-                    self.ok.setdefault(key, []).append((file_no, offset))
+            feed = "marketType" in query
+            code = None if feed or "id" not in query else query["id"][0]
+            if code is not None and keep_text is not None and not keep_text(code):
                 continue
-            self.ok.setdefault(key, []).append((file_no, offset))
-            if "id" in query:
-                self.texts.add(query["id"][0])
+            key = url_key("GET", url)
+            here = _pack(file_no, offset)
+            ok = self.captures.get(key, (None,))[1:]
+            if 200 <= int(record.http_headers.get_statuscode()) < 300:
+                if not feed:
+                    ok += (here,)
+                    if code is not None:
+                        self.texts.add(code)
+                elif is_good(self.read((file_no, offset), decoded=True)):
+                    self.feeds.append((file_no, offset))
+                    ok += (here,)
+            self.captures[key] = (here, *ok)
 
     def __len__(self) -> int:
-        return len(self.latest)
+        return len(self.captures)
 
     def get(self, method: str, url: str) -> Captured | None:
         """The newest good capture of the request, else its newest capture, else None."""
-        key = url_key(method, url)
-        ok = self.ok.get(key, ())
-        if len(ok) == 1 and ok[0] == self.latest[key]:
+        entry = self.captures.get(url_key(method, url))
+        if entry is None:
+            return None
+        latest, ok = entry[0], entry[1:]
+        if len(ok) == 1 and ok[0] == latest:
             # Its only capture is a 2xx one: the answer whether it is good or not (the
             # common case, every article captured once), so its body is not checked.
-            return self.read(ok[0])
-        for location in reversed(ok):
+            return self.read(_unpack(latest))
+        for packed in reversed(ok):
+            location = _unpack(packed)
             captured = self.read(location)
             encoded = any(k.lower() == "content-encoding" for k, _ in captured.headers)
             if is_good(self.read(location, decoded=True) if encoded else captured):
                 return captured
-        location = self.latest.get(key)
-        return None if location is None else self.read(location)
+        return self.read(_unpack(latest))
 
     def read(self, location: tuple[int, int], decoded: bool = False) -> Captured:
         """The capture at ``(file number, offset)``, as received (or ``decoded``)."""

@@ -155,3 +155,26 @@ def test_reextract_uses_the_latest_good_capture(upstream, tmp_path):
 def test_reextract_refuses_a_bad_shard(tmp_path):
     result = scrapy("reextract", str(SAMPLE_WARC), "--workers", "1", "-a", "shard=3/2", data_dir=tmp_path)
     assert result.returncode != 0 and "shard must be I/N" in result.stderr
+
+
+def test_the_index_keeps_only_the_texts_a_worker_asks_for():
+    """A re-extraction worker indexes its share of the captured texts (the bundled,
+    recorded sample), every feed, and answers its texts as the full index does."""
+    from finews_spider.upstream import text_url
+    from finews_spider.warc import WarcIndex
+    from finews_spider import settings
+
+    full = WarcIndex(SAMPLE_WARC)
+    assert len(full.texts) >= 2 and full.feeds
+    codes = sorted(full.texts)
+    mine = set(codes[::2])
+    share = WarcIndex(SAMPLE_WARC, keep_text=mine.__contains__)
+    assert share.texts == mine and share.feeds == full.feeds
+    assert len(share) == len(full) - (len(codes) - len(mine))
+    for code in codes:
+        url = text_url(settings.FINEWS_TEXT_URL, code)
+        got = share.get("GET", url)
+        if code in mine:
+            assert got is not None and got.body == full.get("GET", url).body
+        else:
+            assert got is None

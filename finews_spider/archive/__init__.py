@@ -589,13 +589,15 @@ class _Posts:
     def __init__(self, root: Path, site_url: str, fsync: bool):
         self.root, self.site_url, self.fsync = Path(root), site_url, fsync
         self.posts_dir = self.root / jekyll.POSTS_DIR
-        self.by_code: dict[str, set[str]] = {}
+        # infoCode -> the names of its posts (one, but for a post left under an old date);
+        # tuples, not sets: a big archive's writer holds one per article.
+        self.by_code: dict[str, tuple[str, ...]] = {}
         if self.posts_dir.is_dir():
             with os.scandir(self.posts_dir) as entries:
                 for entry in entries:
                     code = jekyll.info_code_of_post(entry.name)
                     if code:
-                        self.by_code.setdefault(code, set()).add(entry.name)
+                        self.by_code[code] = (*self.by_code.get(code, ()), entry.name)
 
     def write(self, article: Mapping) -> str:
         """Write an article's post (and its newspaper's category page if missing); returns
@@ -603,25 +605,25 @@ class _Posts:
         already held exactly these bytes)."""
         code = article["info_code"]
         name = jekyll.post_filename(code, article["published_at"])
-        before = self.by_code.get(code, set())
+        before = self.by_code.get(code, ())
         written = write_atomic(self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync,
                                absent=name not in before)
-        for stale in before - {name}:
+        for stale in set(before) - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
-        self.by_code[code] = {name}
+        self.by_code[code] = (name,)
         category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
         if not category.exists():
             write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync,
                          absent=True)
         if not before:
             return "new"
-        return "changed" if written or before != {name} else "unchanged"
+        return "changed" if written or set(before) != {name} else "unchanged"
 
     def copy(self, name: str, data: bytes, code: str) -> None:
         """Place a post of another archive here as it is (same name, same bytes, written
         atomically); a post of the same article under another name is removed."""
-        before = self.by_code.get(code, set())
+        before = self.by_code.get(code, ())
         write_atomic(self.posts_dir / name, data, self.fsync, absent=name not in before)
-        for stale in before - {name}:
+        for stale in set(before) - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
-        self.by_code[code] = {name}
+        self.by_code[code] = (name,)

@@ -101,7 +101,11 @@ class WarcReplayMiddleware:
     """With ``FINEWS_REPLAY=<file or folder>[,<file or folder>…]``, answer every request
     from the captured responses: the latest good capture of its URL (2xx and JSON), so a
     later failure never hides an earlier good answer. A request that was never captured
-    is reported (``finews/replay_missing``) and not sent."""
+    is reported (``finews/replay_missing``) and not sent.
+
+    A spider that will ask for only some of the captured article texts says which with
+    a method ``replays_text(info_code) -> bool`` (a re-extraction worker: its share); the
+    others are left out of the index, whose memory grows with the captures."""
 
     def __init__(self, crawler, index: WarcIndex):
         self.crawler, self.index = crawler, index
@@ -111,7 +115,7 @@ class WarcReplayMiddleware:
         locations = config_for(crawler).replay
         if not locations:
             raise NotConfigured  # not replaying: the normal case, so no warning in the log
-        index = WarcIndex(list(locations))
+        index = WarcIndex(list(locations), keep_text=getattr(crawler.spider, "replays_text", None))
         logger.info("replaying %d captured requests from %s", len(index), ", ".join(map(str, locations)))
         return cls(crawler, index)
 

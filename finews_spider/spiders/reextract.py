@@ -82,13 +82,17 @@ class ReextractSpider(FinewsSpider):
             assert 0 <= self.shard < self.shards
         except (ValueError, AssertionError):
             raise SpiderArgumentError(f"shard must be I/N with 0 <= I < N, not {shard!r}") from None
-        self.listings: dict[str, tuple[int, dict]] = {}  # infoCode -> (capture number, record)
+        self.listings: dict[str, tuple] = {}  # infoCode -> (capture number, *the record's values)
+        self.record_fields: tuple[str, ...] = ()  # the keys of those values
+        self.texts: set[str] = set()  # the infoCodes with a captured text (the replay index's)
         self.feeds_pending = 0
         self.feeds_done: Deferred | None = None
 
     def mine(self, info_code: str) -> bool:
         """Whether the article belongs to this worker's shard (by a hash of its infoCode)."""
         return self.shards == 1 or zlib.crc32(info_code.encode()) % self.shards == self.shard
+
+    replays_text = mine  # the texts the replay middleware indexes for this worker
 
     def wants(self, record: dict) -> bool:
         return self.mine(record["info_code"]) and super().wants(record)
@@ -98,6 +102,7 @@ class ReextractSpider(FinewsSpider):
         if replay is None:
             raise SpiderArgumentError("re-extraction needs FINEWS_REPLAY (the WARC files to read)")
         index = replay.index
+        self.texts = index.texts
         self.feeds_pending = len(index.feeds)
         self.feeds_done = Deferred()
         if not self.feeds_pending:
@@ -109,7 +114,8 @@ class ReextractSpider(FinewsSpider):
         for code in sorted(index.texts):
             if not self.mine(code):
                 continue
-            _, record = self.listings.pop(code, (None, {"info_code": code}))
+            listing = self.listings.pop(code, None)
+            record = {"info_code": code} if listing is None else dict(zip(self.record_fields, listing[1:]))
             self.crawler.stats.inc_value("finews/articles_requested")
             request = self._text_request(record)
             request.dont_filter = True  # each captured code once (a set): no fingerprint to compute and keep
@@ -120,9 +126,14 @@ class ReextractSpider(FinewsSpider):
         listing wins, whatever order the captures are answered in."""
         try:
             for record in self.feed_records(response):
-                known = self.listings.get(record["info_code"])
+                code = record["info_code"]
+                if code not in self.texts:
+                    continue  # its text was never captured: never asked for
+                known = self.listings.get(code)
                 if known is None or known[0] < capture:
-                    self.listings[record["info_code"]] = (capture, record)
+                    # A tuple, not the dict: a share of a big archive holds many.
+                    self.listings[code] = (capture, *record.values())
+                    self.record_fields = tuple(record)
         finally:
             self._feed_handled()
         return ()
