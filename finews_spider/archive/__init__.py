@@ -256,7 +256,7 @@ class Archive:
         are committed. Returns, for each entry, its ``slug`` and ``status``."""
         if self.db is None or self.posts is None:
             raise ArchiveUnusable("importing needs the database and the posts (FINEWS_EXPORTERS=jekyll,sqlite)")
-        self.db.conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")  # this connection only
+        self.db.set_cache_size(IMPORT_CACHE_KIB)
         articles = [entry["article"] for entry in entries]
         known = self.db.archived_versions([a["info_code"] for a in articles],
                                           ("content_hash", "published_at", "slug", "newspaper"))
@@ -382,7 +382,7 @@ class Archive:
             else:
                 written += 1
         sync_filesystem(self.root)
-        self.write_feeds({slug for (slug,) in self.db.conn.execute("SELECT DISTINCT slug FROM articles")})
+        self.write_feeds(self.db.slugs_with_articles())
         return written, same
 
     # -- the feed cache: one feed read serves every run on this data folder for a while ----

@@ -376,6 +376,14 @@ class ArchiveDatabase:
         """Every slug of the newspapers table (the registry's and those given to others)."""
         return {row[0] for row in self.conn.execute("SELECT slug FROM newspapers")}
 
+    def slugs_with_articles(self) -> set[str]:
+        """The slugs of the papers that have at least one archived article."""
+        return {row[0] for row in self.conn.execute("SELECT DISTINCT slug FROM articles")}
+
+    def set_cache_size(self, kib: int) -> None:
+        """The page cache of this connection (only), in KiB: a bulk writer's is larger."""
+        self.conn.execute(f"PRAGMA cache_size=-{int(kib)}")
+
     def iter_versions(self):
         """``(info_code, title, published_at)`` of every archived article."""
         return iter(self.conn.execute("SELECT info_code, title, published_at FROM articles").fetchall())
