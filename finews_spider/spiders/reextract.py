@@ -87,6 +87,13 @@ class ReextractSpider(FinewsSpider):
         self.texts: set[str] = set()  # the infoCodes with a captured text (the replay index's)
         self.feeds_pending = 0
         self.feeds_done: Deferred | None = None
+        # Text requests given to the engine and not answered yet: at most twice what is in
+        # flight (CONCURRENT_REQUESTS), so the downloader never waits for start(). Scrapy
+        # takes everything start() yields into its scheduler at once, and a share of a big
+        # archive would sit there as Request objects (a kilobyte or so each).
+        self.texts_unanswered = 0
+        self.queued_texts = 800
+        self.room: Deferred | None = None  # fired when an answer makes room again
 
     def mine(self, info_code: str) -> bool:
         """Whether the article belongs to this worker's shard (by a hash of its infoCode)."""
@@ -103,6 +110,7 @@ class ReextractSpider(FinewsSpider):
             raise SpiderArgumentError("re-extraction needs FINEWS_REPLAY (the WARC files to read)")
         index = replay.index
         self.texts = index.texts
+        self.queued_texts = 2 * max(1, self.crawler.settings.getint("CONCURRENT_REQUESTS"))
         self.feeds_pending = len(index.feeds)
         self.feeds_done = Deferred()
         if not self.feeds_pending:
@@ -119,6 +127,10 @@ class ReextractSpider(FinewsSpider):
             self.crawler.stats.inc_value("finews/articles_requested")
             request = self._text_request(record)
             request.dont_filter = True  # each captured code once (a set): no fingerprint to compute and keep
+            while self.texts_unanswered >= self.queued_texts:
+                self.room = Deferred()
+                await maybe_deferred_to_future(self.room)
+            self.texts_unanswered += 1
             yield request
 
     def parse_feed(self, response, capture: int = 0):
@@ -149,12 +161,35 @@ class ReextractSpider(FinewsSpider):
         if self.feeds_pending == 0 and not self.feeds_done.called:
             self.feeds_done.callback(None)
 
+    def text_failed(self, failure):
+        try:
+            super().text_failed(failure)
+        finally:
+            self._text_answered()
+
+    def _response_received(self, response, request, spider=None):
+        if request.callback == self.parse_text:
+            self._text_answered()
+
+    def _text_answered(self) -> None:
+        """One text request less waiting (a response, or a failure without one; a redirect
+        or an HTTP error may count twice, which only lets one more in)."""
+        self.texts_unanswered = max(0, self.texts_unanswered - 1)
+        if self.room is not None and self.texts_unanswered < self.queued_texts:
+            room, self.room = self.room, None
+            room.callback(None)
+
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._response_received, signal=signals.response_received)
         return spider
 
     def _closed(self, spider, reason):
         if self.feeds_done is not None and not self.feeds_done.called:
             self.feeds_done.callback(None)  # let start() finish if the run stops early
+        if self.room is not None:
+            room, self.room = self.room, None
+            self.texts_unanswered = 0
+            room.callback(None)
