@@ -256,17 +256,17 @@ def f_market_types_with_space(c: Case) -> Verdict:
 
 def f_jobdir_interrupted(c: Case) -> Verdict:
     job = c.root / "job"
-    c.upstream.delay = 0.1
-    proc, before = c.start(JOBDIR=str(job))
+    # The feeds and five texts are answered; the rest wait until the interrupt has arrived,
+    # so the run is stopped half-way however fast it goes (with a mere delay on every
+    # answer it once finished before the signal came).
+    c.upstream.gate, c.upstream.through_gate = threading.Event(), 3 + 5
+    proc, before = c.start(JOBDIR=str(job), DOWNLOAD_TIMEOUT="60")
     assert wait_for(lambda: c.posts_written() >= 3)
-    # What is not answered yet waits until the interrupt has arrived: the run is stopped
-    # half-way however fast it writes (it once finished before the signal came).
-    c.upstream.gate = threading.Event()
     proc.send_signal(signal.SIGINT)
     threading.Timer(0.5, c.upstream.gate.set).start()
     first = c.finish(proc, before)
     assert first.status == "failed" and first.exit == 1 and "shutdown" in first.reason, first
-    c.upstream.delay, c.upstream.gate = 0, None
+    c.upstream.gate = None
     return c.run(JOBDIR=str(job))
 
 

@@ -171,6 +171,10 @@ class ReextractSpider(FinewsSpider):
         if request.callback == self.parse_text:
             self._text_answered()
 
+    def _request_dropped(self, request, spider=None):
+        if request.callback == self.parse_text:
+            self._text_answered()  # the scheduler refused it: no answer will come
+
     def _text_answered(self) -> None:
         """One text request less waiting (a response, or a failure without one; a redirect
         or an HTTP error may count twice, which only lets one more in)."""
@@ -184,6 +188,7 @@ class ReextractSpider(FinewsSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._response_received, signal=signals.response_received)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
 
     def _closed(self, spider, reason):
