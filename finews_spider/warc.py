@@ -247,16 +247,17 @@ class WarcIndex:
     Kept small and quick, since archives grow: the scan reads only record headers (the
     bodies of feeds excepted, which re-extraction reads anyway); the locations of every
     2xx capture of a URL are kept, and the body of the newest is checked when it is
-    asked for, falling back to older ones. A key's entry is one tuple of packed
-    locations (see :func:`_pack`), the latest capture first, then its 2xx captures
-    oldest first: about 130 bytes a URL besides the key. ``keep_text(info_code)``, when
-    given, says which article texts to index at all (a re-extraction worker's share);
-    the others are skipped, and feeds are always kept."""
+    asked for, falling back to older ones. A URL captured once with a 2xx answer (every
+    article, usually) is one packed location (see :func:`_pack`), about 30 bytes besides
+    its key; any other URL (a feed captured on every run) a list: its latest capture,
+    then its 2xx captures oldest first. ``keep_text(info_code)``, when given, says which
+    article texts to index at all (a re-extraction worker's share); the others are
+    skipped, and feeds are always kept."""
 
     def __init__(self, location: str | Path | list, keep_text: Callable[[str], bool] | None = None):
         locations = location if isinstance(location, list) else [location]
         self.paths = [p for loc in locations for p in warc_files(loc)]
-        self.captures: dict[str, tuple[int, ...]] = {}  # key -> (latest, *2xx captures oldest first)
+        self.captures: dict[str, int | list[int]] = {}  # key -> location, or [latest, *2xx oldest first]
         self.feeds: list[tuple[int, int]] = []  # good feed captures, in capture order
         self.texts: set[str] = set()  # infoCodes with a 2xx text capture
         for file_no, offset, record in iter_responses(self.paths):
@@ -268,16 +269,22 @@ class WarcIndex:
                 continue
             key = url_key("GET", url)
             here = _pack(file_no, offset)
-            ok = self.captures.get(key, (None,))[1:]
-            if 200 <= int(record.http_headers.get_statuscode()) < 300:
-                if not feed:
-                    ok += (here,)
-                    if code is not None:
-                        self.texts.add(code)
-                elif is_good(self.read((file_no, offset), decoded=True)):
+            ok = 200 <= int(record.http_headers.get_statuscode()) < 300
+            if ok and feed:
+                ok = is_good(self.read((file_no, offset), decoded=True))
+                if ok:
                     self.feeds.append((file_no, offset))
-                    ok += (here,)
-            self.captures[key] = (here, *ok)
+            elif ok and code is not None:
+                self.texts.add(code)
+            entry = self.captures.get(key)
+            if entry is None:
+                self.captures[key] = here if ok else [here]
+                continue
+            if isinstance(entry, int):
+                entry = self.captures[key] = [entry, entry]
+            entry[0] = here
+            if ok:
+                entry.append(here)
 
     def __len__(self) -> int:
         return len(self.captures)
@@ -287,18 +294,17 @@ class WarcIndex:
         entry = self.captures.get(url_key(method, url))
         if entry is None:
             return None
-        latest, ok = entry[0], entry[1:]
-        if len(ok) == 1 and ok[0] == latest:
-            # Its only capture is a 2xx one: the answer whether it is good or not (the
+        if isinstance(entry, int) or (len(entry) == 2 and entry[1] == entry[0]):
+            # Its only 2xx capture is its latest: the answer whether it is good or not (the
             # common case, every article captured once), so its body is not checked.
-            return self.read(_unpack(latest))
-        for packed in reversed(ok):
-            location = _unpack(packed)
+            return self.read(_unpack(entry if isinstance(entry, int) else entry[0]))
+        for i in range(len(entry) - 1, 0, -1):
+            location = _unpack(entry[i])
             captured = self.read(location)
             encoded = any(k.lower() == "content-encoding" for k, _ in captured.headers)
             if is_good(self.read(location, decoded=True) if encoded else captured):
                 return captured
-        return self.read(_unpack(latest))
+        return self.read(_unpack(entry[0]))
 
     def read(self, location: tuple[int, int], decoded: bool = False) -> Captured:
         """The capture at ``(file number, offset)``, as received (or ``decoded``)."""

@@ -193,3 +193,27 @@ def test_reextract_gives_the_engine_a_window_of_texts(upstream, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "spider=reextract status=ok new=34 changed=0 unchanged=0" in result.stderr
     assert posts(rebuilt) == posts(live)
+
+
+def test_the_index_answers_with_the_latest_good_capture_of_many(tmp_path):
+    """A URL captured on every run (a feed) keeps all its 2xx captures: the newest good one
+    answers, a later failure or a body that is not JSON never hides it, and a URL that
+    only ever failed is answered with its failure."""
+    from finews_spider.warc import WarcIndex, WarcWriter
+
+    writer = WarcWriter(tmp_path, "t", {"software": "test"}, 1 << 30)
+    headers = {b"Content-Type": [b"application/json"]}
+    base = "http://upstream.test/api/"
+    for n in range(50):  # captured again and again, as cron runs do
+        writer.write_exchange("GET", base + "feed?marketType=37", {}, b"", 200, headers, b'{"record": [%d]}' % n)
+    writer.write_exchange("GET", base + "feed?marketType=37", {}, b"", 200, headers, b"<html>not json")
+    writer.write_exchange("GET", base + "feed?marketType=37", {}, b"", 500, headers, b'{"error": 1}')
+    writer.write_exchange("GET", base + "text?id=NW1", {}, b"", 503, headers, b'{"error": 2}')
+    writer.write_exchange("GET", base + "text?id=NW2", {}, b"", 200, headers, b'{"text": "<p>x</p>"}')
+    writer.close()
+    index = WarcIndex(tmp_path)
+    assert len(index.feeds) == 50 and index.texts == {"NW2"}
+    assert index.get("GET", base + "feed?marketType=37").body == b'{"record": [49]}'
+    assert index.get("GET", base + "text?id=NW1").status == 503
+    assert index.get("GET", base + "text?id=NW2").body == b'{"text": "<p>x</p>"}'
+    assert index.get("GET", base + "text?id=NW3") is None
