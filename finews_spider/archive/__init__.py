@@ -303,10 +303,7 @@ class Archive:
             if post is not None:
                 self.posts.copy(post[0], post[1], article["info_code"])
             if article["slug"] not in pages:
-                category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
-                if not category.exists():
-                    write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]),
-                                 fsync=False)
+                self.posts.ensure_category_page(article)
                 pages.add(article["slug"])
 
     def _write_legacy_redirect(self, article: Mapping, current_slugs: set[str]) -> None:
@@ -611,13 +608,17 @@ class _Posts:
         for stale in set(before) - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
         self.by_code[code] = (name,)
+        self.ensure_category_page(article)
+        if not before:
+            return "new"
+        return "changed" if written or set(before) != {name} else "unchanged"
+
+    def ensure_category_page(self, article: Mapping) -> None:
+        """The category page of the article's newspaper, written when missing."""
         category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
         if not category.exists():
             write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync,
                          absent=True)
-        if not before:
-            return "new"
-        return "changed" if written or set(before) != {name} else "unchanged"
 
     def copy(self, name: str, data: bytes, code: str) -> None:
         """Place a post of another archive here as it is (same name, same bytes, written

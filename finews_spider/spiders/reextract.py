@@ -119,9 +119,7 @@ class ReextractSpider(FinewsSpider):
             yield Request(index.feed_url_of(location), callback=self.parse_feed, errback=self.feed_failed,
                           dont_filter=True, cb_kwargs={"capture": number}, meta={REPLAY_CAPTURE: location})
         await maybe_deferred_to_future(self.feeds_done)
-        for code in sorted(index.texts):
-            if not self.mine(code):
-                continue
+        for code in sorted(index.texts):  # this worker's share only (replays_text)
             listing = self.listings.pop(code, None)
             record = {"info_code": code} if listing is None else dict(zip(self.record_fields, listing[1:]))
             self.crawler.stats.inc_value("finews/articles_requested")
@@ -179,7 +177,12 @@ class ReextractSpider(FinewsSpider):
         """One text request less waiting (a response, or a failure without one; a redirect
         or an HTTP error may count twice, which only lets one more in)."""
         self.texts_unanswered = max(0, self.texts_unanswered - 1)
-        if self.room is not None and self.texts_unanswered < self.queued_texts:
+        if self.texts_unanswered < self.queued_texts:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        """Let a start() waiting for room go on."""
+        if self.room is not None:
             room, self.room = self.room, None
             room.callback(None)
 
@@ -194,7 +197,5 @@ class ReextractSpider(FinewsSpider):
     def _closed(self, spider, reason):
         if self.feeds_done is not None and not self.feeds_done.called:
             self.feeds_done.callback(None)  # let start() finish if the run stops early
-        if self.room is not None:
-            room, self.room = self.room, None
-            self.texts_unanswered = 0
-            room.callback(None)
+        self.texts_unanswered = 0
+        self._make_room()
