@@ -25,53 +25,19 @@ mass deletion, which would penalize whichever run came next.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finews_spider import settings as defaults  # noqa: E402
 from finews_spider.commands.reextract import default_workers  # noqa: E402
-from finews_spider.upstream import feed_url, text_url  # noqa: E402
-from finews_spider.warc import WarcWriter  # noqa: E402
-from tests.synthetic import make_body  # noqa: E402
-
-PAPERS = ["山西晚报", "陕西日报", "海南特区报", "大河报", "广州日报", "南方日报"]
-
-
-def write_captures(directory: Path, n: int) -> int:
-    rng = random.Random(n)
-    writer = WarcWriter(directory, "bench", {"software": "bench/reextract.py"}, 1 << 30)
-    headers = {b"Content-Type": [b"application/json; charset=utf-8"]}
-    start = datetime(2021, 1, 1, 8, 0)
-    size = 0
-    for batch in range(0, n, 100):
-        records, texts = [], []
-        for i in range(batch, min(n, batch + 100)):
-            code = f"NW{202101010000000000 + i:018d}"
-            paper = PAPERS[i % len(PAPERS)]
-            when = start + timedelta(minutes=5 * i)
-            records.append({"infoCode": code, "title": f"{paper}第{i}号新闻", "datetime": when.strftime("%Y-%m-%d %H:%M:%S"), "medianame": paper})
-            body = make_body(rng, paper, rng.randint(2000, 6500), code=code)
-            texts.append((code, json.dumps({"text": body}, ensure_ascii=False).encode("utf-8")))
-        feed = json.dumps({"record": records[::-1]}, ensure_ascii=False).encode("utf-8")
-        # The same feed URL captured again and again, as cron runs do.
-        writer.write_exchange("GET", feed_url(defaults.FINEWS_FEED_URL, 37, 100), {}, b"", 200, headers, feed)
-        for code, body in texts:
-            size += len(body)
-            writer.write_exchange("GET", text_url(defaults.FINEWS_TEXT_URL, code), {}, b"", 200, headers, body)
-    writer.close()
-    return size
-
+from tests.synthetic import write_captures  # noqa: E402
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     """(seconds, peak RSS in MiB, stderr) of one child process."""

@@ -154,3 +154,38 @@ def make_old_posts(folder: Path, count: int, seed: int = 2021, digests: float = 
             post = post.replace("\n", "\r\n")
         (folder / f"{when:%Y-%m-%d}-{code}.md").write_bytes(post.encode("utf-8"))
     return counts
+
+
+CAPTURE_PAPERS = ["山西晚报", "陕西日报", "海南特区报", "大河报", "广州日报", "南方日报"]
+
+
+def write_captures(directory: Path, n: int) -> int:
+    """A WARC of ``n`` synthetic article captures in ``directory`` (texts of 2,000–6,500
+    characters, and a feed capture of every 100 records, the same feed URL each time, as
+    cron runs capture it): the bytes of the text bodies."""
+    from finews_spider import settings as defaults
+    from finews_spider.upstream import feed_url, text_url
+    from finews_spider.warc import WarcWriter
+
+    rng = random.Random(n)
+    writer = WarcWriter(directory, "bench", {"software": "bench/reextract.py"}, 1 << 30)
+    headers = {b"Content-Type": [b"application/json; charset=utf-8"]}
+    start = datetime(2021, 1, 1, 8, 0)
+    size = 0
+    for batch in range(0, n, 100):
+        records, texts = [], []
+        for i in range(batch, min(n, batch + 100)):
+            code = f"NW{202101010000000000 + i:018d}"
+            paper = CAPTURE_PAPERS[i % len(CAPTURE_PAPERS)]
+            when = start + timedelta(minutes=5 * i)
+            records.append({"infoCode": code, "title": f"{paper}第{i}号新闻", "datetime": when.strftime("%Y-%m-%d %H:%M:%S"), "medianame": paper})
+            body = make_body(rng, paper, rng.randint(2000, 6500), code=code)
+            texts.append((code, json.dumps({"text": body}, ensure_ascii=False).encode("utf-8")))
+        feed = json.dumps({"record": records[::-1]}, ensure_ascii=False).encode("utf-8")
+        # The same feed URL captured again and again, as cron runs do.
+        writer.write_exchange("GET", feed_url(defaults.FINEWS_FEED_URL, 37, 100), {}, b"", 200, headers, feed)
+        for code, body in texts:
+            size += len(body)
+            writer.write_exchange("GET", text_url(defaults.FINEWS_TEXT_URL, code), {}, b"", 200, headers, body)
+    writer.close()
+    return size
