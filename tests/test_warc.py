@@ -217,3 +217,46 @@ def test_the_index_answers_with_the_latest_good_capture_of_many(tmp_path):
     assert index.get("GET", base + "text?id=NW1").status == 503
     assert index.get("GET", base + "text?id=NW2").body == b'{"text": "<p>x</p>"}'
     assert index.get("GET", base + "text?id=NW3") is None
+
+
+def test_reextract_refuses_a_damaged_archive_in_one_line(tmp_path):
+    """With workers or without, a database that cannot be opened ends the run with exit 1
+    and the way back, not a traceback."""
+    db = tmp_path / "finews.db"
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)
+    for workers in ("1", "2"):
+        result = scrapy("reextract", str(SAMPLE_WARC), "--workers", workers, data_dir=tmp_path)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "cannot be used" in result.stderr and "scrapy reextract" in result.stderr
+        assert "Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_an_interrupted_reextract_with_workers_fails_as_one_run(tmp_path):
+    """A Ctrl-C reaches the command (its workers run in sessions of their own); it passes
+    it on once, the workers stop, and the run gets one verdict: exit 1, one summary line,
+    one failed crawls row, no traceback. Synthetic captures (tests/synthetic.py)."""
+    import signal
+    import time
+
+    from tests.conftest import ROOT, TEST_SETTINGS
+    from tests.synthetic import write_captures
+
+    write_captures(tmp_path / "warc", 3000)
+    data = tmp_path / "data"
+    cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp_path / "warc"), "--workers", "2",
+           "-s", f"FINEWS_DATA_DIR={data}", "-s", "CONCURRENT_REQUESTS=4"]
+    for key, value in TEST_SETTINGS.items():
+        cmd += ["-s", f"{key}={value}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any((data / "_posts").glob("*.md")):  # the workers are at work
+        assert time.monotonic() < deadline and proc.poll() is None, "no post written"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    [line] = [line for line in err.splitlines() if "spider=reextract workers=2" in line]
+    assert "status=failed" in line and "shutdown" in line
+    [row] = rows(data / "finews.db", "SELECT * FROM crawls")
+    assert (row["spider"], row["status"]) == ("reextract", "failed")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 
 from ..archive import Archive
-from ..exceptions import LockHeld, SettingsError
+from ..exceptions import ArchiveUnusable, LockHeld, SettingsError
 from ..extensions.summary import EXIT_FAILED, EXIT_OK, judge, run_figures, summary_line
 from ..spiders.reextract import ReextractSpider
 from ..archive.lock import EXIT_LOCKED
@@ -96,6 +97,9 @@ class Command(CrawlCommand):
         except SettingsError as exc:
             logger.error("not started: %s", exc)
             return EXIT_USAGE
+        except ArchiveUnusable as exc:  # a damaged or unreadable database: the message says the way back
+            logger.error("not started: %s", exc)
+            return EXIT_FAILED
         try:
             with tempfile.TemporaryDirectory(prefix="finews-reextract-") as tmp:
                 reports, parts, codes = self._start_workers(locations, opts, Path(tmp))
@@ -134,6 +138,26 @@ class Command(CrawlCommand):
         for name, value in opts.spargs.items():
             forwarded += ["-a", f"{name}={value}"]
         workers, reports, parts = [], [], []
+        # The workers run in sessions of their own, so a Ctrl-C at the terminal reaches this
+        # process only, which passes every SIGINT or SIGTERM on to them once: once is a
+        # graceful stop, twice forces it, as for one process; then their reports are judged
+        # as usual (a stopped run fails), and none writes into a removed folder.
+        received: list[int] = []  # also passed to the workers started after it came
+
+        def forward(signum, frame):
+            received.append(signum)
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.send_signal(signum)
+
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return self._spawn_and_wait(forwarded, opts, tmp, workers, reports, parts, received)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _spawn_and_wait(self, forwarded, opts, tmp: Path, workers, reports, parts, received):
         for shard in range(opts.workers):
             report, part = tmp / f"report-{shard}.json", tmp / f"items-{shard}.jsonl"
             cmd = [sys.executable, "-m", "scrapy", "reextract", *forwarded, "--workers", "1",
@@ -141,7 +165,9 @@ class Command(CrawlCommand):
                    "-s", "FINEWS_RECORD_CRAWL=0"]
             if self.settings.getdict("FEEDS"):
                 cmd += ["-O", f"{part}:jsonlines"]
-            workers.append(subprocess.Popen(cmd))
+            workers.append(subprocess.Popen(cmd, start_new_session=True))
+            for signum in received:
+                workers[-1].send_signal(signum)
             reports.append(report)
             parts.append(part)
         codes = [worker.wait() for worker in workers]
