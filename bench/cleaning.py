@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from finews_spider.cleaning import clean_body, html_to_text, sanitize_html, split_credits, tidy_paragraphs  # noqa: E402
-from tests.synthetic import make_body  # noqa: E402
+from finews_spider.cleaning import clean_body, html_to_text, sanitize_html, split_credits, tidy_paragraphs
+from tests.synthetic import make_body
 
 BASE = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1"
 
@@ -27,7 +27,9 @@ BASE = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1"
 def corpus(n: int, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
     # make_body counts characters of text; 5-20 KB of UTF-8 is about 1,700-6,700 of them.
-    return [make_body(rng, rng.choice(["山西晚报", "陕西日报", "海南特区报"]), rng.randint(2000, 6500)) for _ in range(n)]
+    return [
+        make_body(rng, rng.choice(["山西晚报", "陕西日报", "海南特区报"]), rng.randint(2000, 6500)) for _ in range(n)
+    ]
 
 
 def rate(fn, items) -> float:
@@ -53,7 +55,9 @@ def main() -> None:
     print(f"tidy paragraphs:     {rate(tidy_paragraphs, sanitized):10.0f} articles/s")
     print(f"split credits:       {rate(split_credits, tidied):10.0f} articles/s")
     print(f"html_to_text:        {rate(html_to_text, tidied):10.0f} articles/s")
-    print(f"clean_body (total):  {total:10.0f} articles/s on one core  (target >= 1000: {'met' if total >= 1000 else 'NOT met'})")
+    print(
+        f"clean_body (total):  {total:10.0f} articles/s on one core  (target >= 1000: {'met' if total >= 1000 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

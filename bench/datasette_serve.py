@@ -51,7 +51,7 @@ def wait(base: str, proc: subprocess.Popen) -> None:
             return
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"server exited: {proc.args}")
+                raise SystemExit(f"server exited: {proc.args}") from None
             time.sleep(0.1)
     raise SystemExit(f"server did not start: {proc.args}")
 
@@ -87,22 +87,34 @@ def main() -> None:
     p1, p2 = free_port(), free_port()
     scrapy_serve = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "serve", "--port", str(p1), "-s", f"FINEWS_DATA_DIR={served}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     plain = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(served / "renamed-copy.db"), "-p", str(p2)],
-        cwd=served, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=served,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        targets = {"scrapy serve": f"http://127.0.0.1:{p1}/finews", "plain datasette": f"http://127.0.0.1:{p2}/renamed-copy"}
+        targets = {
+            "scrapy serve": f"http://127.0.0.1:{p1}/finews",
+            "plain datasette": f"http://127.0.0.1:{p2}/renamed-copy",
+        }
         for base, proc in zip(targets.values(), (scrapy_serve, plain)):
             wait(base.rsplit("/", 1)[0], proc)
-        pages = {"results page (HTML)": "/articles?_search={q}", "first page (JSON)": "/articles.json?_search={q}&_size=50"}
+        pages = {
+            "results page (HTML)": "/articles?_search={q}",
+            "first page (JSON)": "/articles.json?_search={q}&_size=50",
+        }
         times = {(name, page): [] for name in targets for page in pages}
         for q in queries[:5]:  # warm up both
             for base in targets.values():
                 fetch_ms(base + pages["results page (HTML)"].format(q=urllib.parse.quote(q)))
         for q in queries:
             for page, path in pages.items():
-                for name, base in (list(targets.items()) if rng.random() < 0.5 else list(targets.items())[::-1]):
+                for name, base in list(targets.items()) if rng.random() < 0.5 else list(targets.items())[::-1]:
                     times[(name, page)].append(fetch_ms(base + path.format(q=urllib.parse.quote(q))))
     finally:
         for proc in (scrapy_serve, plain):
@@ -117,7 +129,9 @@ def main() -> None:
             medians[name] = statistics.median(ms)
             print(f"{page:<22}{name:<18}{medians[name]:10.1f}{ms[int(len(ms) * 0.95) - 1]:9.1f}")
         ratio = medians["plain datasette"] / medians["scrapy serve"]
-        print(f"{'':<22}{'plain / scrapy':<18}{ratio:10.2f}  ({'within 10%' if abs(ratio - 1) <= 0.10 else 'NOT within 10%'})")
+        print(
+            f"{'':<22}{'plain / scrapy':<18}{ratio:10.2f}  ({'within 10%' if abs(ratio - 1) <= 0.10 else 'NOT within 10%'})"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ import redis  # noqa: E402
 from tests.conftest import TEST_SETTINGS, crawl, posts, rows  # noqa: E402
 from tests.redis_server import redis_server  # noqa: E402
 from tests.synthetic import make_corpus  # noqa: E402
-from tests.upstream_server import Upstream  # noqa: E402
 from tests.test_fleet import archive_rows  # noqa: E402
+from tests.upstream_server import Upstream  # noqa: E402
 
 LATENCY = 0.2
 
@@ -61,13 +61,24 @@ def fleet_run(workers: int, up: Upstream, url: str, tmp: Path, settings: dict) -
     server.flushall()
     up.requests.clear(), up.started.clear()
     started = time.monotonic()
-    procs = [subprocess.Popen(command(["crawl", "finews"], tmp / f"w{workers}-{i}", {**settings, "FINEWS_REDIS_URL": url}),
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
+    procs = [
+        subprocess.Popen(
+            command(["crawl", "finews"], tmp / f"w{workers}-{i}", {**settings, "FINEWS_REDIS_URL": url}),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(workers)
+    ]
     while not list(server.scan_iter(match="finews:worker:*")) and time.monotonic() - started < 60:
         time.sleep(0.05)
     archive = tmp / f"archive-{workers}"
-    writer = subprocess.Popen(command(["writer", "--drain"], archive, {**TEST_SETTINGS, "FINEWS_REDIS_URL": url}),
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    writer = subprocess.Popen(
+        command(["writer", "--drain"], archive, {**TEST_SETTINGS, "FINEWS_REDIS_URL": url}),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     codes = [p.wait() for p in procs] + [writer.wait()]
     return time.monotonic() - started, archive, codes
 
@@ -84,8 +95,13 @@ def main() -> None:
     args = parser.parse_args()
     n = args.articles
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    fast = {**TEST_SETTINGS, "CONCURRENT_REQUESTS": "4", "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
-            "FINEWS_FEED_COUNT": str(n), "DOWNLOAD_TIMEOUT": "20"}
+    fast = {
+        **TEST_SETTINGS,
+        "CONCURRENT_REQUESTS": "4",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+        "FINEWS_FEED_COUNT": str(n),
+        "DOWNLOAD_TIMEOUT": "20",
+    }
     with redis_server() as url, tempfile.TemporaryDirectory(prefix="finews-bench-") as tmp_name:
         tmp = Path(tmp_name)
         up = upstream_of(n)
@@ -94,10 +110,14 @@ def main() -> None:
             single = tmp / "single"
             result = crawl("finews", single, up, settings=fast, timeout=3600)
             single_s = time.monotonic() - clock
-            print(f"{n} articles, {LATENCY * 1000:.0f} ms per request; single machine (no Redis), 4 concurrent: "
-                  f"{single_s:.1f} s, {n / single_s:.1f} articles/s, exit {result.returncode}")
-            print(f"{'workers':>8}{'seconds':>9}{'articles/s':>12}{'ratio':>7}{'dupes':>7}{'lost':>6}"
-                  f"{'= single':>10}  exits")
+            print(
+                f"{n} articles, {LATENCY * 1000:.0f} ms per request; single machine (no Redis), 4 concurrent: "
+                f"{single_s:.1f} s, {n / single_s:.1f} articles/s, exit {result.returncode}"
+            )
+            print(
+                f"{'workers':>8}{'seconds':>9}{'articles/s':>12}{'ratio':>7}{'dupes':>7}{'lost':>6}"
+                f"{'= single':>10}  exits"
+            )
             base = None
             fleet = {**fast, "FINEWS_FLEET_CONCURRENCY_PER_HOST": "32"}
             for workers in (1, 2, 4):
@@ -108,8 +128,10 @@ def main() -> None:
                 same = posts(archive) == posts(single) and archive_rows(archive) == archive_rows(single)
                 speed = n / seconds
                 base = base or speed
-                print(f"{workers:>8}{seconds:>9.1f}{speed:>12.1f}{speed / base:>6.2f}x{dupes:>7}{n - archived:>6}"
-                      f"{'yes' if same else 'NO':>10}  {codes}")
+                print(
+                    f"{workers:>8}{seconds:>9.1f}{speed:>12.1f}{speed / base:>6.2f}x{dupes:>7}{n - archived:>6}"
+                    f"{'yes' if same else 'NO':>10}  {codes}"
+                )
             print("targets: >= 1.80x with 2 workers, >= 3.00x with 4; 0 duplicates, 0 lost, archive = single")
             up.stop()
             # Default politeness: what one machine sends, and what a fleet of 4 sends.
@@ -122,13 +144,17 @@ def main() -> None:
             up.max_in_flight = 0
             seconds, _, codes = fleet_run(4, up, url, tmp / "polite", polite)
             four, four_max = rate(up), up.max_in_flight
-            print(f"default politeness, {m} articles: one machine {one:.2f} requests/s (at most {one_max} at once); "
-                  f"4 workers {four:.2f} requests/s (at most {four_max} at once), exits {codes}")
+            print(
+                f"default politeness, {m} articles: one machine {one:.2f} requests/s (at most {one_max} at once); "
+                f"4 workers {four:.2f} requests/s (at most {four_max} at once), exits {codes}"
+            )
             ceiling = 2 / LATENCY  # one machine's bound: 2 requests at once per host
-            print(f"fleet/one machine: {four / one:.2f}x the measured rate; at most {four_max} at once against one "
-                  f"machine's {one_max} (bound met: {'yes' if four_max <= 2 else 'NO'}); both under one machine's "
-                  f"ceiling of {ceiling:.0f} requests/s (2 at once / {LATENCY * 1000:.0f} ms): "
-                  f"{'yes' if max(one, four) <= ceiling * 1.02 else 'NO'}")
+            print(
+                f"fleet/one machine: {four / one:.2f}x the measured rate; at most {four_max} at once against one "
+                f"machine's {one_max} (bound met: {'yes' if four_max <= 2 else 'NO'}); both under one machine's "
+                f"ceiling of {ceiling:.0f} requests/s (2 at once / {LATENCY * 1000:.0f} ms): "
+                f"{'yes' if max(one, four) <= ceiling * 1.02 else 'NO'}"
+            )
         finally:
             up.stop()
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

@@ -41,11 +41,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "old" / "_posts"
         counts = make_old_posts(old, args.posts)
-        print(f"posts: {args.posts} ({counts['article']} articles, {counts['digest']} digests, {counts['broken']} broken)")
+        print(
+            f"posts: {args.posts} ({counts['article']} articles, {counts['digest']} digests, {counts['broken']} broken)"
+        )
         for run in range(1, args.runs + 1):
             data = Path(tmp) / f"data-{run}"
-            cmd = [sys.executable, "-m", "scrapy", "import", str(old), "--workers", str(args.workers),
-                   "-s", f"FINEWS_DATA_DIR={data}"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "import",
+                str(old),
+                "--workers",
+                str(args.workers),
+                "-s",
+                f"FINEWS_DATA_DIR={data}",
+            ]
             t0, cpu0 = time.perf_counter(), os.times()
             done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             wall, cpu1 = time.perf_counter() - t0, os.times()
@@ -57,11 +68,14 @@ def main() -> None:
             if run == 1:
                 print(done.stdout.strip())
             seconds = float(re.search(r"; ([\d.]+)s", done.stdout).group(1))
-            print(f"run {run}: {args.posts / seconds:,.0f} posts/s (the import itself, {seconds:.1f}s); "
-                  f"{args.posts / wall:,.0f} posts/s end to end with the command's start ({wall:.1f}s); "
-                  f"CPU {cpu * 1000 / args.posts:.2f} ms per post, start-up included (user and system time of the "
-                  f"command and its reading processes): at most {args.posts / cpu * (os.cpu_count() or 1):,.0f} "
-                  f"posts/s on {os.cpu_count()} free cores; load average {os.getloadavg()[0]:.1f}", flush=True)
+            print(
+                f"run {run}: {args.posts / seconds:,.0f} posts/s (the import itself, {seconds:.1f}s); "
+                f"{args.posts / wall:,.0f} posts/s end to end with the command's start ({wall:.1f}s); "
+                f"CPU {cpu * 1000 / args.posts:.2f} ms per post, start-up included (user and system time of the "
+                f"command and its reading processes): at most {args.posts / cpu * (os.cpu_count() or 1):,.0f} "
+                f"posts/s on {os.cpu_count()} free cores; load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

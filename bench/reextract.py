@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from finews_spider.commands.reextract import default_workers  # noqa: E402
 from tests.synthetic import write_captures  # noqa: E402
 
+
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     """(seconds, peak RSS in MiB, stderr) of one child process."""
     start = time.perf_counter()
@@ -55,8 +56,13 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
 
 
 def scrapy_bench() -> float:
-    result = subprocess.run([sys.executable, "-m", "scrapy", "bench", "-s", "CLOSESPIDER_TIMEOUT=8", "-s", "LOG_LEVEL=INFO"],
-                            cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "bench", "-s", "CLOSESPIDER_TIMEOUT=8", "-s", "LOG_LEVEL=INFO"],
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     rates = [int(r) for r in re.findall(r"at (\d+) pages/min", result.stderr)]
     return max(rates) / 60 if rates else float("nan")
 
@@ -74,24 +80,39 @@ def against(rev: str, n: int, rounds: int, workers: int | None) -> None:
             print(f"{n} articles; {'--workers ' + str(workers) if workers else 'each at its default --workers'}")
             for round_no in range(rounds):
                 for name, cwd in sides if round_no % 2 == 0 else sides[::-1]:
-                    cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s",
-                           f"FINEWS_DATA_DIR={tmp / f'data-{name}-{round_no}'}", "-s", "LOG_LEVEL=INFO"]
+                    cmd = [
+                        sys.executable,
+                        "-m",
+                        "scrapy",
+                        "reextract",
+                        str(tmp / "warc"),
+                        "-s",
+                        f"FINEWS_DATA_DIR={tmp / f'data-{name}-{round_no}'}",
+                        "-s",
+                        "LOG_LEVEL=INFO",
+                    ]
                     cmd += ["--workers", str(workers)] if workers else []
                     for archive in ("empty", "existing"):
                         before = os.times()
                         seconds, _, _ = run_measured(cmd, cwd)
                         after = os.times()
-                        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                        cpu = (after.children_user - before.children_user) + (
+                            after.children_system - before.children_system
+                        )
                         rates.setdefault((name, archive), []).append((n / seconds, cpu * 1000 / n))
-                        print(f"round {round_no} {name:>10} {archive:>9}: {n / seconds:6.0f} articles/s, "
-                              f"CPU {cpu * 1000 / n:.2f} ms an article (all processes), load {os.getloadavg()[0]:.1f}",
-                              flush=True)
+                        print(
+                            f"round {round_no} {name:>10} {archive:>9}: {n / seconds:6.0f} articles/s, "
+                            f"CPU {cpu * 1000 / n:.2f} ms an article (all processes), load {os.getloadavg()[0]:.1f}",
+                            flush=True,
+                        )
             for archive in ("empty", "existing"):
                 ours, theirs = rates[("this", archive)], rates[(rev, archive)]
                 ratio = sum(r for r, _ in ours) / sum(r for r, _ in theirs)
                 cpu_ratio = sum(c for _, c in theirs) / sum(c for _, c in ours)
-                print(f"{archive}: this {' / '.join(f'{r:.0f}' for r, _ in ours)} against {rev} "
-                      f"{' / '.join(f'{r:.0f}' for r, _ in theirs)} articles/s: {ratio:.2f}× (CPU: {cpu_ratio:.2f}×)")
+                print(
+                    f"{archive}: this {' / '.join(f'{r:.0f}' for r, _ in ours)} against {rev} "
+                    f"{' / '.join(f'{r:.0f}' for r, _ in theirs)} articles/s: {ratio:.2f}× (CPU: {cpu_ratio:.2f}×)"
+                )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
 
@@ -107,14 +128,27 @@ def main() -> None:
         return against(args.against, args.sizes[0], args.rounds, args.workers)
     args.workers = args.workers or default_workers()
     print(f"scrapy reextract --workers {args.workers}")
-    print(f"{'articles':>9}{'archive':>10}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}")
+    print(
+        f"{'articles':>9}{'archive':>10}{'body MB':>9}{'seconds':>9}{'articles/s':>12}{'in crawl/s':>12}{'peak MiB':>10}"
+    )
     peaks = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             size = write_captures(tmp / "warc", n)
-            cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp / "warc"), "-s", f"FINEWS_DATA_DIR={tmp / 'data'}",
-                   "-s", "LOG_LEVEL=INFO", "--workers", str(args.workers)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "reextract",
+                str(tmp / "warc"),
+                "-s",
+                f"FINEWS_DATA_DIR={tmp / 'data'}",
+                "-s",
+                "LOG_LEVEL=INFO",
+                "--workers",
+                str(args.workers),
+            ]
             # First into an empty archive (every post and row written), then again over the
             # archive it made: the real use, applying a fixed rule to an existing archive.
             for archive, status in (("empty", "new"), ("existing", "unchanged")):
@@ -129,12 +163,18 @@ def main() -> None:
                 assert posts == n, f"{posts} posts for {n} articles"
                 if archive == "empty":
                     peaks.append(peak)
-                print(f"{n:>9}{archive:>10}{size / 1e6:>9.0f}{seconds:>9.1f}{n / seconds:>12.0f}{n / in_crawl:>12.0f}{peak:>10}")
-    print("articles/s is end to end (process start to exit); 'in crawl' is from the run summaries' duration;"
-          " peak MiB is the largest process's maximum resident set")
+                print(
+                    f"{n:>9}{archive:>10}{size / 1e6:>9.0f}{seconds:>9.1f}{n / seconds:>12.0f}{n / in_crawl:>12.0f}{peak:>10}"
+                )
+    print(
+        "articles/s is end to end (process start to exit); 'in crawl' is from the run summaries' duration;"
+        " peak MiB is the largest process's maximum resident set"
+    )
     if len(peaks) > 1:
         growth = peaks[-1] / peaks[0] - 1
-        print(f"peak memory {args.sizes[-1]} vs {args.sizes[0]} articles: {growth:+.0%} (target within 20%: {'met' if abs(growth) <= 0.2 else 'NOT met'})")
+        print(
+            f"peak memory {args.sizes[-1]} vs {args.sizes[0]} articles: {growth:+.0%} (target within 20%: {'met' if abs(growth) <= 0.2 else 'NOT met'})"
+        )
     print(f"scrapy bench on this machine: {scrapy_bench():.0f} pages/s (the framework's own ceiling)")
 
 

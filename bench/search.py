@@ -31,14 +31,14 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
 from finews_spider.archive.database import ArchiveDatabase, doc_id_base  # noqa: E402
+from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
 from finews_spider.datasette_plugin import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
 from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, document_tokens, fts_query  # noqa: E402
@@ -51,17 +51,43 @@ PAGE_SQL = "SELECT info_code, title, newspaper, published_at, body_html FROM art
 ROWS_COUNT_SQL = "SELECT count(*) FROM articles WHERE {where}"
 
 
-MENTION_POOL = [("stock", "1", "600160", "巨化股份", "SSE"), ("stock", "0", "300343", "联创股份", "SZSE"),
-                ("stock", "106", "NIO", "蔚来", "NYSE"), ("board", "90", "BK0493", "新能源", None),
-                ("stock", "1", "601628", "中国人寿", "SSE"), ("stock", "116", "00700", "腾讯控股", "HKEX")]
+MENTION_POOL = [
+    ("stock", "1", "600160", "巨化股份", "SSE"),
+    ("stock", "0", "300343", "联创股份", "SZSE"),
+    ("stock", "106", "NIO", "蔚来", "NYSE"),
+    ("board", "90", "BK0493", "新能源", None),
+    ("stock", "1", "601628", "中国人寿", "SSE"),
+    ("stock", "116", "00700", "腾讯控股", "HKEX"),
+]
 FTS_LOAD_HASHSIZE = 256 * 1024 * 1024
-ARTICLE_INSERT_COLUMNS = ["info_code", "doc_id", "title", "published_at", "published_date", "newspaper", "slug",
-                          "body_html", "source", "editor", "share_url", "fetched_at", "content_hash",
-                          "first_seen_at", "last_seen_at"]
+ARTICLE_INSERT_COLUMNS = [
+    "info_code",
+    "doc_id",
+    "title",
+    "published_at",
+    "published_date",
+    "newspaper",
+    "slug",
+    "body_html",
+    "source",
+    "editor",
+    "share_url",
+    "fetched_at",
+    "content_hash",
+    "first_seen_at",
+    "last_seen_at",
+]
 
 
-def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_size: int | None = None,
-          start_at: int = 0, optimize: bool = True) -> float:
+def build(
+    path: Path,
+    n: int,
+    batch: int = 20_000,
+    pool_size: int = 3000,
+    page_size: int | None = None,
+    start_at: int = 0,
+    optimize: bool = True,
+) -> float:
     """N synthetic articles inserted straight into the archive's own schema (created by
     ArchiveDatabase, so tables, indexes, FTS and marker are the real ones), in
     transactions of ``batch``: the rows, their search-index rows (``document_tokens``,
@@ -84,8 +110,10 @@ def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_s
         db = ArchiveDatabase(path)
         db.sync_newspapers(papers)
         db.close()
-    pool = [clean_body(make_body(rng, "X", rng.randint(800, 3000), hostile=False), "http://finews.zning.xyz/x", "X").body
-            for _ in range(pool_size)]
+    pool = [
+        clean_body(make_body(rng, "X", rng.randint(800, 3000), hostile=False), "http://finews.zning.xyz/x", "X").body
+        for _ in range(pool_size)
+    ]
     pool = [b.replace('<p class="em_media">（文章来源：X）</p>', "") for b in pool]
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=DELETE")  # no WAL growing by a whole batch; WAL again at the end
@@ -94,32 +122,55 @@ def build(path: Path, n: int, batch: int = 20_000, pool_size: int = 3000, page_s
     # A large in-memory FTS5 buffer (default 1 MB) while loading: fewer, larger segments to
     # merge; set back to the default before the archive is handed over.
     conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('hashsize', ?)", (FTS_LOAD_HASHSIZE,))
-    start, now = datetime(2020, 1, 1, tzinfo=BJ), datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    insert = (f"INSERT INTO articles ({', '.join(ARTICLE_INSERT_COLUMNS)}) "
-              f"VALUES ({', '.join('?' * len(ARTICLE_INSERT_COLUMNS))})")
+    start, now = datetime(2020, 1, 1, tzinfo=BJ), datetime.now(UTC).replace(microsecond=0).isoformat()
+    insert = (
+        f"INSERT INTO articles ({', '.join(ARTICLE_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(ARTICLE_INSERT_COLUMNS))})"
+    )
     t0 = time.perf_counter()
     for first in range(start_at, n, batch):
         rows, fts, mentions = [], [], []
         for i in range(first, min(n, first + batch)):
             paper = papers[rng.randrange(len(papers))]
             noise = "".join(rng.choice(CHARS) for _ in range(rng.randint(20, 80)))
-            body = pool[rng.randrange(pool_size)] + f"<p>{noise}。</p><p class=\"em_media\">（文章来源：{paper.name}）</p>"
+            body = (
+                pool[rng.randrange(pool_size)] + f'<p>{noise}。</p><p class="em_media">（文章来源：{paper.name}）</p>'
+            )
             code = f"NW{202001010000000000 + i:018d}"
             title = f"{paper.name}{noise[:12]}"
             _, content_hash = derive_text_fields(title, body)
             published = (start + timedelta(minutes=7 * i)).isoformat()
             doc_id = doc_id_base(published)
-            rows.append((code, doc_id, title, published, published[:10], paper.name, paper.slug, body, paper.name,
-                         None, f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", now, content_hash,
-                         now, now))
+            rows.append(
+                (
+                    code,
+                    doc_id,
+                    title,
+                    published,
+                    published[:10],
+                    paper.name,
+                    paper.slug,
+                    body,
+                    paper.name,
+                    None,
+                    f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+                    now,
+                    content_hash,
+                    now,
+                    now,
+                )
+            )
             fts.append((doc_id, *document_tokens(title, body)))
             if rng.random() < 0.2:
                 mentions += [(code, *m, published) for m in rng.sample(MENTION_POOL, rng.randint(1, 3))]
         conn.execute("BEGIN")
         conn.executemany(insert, rows)
         conn.executemany("INSERT INTO articles_fts (rowid, title, body_text) VALUES (?, ?, ?)", fts)
-        conn.executemany("INSERT INTO mentions (info_code, kind, market, code, name, exchange, published_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", mentions)
+        conn.executemany(
+            "INSERT INTO mentions (info_code, kind, market, code, name, exchange, published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            mentions,
+        )
         conn.execute("COMMIT")
         done = min(n, first + batch)
         print(f"  built {done} articles ({(done - start_at) / (time.perf_counter() - t0):.0f}/s)", file=sys.stderr)
@@ -179,10 +230,14 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--page-size", type=int, help="build with this SQLite page size (an experiment)")
-    parser.add_argument("--measure", metavar="PATH", help="only measure this existing archive (e.g. the one "
-                                                         "--checkpoints grew, bench/out/search-grow-1000000.db)")
-    parser.add_argument("--checkpoints", help="grow one archive through these sizes (e.g. 100000,200000,1000000), "
-                                              "measuring at each")
+    parser.add_argument(
+        "--measure",
+        metavar="PATH",
+        help="only measure this existing archive (e.g. the one --checkpoints grew, bench/out/search-grow-1000000.db)",
+    )
+    parser.add_argument(
+        "--checkpoints", help="grow one archive through these sizes (e.g. 100000,200000,1000000), measuring at each"
+    )
     args = parser.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -198,8 +253,10 @@ def main() -> None:
         print(f"building {path} ...", file=sys.stderr)
         t0 = time.perf_counter()
         rate = build(path, args.articles, page_size=args.page_size)
-        print(f"generated {args.articles} articles: {rate:.0f} articles/s inserted, "
-              f"{time.perf_counter() - t0:.0f} s in all (with the FTS optimize)")
+        print(
+            f"generated {args.articles} articles: {rate:.0f} articles/s inserted, "
+            f"{time.perf_counter() - t0:.0f} s in all (with the FTS optimize)"
+        )
     measure(path, args.queries)
 
 
@@ -209,12 +266,18 @@ def measure(path: Path, queries: int) -> float:
     conn = db.conn
     n = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-wal"))
-    fts = sum(r[0] for r in conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'")) if _has_dbstat(conn) else None
+    fts = (
+        sum(r[0] for r in conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'"))
+        if _has_dbstat(conn)
+        else None
+    )
     print(f"page size {conn.execute('PRAGMA page_size').fetchone()[0]}")
     free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
-    print(f"archive: {n} articles, {size / 1e6:.1f} MB, {size / n * 1000 / 1e6:.2f} MB per 1,000 articles"
-          + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it" if fts else " (")
-          + f"; free pages {free / n * 1000 / 1e6:.2f} MB, which SQLite reuses)")
+    print(
+        f"archive: {n} articles, {size / 1e6:.1f} MB, {size / n * 1000 / 1e6:.2f} MB per 1,000 articles"
+        + (f" (search index {fts / n * 1000 / 1e6:.2f} MB of it" if fts else " (")
+        + f"; free pages {free / n * 1000 / 1e6:.2f} MB, which SQLite reuses)"
+    )
     conn.create_function("finews_match", 1, fts_query, deterministic=True)  # as the plugin does
     other = sqlite3.connect(path, check_same_thread=False)
     pool = ThreadPoolExecutor(2)
@@ -225,7 +288,9 @@ def measure(path: Path, queries: int) -> float:
 
     start = time.perf_counter()
     middle = (conn.execute(MIDDLE_DOC_ID_SQL).fetchone() or [None])[0]
-    print(f"median doc_id: {(time.perf_counter() - start) * 1000:.1f} ms (the plugin keeps it while the archive is unchanged)")
+    print(
+        f"median doc_id: {(time.perf_counter() - start) * 1000:.1f} ms (the plugin keeps it while the archive is unchanged)"
+    )
     rng = random.Random(11)
     print(f"{'query':<22}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'median matches':>16}{'newest first':>14}")
     worst = {"first page": 0.0, "count": 0.0}
@@ -238,11 +303,16 @@ def measure(path: Path, queries: int) -> float:
             ms = sorted(r[column] for r in runs)
             p95 = ms[int(len(ms) * 0.95) - 1]
             worst[label] = max(worst[label], p95)
-            print(f"{length}-char, {label:<12}{statistics.median(ms):10.2f}{p95:9.2f}{ms[-1]:9.2f}"
-                  f"{statistics.median(r[2] for r in runs):16.0f}{sum(r[3] for r in runs) / len(runs):13.0%}")
-    print(f"worst p95: first page {worst['first page']:.1f} ms (target < 50 ms: "
-          f"{'met' if worst['first page'] < 50 else 'NOT met'}), count {worst['count']:.1f} ms (target < 100 ms: "
-          f"{'met' if worst['count'] < 100 else 'NOT met'})", flush=True)
+            print(
+                f"{length}-char, {label:<12}{statistics.median(ms):10.2f}{p95:9.2f}{ms[-1]:9.2f}"
+                f"{statistics.median(r[2] for r in runs):16.0f}{sum(r[3] for r in runs) / len(runs):13.0%}"
+            )
+    print(
+        f"worst p95: first page {worst['first page']:.1f} ms (target < 50 ms: "
+        f"{'met' if worst['first page'] < 50 else 'NOT met'}), count {worst['count']:.1f} ms (target < 100 ms: "
+        f"{'met' if worst['count'] < 100 else 'NOT met'})",
+        flush=True,
+    )
     pool.shutdown()
     other.close()
     db.close()
@@ -260,8 +330,11 @@ def grow(out: Path, checkpoints: list[int], queries: int) -> None:
     for target in checkpoints:
         t0 = time.perf_counter()
         rate = build(path, target, start_at=have, optimize=False)
-        print(f"\n== {target} articles: generated {target - have} at {rate:.0f} articles/s "
-              f"({time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f})", flush=True)
+        print(
+            f"\n== {target} articles: generated {target - have} at {rate:.0f} articles/s "
+            f"({time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
         have = target
         measure(path, queries)
 

@@ -27,15 +27,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=300)
     args = parser.parse_args()
-    papers = [("山西晚报", args.articles // 3), ("陕西日报", args.articles // 3), ("海南特区报", args.articles - 2 * (args.articles // 3))]
+    papers = [
+        ("山西晚报", args.articles // 3),
+        ("陕西日报", args.articles // 3),
+        ("海南特区报", args.articles - 2 * (args.articles // 3)),
+    ]
     records, texts = make_corpus(papers, seed=5)
     feeds = {"37": {"record": records[0::3]}, "38": {"record": records[1::3]}, "39": {"record": records[2::3]}}
     upstream = Upstream(feeds, texts).start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
-            runs = [("first run (empty archive)", ()), ("second run, unchanged feed", ()),
-                    ("fetch everything (refresh=1)", ("-a", "refresh=1"))]
+            runs = [
+                ("first run (empty archive)", ()),
+                ("second run, unchanged feed", ()),
+                ("fetch everything (refresh=1)", ("-a", "refresh=1")),
+            ]
             print(f"feed of {len(records)} articles in 3 market types")
             print(f"{'run':<32}{'feed requests':>15}{'text requests':>15}{'total':>8}{'exit':>6}")
             totals = []
@@ -46,8 +53,10 @@ def main() -> None:
                 totals.append(feeds_n + texts_n)
                 print(f"{label:<32}{feeds_n:>15}{texts_n:>15}{feeds_n + texts_n:>8}{result.returncode:>6}")
             met = totals[1] == 3
-            print(f"second run sends {totals[1]} requests vs {totals[2]} when fetching everything "
-                  f"(target: only the 3 feed requests: {'met' if met else 'NOT met'})")
+            print(
+                f"second run sends {totals[1]} requests vs {totals[2]} when fetching everything "
+                f"(target: only the 3 feed requests: {'met' if met else 'NOT met'})"
+            )
     finally:
         upstream.stop()
 

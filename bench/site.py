@@ -30,14 +30,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finews_spider.exporters import jekyll  # noqa: E402
 from finews_spider.archive.database import ArchiveDatabase  # noqa: E402
+from finews_spider.exporters import jekyll  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "site"
@@ -60,11 +60,21 @@ def synthetic(i: int, papers, body: str) -> dict:
     code = f"NW{202001010000000000 + i:018d}"
     published = (START + timedelta(minutes=7 * i)).isoformat()
     return {
-        "info_code": code, "doc_id": i + 1, "title": f"{paper.name}：推动高质量发展 第{i}期",
-        "published_at": published, "published_date": published[:10], "newspaper": paper.name,
-        "slug": paper.slug, "body_html": body.replace("185个", f"{i % 997}个", 1), "body_text": "",
-        "source": paper.name, "share_url": SHARE + code, "fetched_at": published,
-        "content_hash": hashlib.sha1(code.encode()).hexdigest(), "first_seen_at": published, "last_seen_at": published,
+        "info_code": code,
+        "doc_id": i + 1,
+        "title": f"{paper.name}：推动高质量发展 第{i}期",
+        "published_at": published,
+        "published_date": published[:10],
+        "newspaper": paper.name,
+        "slug": paper.slug,
+        "body_html": body.replace("185个", f"{i % 997}个", 1),
+        "body_text": "",
+        "source": paper.name,
+        "share_url": SHARE + code,
+        "fetched_at": published,
+        "content_hash": hashlib.sha1(code.encode()).hexdigest(),
+        "first_seen_at": published,
+        "last_seen_at": published,
     }
 
 
@@ -83,8 +93,10 @@ def make_archive(path: Path, n: int) -> Path:
         batch.append(synthetic(i, papers, body))
         if len(batch) == 5000 or i == n - 1:
             cols = list(batch[0])
-            conn.executemany(f"INSERT INTO articles ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                             [[r[c] for c in cols] for r in batch])
+            conn.executemany(
+                f"INSERT INTO articles ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [[r[c] for c in cols] for r in batch],
+            )
             batch = []
     conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
     conn.execute("UPDATE finews_meta SET value=? WHERE key='last_doc_id'", (n,))
@@ -105,7 +117,7 @@ def add_articles(path: Path, start: int, k: int) -> list[str]:
         for c in ("doc_id", "first_seen_at", "last_seen_at", "published_date"):
             row.pop(c)
         rows.append(row)
-    db.save_articles(rows, datetime.now(timezone.utc))
+    db.save_articles(rows, datetime.now(UTC))
     db.close()
     return [r["info_code"] for r in rows]
 
@@ -116,8 +128,13 @@ def run_child(cmd: list[str], **kw) -> tuple[float, float, str]:
     process that it shares between fork and exec."""
     rss_file = OUT / ".rss"
     t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kw,
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
@@ -125,8 +142,10 @@ def run_child(cmd: list[str], **kw) -> tuple[float, float, str]:
 
 
 def ours(db: Path, out: Path, mode: str, codes: list[str] | None = None) -> tuple[float, float, str]:
-    code = ("import sqlite3, sys, json; from finews_spider.site import build_site, update_site\n"
-            f"conn = sqlite3.connect('file:{db}?mode=ro', uri=True)\n")
+    code = (
+        "import sqlite3, sys, json; from finews_spider.site import build_site, update_site\n"
+        f"conn = sqlite3.connect('file:{db}?mode=ro', uri=True)\n"
+    )
     if mode == "build":
         code += f"print(json.dumps(build_site(conn, {str(out)!r})))"
     else:
@@ -167,18 +186,18 @@ target = "content/posts"
 unsafe = true
 """
 HUGO_LAYOUTS = {
-    "_default/baseof.html": "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{{ .Title }}</title></head>"
-                            "<body><a href=\"/\">finews</a><main>{{ block \"main\" . }}{{ end }}</main></body></html>\n",
-    "_default/single.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1><time>{{ .Date.Format \"2006-01-02 15:04\" }}</time>"
-                            "{{ range .GetTerms \"categories\" }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}"
-                            "{{ .Content }}{{ with .PrevInSection }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}"
-                            "{{ with .NextInSection }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}{{ end }}\n",
-    "_default/list.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1><ul>{{ range .Paginator.Pages }}<li><time>{{ .Date.Format \"2006-01-02\" }}</time> "
-                          "<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>"
-                          "{{ with .Paginator.Next }}<a href=\"{{ .URL }}\">older</a>{{ end }}{{ end }}\n",
-    "_default/terms.html": "{{ define \"main\" }}<ul>{{ range .Data.Terms.Alphabetical }}<li><a href=\"{{ .Page.RelPermalink }}\">{{ .Page.Title }}</a> {{ .Count }}</li>{{ end }}</ul>{{ end }}\n",
-    "index.html": "{{ define \"main\" }}<ul>{{ $p := .Paginate (where site.RegularPages \"Section\" \"posts\") }}{{ range $p.Pages }}<li>"
-                  "<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>{{ with $p.Next }}<a href=\"{{ .URL }}\">older</a>{{ end }}{{ end }}\n",
+    "_default/baseof.html": '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
+    '<body><a href="/">finews</a><main>{{ block "main" . }}{{ end }}</main></body></html>\n',
+    "_default/single.html": '{{ define "main" }}<h1>{{ .Title }}</h1><time>{{ .Date.Format "2006-01-02 15:04" }}</time>'
+    '{{ range .GetTerms "categories" }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}'
+    '{{ .Content }}{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}'
+    '{{ with .NextInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}{{ end }}\n',
+    "_default/list.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Paginator.Pages }}<li><time>{{ .Date.Format "2006-01-02" }}</time> '
+    '<a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>'
+    '{{ with .Paginator.Next }}<a href="{{ .URL }}">older</a>{{ end }}{{ end }}\n',
+    "_default/terms.html": '{{ define "main" }}<ul>{{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> {{ .Count }}</li>{{ end }}</ul>{{ end }}\n',
+    "index.html": '{{ define "main" }}<ul>{{ $p := .Paginate (where site.RegularPages "Section" "posts") }}{{ range $p.Pages }}<li>'
+    '<a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ with $p.Next }}<a href="{{ .URL }}">older</a>{{ end }}{{ end }}\n',
 }
 
 

@@ -51,15 +51,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLE_UPSTREAM, TEST_SETTINGS  # noqa: E402
 from finews_spider.extensions.summary import parse_summary, run_figures  # noqa: E402
+from tests.conftest import SAMPLE_UPSTREAM, TEST_SETTINGS  # noqa: E402
 from tests.test_fault_matrix import EXITS, archive_state, closed_port, crawl_rows, verdict  # noqa: E402
 from tests.upstream_server import Upstream  # noqa: E402
 
 FAULTS = ("500", "503", "hang", "reset", "truncate", "down")
-SOAK_SETTINGS = {**TEST_SETTINGS, "DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1", "LOG_LEVEL": "INFO",
-                 "FINEWS_RETRY_BACKOFF_BASE": "0.05", "FINEWS_SQLITE_BATCH_SIZE": "3",
-                 "FINEWS_SQLITE_BATCH_SECONDS": "0.2"}
+SOAK_SETTINGS = {
+    **TEST_SETTINGS,
+    "DOWNLOAD_TIMEOUT": "1",
+    "RETRY_TIMES": "1",
+    "LOG_LEVEL": "INFO",
+    "FINEWS_RETRY_BACKOFF_BASE": "0.05",
+    "FINEWS_SQLITE_BATCH_SIZE": "3",
+    "FINEWS_SQLITE_BATCH_SECONDS": "0.2",
+}
 SPIDER_PAPER = {"finews": None, "shanxiwanbao": "山西晚报"}
 
 
@@ -205,7 +211,7 @@ class Soak:
         self.report.faults[kind] += 1
         if kind == "down":
             return True
-        newest = [self.up.code(r) for _, r in self.up.pool[max(0, self.up.shown - 4): self.up.shown]]
+        newest = [self.up.code(r) for _, r in self.up.pool[max(0, self.up.shown - 4) : self.up.shown]]
         keys = [f"feed:{mt}" for mt in server.feeds] + [f"text:{c}" for c in newest]
         action = int(kind) if kind.isdigit() else kind
         for key in self.rng.sample(keys, self.rng.choice((1, 2))):
@@ -228,8 +234,18 @@ class Soak:
         before = len(crawl_rows(self.data))
         procs = []
         for spider in spiders:
-            procs.append((spider, subprocess.Popen(command(spider, self.data, urls), cwd=ROOT,
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+            procs.append(
+                (
+                    spider,
+                    subprocess.Popen(
+                        command(spider, self.data, urls),
+                        cwd=ROOT,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    ),
+                )
+            )
             if overlap:
                 time.sleep(self.rng.uniform(0, 0.5))
         kill = self.rng.random()
@@ -311,7 +327,9 @@ class Soak:
         self.up.server.faults.clear()
         urls = self.up.server.settings()
         before = len(crawl_rows(self.data))
-        result = subprocess.run(command("finews", self.data, urls), cwd=ROOT, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            command("finews", self.data, urls), cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
         self.report.runs += 1
         try:
             v = verdict(result.returncode, result.stderr, self.data, before)
@@ -327,12 +345,17 @@ class Soak:
         ours, theirs = archive_state(self.data), archive_state(reference)
         problems = [what for what, a, b in zip(("posts", "articles", "newspapers"), ours, theirs) if a != b]
         if ours[0] != theirs[0]:
-            problems.append(f"posts differ: {sorted(set(ours[0]) ^ set(theirs[0]))[:5]} "
-                            f"{[k for k in ours[0] if k in theirs[0] and ours[0][k] != theirs[0][k]][:5]}")
+            problems.append(
+                f"posts differ: {sorted(set(ours[0]) ^ set(theirs[0]))[:5]} "
+                f"{[k for k in ours[0] if k in theirs[0] and ours[0][k] != theirs[0][k]][:5]}"
+            )
         problems += self.revision_problems()
-        self.report.final = "equal to a fault-free crawl of the final upstream (posts byte for byte; " \
-            f"articles {len(ours[1])}, newspapers, revisions {self._revisions_count()} checked)" \
-            if not problems else "DIFFERENT: " + "; ".join(problems)
+        self.report.final = (
+            "equal to a fault-free crawl of the final upstream (posts byte for byte; "
+            f"articles {len(ours[1])}, newspapers, revisions {self._revisions_count()} checked)"
+            if not problems
+            else "DIFFERENT: " + "; ".join(problems)
+        )
 
     def _revisions_count(self) -> int:
         conn = sqlite3.connect(self.data / "finews.db")
@@ -346,8 +369,10 @@ class Soak:
         its title then, and a body other than the current one; at most one per correction."""
         conn = sqlite3.connect(self.data / "finews.db")
         try:
-            revisions = conn.execute("SELECT r.info_code, r.title, r.content_hash = a.content_hash FROM revisions r "
-                                     "JOIN articles a USING (info_code)").fetchall()
+            revisions = conn.execute(
+                "SELECT r.info_code, r.title, r.content_hash = a.content_hash FROM revisions r "
+                "JOIN articles a USING (info_code)"
+            ).fetchall()
             total = conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
         finally:
             conn.close()

@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .exceptions import SettingsError
@@ -299,7 +300,7 @@ class FinewsConfig:
         return self.warc_dir_setting or self.data_dir / "warc"
 
     @classmethod
-    def from_settings(cls, settings) -> "FinewsConfig":
+    def from_settings(cls, settings) -> FinewsConfig:
         """Parse and check every ``FINEWS_*`` setting of ``settings`` (a Scrapy
         ``Settings`` or any mapping); :class:`SettingsError` for the first bad one."""
         check_names(settings)

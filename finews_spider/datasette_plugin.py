@@ -54,9 +54,25 @@ SNIPPET_CONTEXT = 40
 NEWEST_FIRST_ABOVE = 10_000  # matches; see the module's docstring
 # Query-string keys of a search that the newest-first answer serves: anything else
 # (a column filter, another sort, _where, ...) gets the general one.
-_PLAIN_SEARCH_KEYS = {"_search", "_searchmode", "_size", "_next", "_col", "_nocol", "_nosuggest", "_nocount",
-                      "_nofacet", "_labels", "_nolabels", "_shape", "_json", "_trace", "_timelimit", "_ttl",
-                      "_sort_desc"}
+_PLAIN_SEARCH_KEYS = {
+    "_search",
+    "_searchmode",
+    "_size",
+    "_next",
+    "_col",
+    "_nocol",
+    "_nosuggest",
+    "_nocount",
+    "_nofacet",
+    "_labels",
+    "_nolabels",
+    "_shape",
+    "_json",
+    "_trace",
+    "_timelimit",
+    "_ttl",
+    "_sort_desc",
+}
 
 
 def _load_template() -> dict:
@@ -89,10 +105,12 @@ class ArticleSearch(NamedTuple):
 
 # Set by asgi_wrapper for a request that searches an archive's articles table.
 _article_search: contextvars.ContextVar[ArticleSearch | None] = contextvars.ContextVar(
-    "finews_article_search", default=None)
+    "finews_article_search", default=None
+)
 
 
 # -- which databases are archives --------------------------------------------------------
+
 
 def database_is_archive(datasette, name: str) -> bool:
     """True if the database ``name`` of this Datasette carries the finews marker (cached
@@ -142,6 +160,7 @@ def dashboard_slug(name: str) -> str:
 
 
 # -- hooks --------------------------------------------------------------------------------
+
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
@@ -229,8 +248,9 @@ async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> A
     db = datasette.get_database(name)
     try:
         # Two halves at once, on two of Datasette's SQL threads (each has its connection).
-        counts = await asyncio.gather(*(db.execute(sql, values)
-                                        for sql, values in count_queries(expression, await middle_doc_id(db))))
+        counts = await asyncio.gather(
+            *(db.execute(sql, values) for sql, values in count_queries(expression, await middle_doc_id(db)))
+        )
         matches = sum(result.first()[0] for result in counts)
     except Exception:  # an invalid raw expression: the table page reports Datasette's error
         matches = None

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import yaml
@@ -129,7 +129,7 @@ def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
         raise PostError("front matter is not closed (no second --- line)")
     first_line = match.group("lead").count("\n") + 2
     front = _front_matter(match.group("yaml"), first_line)
-    rest = text[match.end():]
+    rest = text[match.end() :]
 
     category = _text_field(front, "categories")
     if category in NOT_ARTICLE_CATEGORIES:
@@ -261,7 +261,7 @@ def parse_post_date(value: str | None) -> datetime:
     if offset is None:
         return naive.replace(tzinfo=BEIJING)
     if offset == "Z":
-        zone = timezone.utc
+        zone = UTC
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")

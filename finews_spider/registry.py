@@ -35,7 +35,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-
 REGISTRY_PATH = Path(__file__).with_name("newspapers.csv")
 COLUMNS = ("slug", "name", "province", "city", "kind", "legacy_slug", "slug_note")
 
@@ -99,7 +98,7 @@ def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "", "".join(lazy_pinyin(name)).lower())
     if len(slug) > MAX_SLUG_LENGTH:
         digest = hashlib.sha1(original.encode("utf-8")).hexdigest()[:6]
-        slug = f"{slug[:MAX_SLUG_LENGTH - 7]}-{digest}"
+        slug = f"{slug[: MAX_SLUG_LENGTH - 7]}-{digest}"
     return slug
 
 
@@ -126,7 +125,7 @@ class Registry:
         self._unknown: dict[str, str] = {}
 
     @classmethod
-    def load(cls, path: str | Path = REGISTRY_PATH) -> "Registry":
+    def load(cls, path: str | Path = REGISTRY_PATH) -> Registry:
         """Read ``newspapers.csv`` (or another file with the same columns)."""
         with open(path, encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)

@@ -136,7 +136,7 @@ def _text_tokens(text: str) -> list[tuple[str, int, int]]:
         start = m.start()
         if m.group(1):
             run = m.group(1)
-            tokens.extend((run[i:i + 2], start + i, start + i + 2) for i in range(len(run) - 1))
+            tokens.extend((run[i : i + 2], start + i, start + i + 2) for i in range(len(run) - 1))
             tokens.append((run[-1], start + len(run) - 1, start + len(run)))
         else:
             tokens.append((m.group(2).lower(), start, m.end()))
@@ -173,7 +173,7 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     for phrase, prefix in _query_terms(query):
         n = len(phrase)
         for i in range(len(values) - n + 1):
-            if values[i:i + n - 1] == phrase[:-1] and (
+            if values[i : i + n - 1] == phrase[:-1] and (
                 values[i + n - 1].startswith(phrase[-1]) if prefix else values[i + n - 1] == phrase[-1]
             ):
                 end = tokens[i + n - 1][2]
@@ -189,8 +189,16 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-def snippet(text: str, query: str, *, context: int = 30, fragments: int = 3,
-            mark: tuple[str, str] = ("<mark>", "</mark>"), escape=html.escape, ellipsis: str = "…") -> str:
+def snippet(
+    text: str,
+    query: str,
+    *,
+    context: int = 30,
+    fragments: int = 3,
+    mark: tuple[str, str] = ("<mark>", "</mark>"),
+    escape=html.escape,
+    ellipsis: str = "…",
+) -> str:
     """An excerpt of ``text`` around the matches of ``query``, the matched words wrapped
     in ``mark``: at most ``fragments`` pieces of about ``context`` characters either side
     of a match, joined by ``ellipsis``. With no match (the query matched the title, or
@@ -203,7 +211,7 @@ def snippet(text: str, query: str, *, context: int = 30, fragments: int = 3,
     text = " ".join((text or "").split())  # one line: newlines between paragraphs become spaces
     spans = match_spans(text, query)
     if not spans:
-        cut = text[:2 * context]
+        cut = text[: 2 * context]
         return escape(cut) + (ellipsis if len(text) > len(cut) else "")
     windows: list[list[int]] = []  # [start, end]; a piece grows to about 4 × context at most
     for start, end in spans:
@@ -228,7 +236,7 @@ def snippet(text: str, query: str, *, context: int = 30, fragments: int = 3,
             if start >= window[0] and end <= window[1]:
                 out += [escape(text[pos:start]), mark[0], escape(text[start:end]), mark[1]]
                 pos = end
-        out.append(escape(text[pos:window[1]]))
+        out.append(escape(text[pos : window[1]]))
         previous_end = window[1]
     return "".join(out) + (ellipsis if previous_end < len(text) else "")
 
@@ -283,10 +291,17 @@ def count_queries(match: str, middle: int | None = None) -> list[tuple[str, list
     return [(sql + " AND rowid < ?", [match, middle]), (sql + " AND rowid >= ?", [match, middle])]
 
 
-def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | None = None,
-                   since: str | None = None, until: str | None = None, limit: int | None = 20,
-                   where: Iterable[tuple[str, Sequence]] = (),
-                   mark: tuple[str, str] = ("", ""), stock: str | None = None) -> list[dict]:
+def search_archive(
+    conn: sqlite3.Connection,
+    words: str = "",
+    newspaper: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = 20,
+    where: Iterable[tuple[str, Sequence]] = (),
+    mark: tuple[str, str] = ("", ""),
+    stock: str | None = None,
+) -> list[dict]:
     """The articles of the archive on ``conn`` that contain ``words`` (every word; a
     "quoted phrase" as written), newest first, as dicts with ``doc_id``, ``info_code``,
     ``published_at``, ``newspaper``, ``slug``, ``title``, ``share_url`` and ``snippet``
@@ -308,12 +323,14 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
     """
     query = fts_query(words)
     if query == '""' or limit is None:
-        where_sql, params = join_filters(article_filters(
-            words, newspaper=newspaper, since=since, until=until, stock=stock, where=where))
+        where_sql, params = join_filters(
+            article_filters(words, newspaper=newspaper, since=since, until=until, stock=stock, where=where)
+        )
         rows = _articles(conn, where_sql, params, limit)
     else:
-        where_sql, params = join_filters(article_filters(
-            "", newspaper=newspaper, since=since, until=until, stock=stock, where=where, require=False))
+        where_sql, params = join_filters(
+            article_filters("", newspaper=newspaper, since=since, until=until, stock=stock, where=where, require=False)
+        )
         rows, before, window = [], None, max(2 * limit, FIRST_WINDOW)
         while len(rows) < limit:
             ids = newest_matches(conn, query, window, before)
@@ -332,15 +349,24 @@ def search_archive(conn: sqlite3.Connection, words: str = "", newspaper: str | N
 
 
 def _articles(conn: sqlite3.Connection, where_sql: str, params: Sequence, limit: int | None) -> list[dict]:
-    cursor = conn.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql} ORDER BY doc_id DESC"
-                          + (" LIMIT ?" if limit is not None else ""), [*params, *([limit] if limit is not None else [])])
+    cursor = conn.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql} ORDER BY doc_id DESC"
+        + (" LIMIT ?" if limit is not None else ""),
+        [*params, *([limit] if limit is not None else [])],
+    )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor]
 
 
-def article_filters(words: str = "", newspaper: str | None = None, since: str | None = None,
-                    until: str | None = None, stock: str | None = None,
-                    where: Iterable[tuple[str, Sequence]] = (), require: bool = True) -> list[tuple[str, Sequence]]:
+def article_filters(
+    words: str = "",
+    newspaper: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    stock: str | None = None,
+    where: Iterable[tuple[str, Sequence]] = (),
+    require: bool = True,
+) -> list[tuple[str, Sequence]]:
     """The ``(sql, params)`` filters on the ``articles`` row that select what ``words``,
     ``newspaper``, ``since``, ``until``, ``stock`` and ``where`` ask for (see
     :func:`search_archive`); shared by searches and exports, so both select alike.
@@ -354,8 +380,9 @@ def article_filters(words: str = "", newspaper: str | None = None, since: str | 
         raise ValueError("no words to search for")
     if stock and stock.strip():
         stock = stock.strip()
-        clauses.append(("info_code IN (SELECT info_code FROM mentions WHERE code = ? OR name = ?)",
-                        (stock.upper(), stock)))
+        clauses.append(
+            ("info_code IN (SELECT info_code FROM mentions WHERE code = ? OR name = ?)", (stock.upper(), stock))
+        )
     if newspaper:
         clauses.append(("slug = ?", (newspaper,)))
     if since:

@@ -94,8 +94,10 @@ def parse_feed(data: Any) -> list[dict]:
         raise UpstreamFormatError("feed object has no 'record' (or 'nodeList') list")
     # A record that is not an object is kept as a record of nothing (no infoCode), so
     # the spider counts it as unreadable instead of it vanishing from the accounting.
-    return [{field: _as_text(_pick(raw, keys)) if isinstance(raw, dict) else None for field, keys in _RECORD_KEYS.items()}
-            for raw in records]
+    return [
+        {field: _as_text(_pick(raw, keys)) if isinstance(raw, dict) else None for field, keys in _RECORD_KEYS.items()}
+        for raw in records
+    ]
 
 
 def parse_text(data: Any) -> dict:

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -83,9 +83,18 @@ class WarcWriter:
         self.buffer.seek(0)
         self.buffer.truncate()
 
-    def write_exchange(self, method: str, url: str, request_headers, request_body: bytes,
-                       status: int, response_headers, body: bytes, protocol: str = "HTTP/1.1",
-                       date: datetime | None = None) -> None:
+    def write_exchange(
+        self,
+        method: str,
+        url: str,
+        request_headers,
+        request_body: bytes,
+        status: int,
+        response_headers,
+        body: bytes,
+        protocol: str = "HTTP/1.1",
+        date: datetime | None = None,
+    ) -> None:
         if self.file is None or self.file.tell() >= self.max_bytes:
             self._open()
         try:
@@ -104,8 +113,14 @@ class WarcWriter:
         ]
         http_request = StatusAndHeaders(f"{method} {target} {protocol}", request_headers, is_http_request=True)
         request = self.writer.create_warc_record(
-            url, "request", payload=io.BytesIO(request_body or b""), http_headers=http_request,
-            warc_headers_dict={"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"), **(warc_date or {})},
+            url,
+            "request",
+            payload=io.BytesIO(request_body or b""),
+            http_headers=http_request,
+            warc_headers_dict={
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+                **(warc_date or {}),
+            },
         )
         self.writer.write_record(response)
         self.writer.write_record(request)
@@ -128,8 +143,10 @@ def warcinfo(settings, spider_name: str) -> dict:
         "operator": settings.get("BOT_NAME"),
         "http-header-user-agent": settings.get("USER_AGENT"),
         "finews-settings": json.dumps(
-            {k: settings.get(k) for k in ("FINEWS_FEED_URL", "FINEWS_TEXT_URL", "FINEWS_SHARE_URL",
-                                          "FINEWS_FEED_COUNT")}
+            {
+                k: settings.get(k)
+                for k in ("FINEWS_FEED_URL", "FINEWS_TEXT_URL", "FINEWS_SHARE_URL", "FINEWS_FEED_COUNT")
+            }
             | {"FINEWS_MARKET_TYPES": settings.getlist("FINEWS_MARKET_TYPES")},
             ensure_ascii=False,
         ),
@@ -139,7 +156,7 @@ def warcinfo(settings, spider_name: str) -> dict:
 def run_prefix(spider_name: str, started: datetime | None = None) -> str:
     """``finews-<spider>-<host>-<UTC time>-<pid>``: unique across the machines of a
     fleet, and in capture order by name on one machine."""
-    started = started or datetime.now(timezone.utc)
+    started = started or datetime.now(UTC)
     host = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in socket.gethostname())[:63] or "host"
     return f"finews-{spider_name}-{host}-{started:%Y%m%dT%H%M%S}-{os.getpid()}"
 
@@ -173,7 +190,7 @@ def _unpack(packed: int) -> tuple[int, int]:
     return packed >> 40, packed & (1 << 40) - 1
 
 
-def is_good(captured: "Captured") -> bool:
+def is_good(captured: Captured) -> bool:
     """A capture worth replaying: a 2xx answer whose body is JSON (every endpoint of the
     upstream answers JSON)."""
     if not 200 <= captured.status < 300:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +36,12 @@ def build() -> tuple[dict, dict]:
         # The same article can be listed in several market types.
         "38": {"record": group_b + group_a[:2]},
         # The older spelling of the listing.
-        "39": {"nodeList": [
-            {"infocode": r["infoCode"], "title": r["title"], "showtime": r["datetime"], "from": r["medianame"]}
-            for r in group_c
-        ]},
+        "39": {
+            "nodeList": [
+                {"infocode": r["infoCode"], "title": r["title"], "showtime": r["datetime"], "from": r["medianame"]}
+                for r in group_c
+            ]
+        },
     }
     for feed in feeds.values():
         key = "record" if "record" in feed else "nodeList"
@@ -60,9 +62,13 @@ def main() -> None:
 
     warc = SAMPLE / "upstream.warc.gz"
     warc.unlink(missing_ok=True)
-    writer = WarcWriter(SAMPLE, "upstream-tmp", {"software": "finews-archive scripts/make_sample.py",
-                                                  "description": "bundled sample of the upstream service"}, 1 << 40)
-    when = datetime(2021, 12, 24, 0, 0, tzinfo=timezone.utc)
+    writer = WarcWriter(
+        SAMPLE,
+        "upstream-tmp",
+        {"software": "finews-archive scripts/make_sample.py", "description": "bundled sample of the upstream service"},
+        1 << 40,
+    )
+    when = datetime(2021, 12, 24, 0, 0, tzinfo=UTC)
     request_headers = {b"User-Agent": [defaults.USER_AGENT.encode()], b"Accept": [b"*/*"]}
 
     def exchange(url: str, payload: dict) -> None:

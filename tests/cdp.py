@@ -30,14 +30,35 @@ class PageReport:
         return [(level, text) for level, text in self.console if level in ("error", "warning", "warn", "exception")]
 
 
-def inspect_page(chromium: str, url: str, profile: Path, *, expressions: list[str] = (), wait_for: str = "true",
-                 timeout: float = 30, size: tuple[int, int] = (1280, 900)) -> PageReport:
+def inspect_page(
+    chromium: str,
+    url: str,
+    profile: Path,
+    *,
+    expressions: list[str] = (),
+    wait_for: str = "true",
+    timeout: float = 30,
+    size: tuple[int, int] = (1280, 900),
+) -> PageReport:
     """Open ``url`` in a fresh headless Chromium (profile folder ``profile``) and report."""
     proc = subprocess.Popen(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic", "--remote-debugging-port=0",
-         "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--remote-debugging-port=0",
+            "--remote-debugging-address=127.0.0.1",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         port_file = profile / "DevToolsActivePort"
@@ -78,10 +99,14 @@ async def _inspect(port, url, expressions, wait_for, timeout, size) -> PageRepor
                         report.console.append((params.get("type"), text))
                     elif method == "Runtime.exceptionThrown":
                         details = params.get("exceptionDetails", {})
-                        report.console.append(("exception", details.get("exception", {}).get("description") or details.get("text")))
+                        report.console.append(
+                            ("exception", details.get("exception", {}).get("description") or details.get("text"))
+                        )
                     elif method == "Log.entryAdded":
                         entry = params.get("entry", {})
-                        report.console.append((entry.get("level"), f"{entry.get('text')} {entry.get('url', '')}".strip()))
+                        report.console.append(
+                            (entry.get("level"), f"{entry.get('text')} {entry.get('url', '')}".strip())
+                        )
                     elif method == "Page.loadEventFired":
                         loaded.set()
 
@@ -103,7 +128,9 @@ async def _inspect(port, url, expressions, wait_for, timeout, size) -> PageRepor
 
             for domain in ("Runtime", "Log", "Page"):
                 await call(f"{domain}.enable")
-            await call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1], deviceScaleFactor=1, mobile=False)
+            await call(
+                "Emulation.setDeviceMetricsOverride", width=size[0], height=size[1], deviceScaleFactor=1, mobile=False
+            )
             await call("Page.navigate", url=url)
             await asyncio.wait_for(loaded.wait(), timeout)
             deadline = time.monotonic() + timeout

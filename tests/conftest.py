@@ -33,7 +33,9 @@ TEST_SETTINGS = {
 }
 
 
-def scrapy(*args: str, data_dir: Path, settings: dict | None = None, timeout: float = 120, **popen) -> subprocess.CompletedProcess:
+def scrapy(
+    *args: str, data_dir: Path, settings: dict | None = None, timeout: float = 120, **popen
+) -> subprocess.CompletedProcess:
     """Run ``python -m scrapy ARGS`` in the project with ``FINEWS_DATA_DIR=data_dir``."""
     cmd = [sys.executable, "-m", "scrapy", *args, "-s", f"FINEWS_DATA_DIR={data_dir}"]
     for key, value in {**TEST_SETTINGS, **(settings or {})}.items():
@@ -41,7 +43,9 @@ def scrapy(*args: str, data_dir: Path, settings: dict | None = None, timeout: fl
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, **popen)
 
 
-def crawl(spider: str, data_dir: Path, upstream: Upstream | None = None, *args: str, settings: dict | None = None, **kw):
+def crawl(
+    spider: str, data_dir: Path, upstream: Upstream | None = None, *args: str, settings: dict | None = None, **kw
+):
     merged = dict(upstream.settings() if upstream else {})
     merged.update(settings or {})
     return scrapy("crawl", spider, *args, data_dir=data_dir, settings=merged, **kw)
@@ -66,8 +70,14 @@ def sample_records() -> list[dict]:
     for path in sorted(SAMPLE_UPSTREAM.glob("feed-*.json")):
         feed = json.loads(path.read_text("utf-8"))
         for r in feed.get("record") or feed.get("nodeList"):
-            out.append({"infoCode": r.get("infoCode") or r.get("infocode"), "title": r["title"],
-                        "datetime": r.get("datetime") or r.get("showtime"), "medianame": r.get("medianame") or r.get("from")})
+            out.append(
+                {
+                    "infoCode": r.get("infoCode") or r.get("infocode"),
+                    "title": r["title"],
+                    "datetime": r.get("datetime") or r.get("showtime"),
+                    "medianame": r.get("medianame") or r.get("from"),
+                }
+            )
     return out
 
 
@@ -78,8 +88,12 @@ def jekyll_build(source: Path, site: Path) -> None:
         if os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1":
             pytest.fail("jekyll is not installed (apt-get install jekyll)")
         return
-    built = subprocess.run(["jekyll", "build", "--source", str(source), "--destination", str(site)],
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        ["jekyll", "build", "--source", str(source), "--destination", str(site)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     for page in site.rglob("*.html"):
         text = page.read_text("utf-8")

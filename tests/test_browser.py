@@ -33,10 +33,24 @@ def free_port() -> int:
 
 def dump_dom(url: str, tmp_path) -> str:
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=3000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -59,8 +73,13 @@ def served(upstream, tmp_path):
     assert crawl("shanxiwanbao", data, upstream).returncode == 0
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    server = subprocess.Popen(datasette_args(data / "finews.db", ROOT / "data" / "metadata.yml", port=port),
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        datasette_args(data / "finews.db", ROOT / "data" / "metadata.yml", port=port),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, "/-/versions.json", server)
     yield base, code
@@ -96,9 +115,20 @@ def plain_datasette(replayed_archive, tmp_path_factory):
     make_plain_database(folder / "plain.db")
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(folder / "news.db"), str(folder / "plain.db"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(folder / "news.db"),
+            str(folder / "plain.db"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, "/-/versions.json", server)
@@ -118,7 +148,7 @@ def inspect(url, tmp_path, name, **kw):
     return report
 
 
-def test_a_search_answered_newest_first_in_the_browser(newest_first_server, tmp_path):
+def test_a_search_answered_newest_first_in_the_browser(newest_first_server, tmp_path):  # noqa: F811 (the fixture)
     """The page a word found in very many articles gets (the threshold lowered to 3):
     the newest matches with snippets, the count from the index in the heading, no errors."""
     require_chromium()
@@ -126,11 +156,16 @@ def test_a_search_answered_newest_first_in_the_browser(newest_first_server, tmp_
     heading = 'document.querySelector("h3").textContent.replace(/\\s+/g, " ")'
     marks = 'document.querySelectorAll("td.col-body_html mark").length'
     rows_shown = 'document.querySelectorAll("table.rows-and-columns tbody tr").length'
-    report = inspect(f"{base}/archive/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94", tmp_path, "search-newest-first",
-                     expressions=[heading, marks, rows_shown], size=(1280, 900))
+    report = inspect(
+        f"{base}/archive/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94",
+        tmp_path,
+        "search-newest-first",
+        expressions=[heading, marks, rows_shown],
+        size=(1280, 900),
+    )
     assert report.problems() == []
     assert report.values[rows_shown] == 13 and report.values[marks] >= 13
-    assert '13 articles, newest first' in report.values[heading]
+    assert "13 articles, newest first" in report.values[heading]
 
 
 def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
@@ -138,8 +173,13 @@ def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
     marks = 'document.querySelectorAll("td.col-body_html mark").length'
     folded = '!!document.querySelector("details.finews-columns:not([open]) dl.column-descriptions")'
     rows_shown = 'document.querySelectorAll("table.rows-and-columns tbody tr").length'
-    report = inspect(f"{plain_datasette}/news/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94", tmp_path, "search-results",
-                     expressions=[search_box, marks, folded, rows_shown], size=(1280, 900))
+    report = inspect(
+        f"{plain_datasette}/news/articles?_search=%E5%8D%81%E5%9B%9B%E4%BA%94",
+        tmp_path,
+        "search-results",
+        expressions=[search_box, marks, folded, rows_shown],
+        size=(1280, 900),
+    )
     assert report.problems() == []
     assert report.values[rows_shown] == 13 and report.values[marks] >= 13
     assert report.values[folded] is True
@@ -149,8 +189,14 @@ def test_search_results_page_in_the_browser(plain_datasette, tmp_path):
 def test_dashboard_charts_render_without_console_errors(plain_datasette, tmp_path):
     charts = 'document.querySelectorAll("canvas.marks, svg.marks").length'
     tables = '[...document.querySelectorAll("[id^=chart-] table")].map(t => t.querySelectorAll("tbody tr").length)'
-    report = inspect(f"{plain_datasette}/-/dashboards/news", tmp_path, "dashboard",
-                     wait_for=f"{charts} >= 5", expressions=[charts, tables], size=(1280, 1800))
+    report = inspect(
+        f"{plain_datasette}/-/dashboards/news",
+        tmp_path,
+        "dashboard",
+        wait_for=f"{charts} >= 5",
+        expressions=[charts, tables],
+        size=(1280, 1800),
+    )
     assert report.ready, report.console
     assert report.problems() == []
     assert report.values[charts] == 5
@@ -160,17 +206,29 @@ def test_dashboard_charts_render_without_console_errors(plain_datasette, tmp_pat
 def test_mentions_per_day_chart_for_a_code(plain_datasette, tmp_path):
     """The mentions chart for 600160 (two articles, two days) is drawn, with no console error
     (its data are checked through Datasette in test_datasette_plugin)."""
-    chart = 'document.querySelector("[id^=chart-mentions-per-day] svg.marks, [id^=chart-mentions-per-day] canvas.marks")'
+    chart = (
+        'document.querySelector("[id^=chart-mentions-per-day] svg.marks, [id^=chart-mentions-per-day] canvas.marks")'
+    )
     title = 'document.body.innerText.includes("Mentions per day")'
-    report = inspect(f"{plain_datasette}/-/dashboards/news?code=600160", tmp_path, "dashboard-mentions",
-                     wait_for=f"{chart} !== null", expressions=[f"{chart} !== null", title], size=(1280, 1800))
+    report = inspect(
+        f"{plain_datasette}/-/dashboards/news?code=600160",
+        tmp_path,
+        "dashboard-mentions",
+        wait_for=f"{chart} !== null",
+        expressions=[f"{chart} !== null", title],
+        size=(1280, 1800),
+    )
     assert report.ready, report.console
     assert report.problems() == []
     assert report.values[f"{chart} !== null"] is True and report.values[title] is True
 
 
 def test_article_page_in_the_browser(plain_datasette, tmp_path):
-    report = inspect(f"{plain_datasette}/news/articles/NW202112232223130395", tmp_path, "article",
-                     expressions=['document.querySelector("td.col-body_html p.em_media") !== null'])
+    report = inspect(
+        f"{plain_datasette}/news/articles/NW202112232223130395",
+        tmp_path,
+        "article",
+        expressions=['document.querySelector("td.col-body_html p.em_media") !== null'],
+    )
     assert report.problems() == []
     assert report.values['document.querySelector("td.col-body_html p.em_media") !== null'] is True

@@ -28,8 +28,21 @@ def test_hostile_corpus_gives_expected_output(path):
 def test_hostile_corpus_output_is_safe_and_idempotent(path):
     body, _ = clean_body(path.read_text("utf-8"), BASE, "山西晚报")
     lowered = body.lower()
-    for bad in ("<script", "<style", "<iframe", "<object", "<form", "<input", "javascript:", "vbscript:", "data:",
-                " on", "style=", "<!--", "<span"):
+    for bad in (
+        "<script",
+        "<style",
+        "<iframe",
+        "<object",
+        "<form",
+        "<input",
+        "javascript:",
+        "vbscript:",
+        "data:",
+        " on",
+        "style=",
+        "<!--",
+        "<span",
+    ):
         assert bad not in lowered, bad
     assert clean_body(body, BASE, "山西晚报")[0] == body
 
@@ -43,28 +56,41 @@ def test_reference_body_only_loses_its_indentation():
 
 
 def test_stock_widget_keeps_company_name_only():
-    body, _ = clean_body('<p>买入<!--EM_StockCode_Start--><a href="http://q/sh601628.html" data-code="1">中国人寿</a>'
-                         '<!--EM_StockCode_End-->股票</p>', BASE, "X")
+    body, _ = clean_body(
+        '<p>买入<!--EM_StockCode_Start--><a href="http://q/sh601628.html" data-code="1">中国人寿</a>'
+        "<!--EM_StockCode_End-->股票</p>",
+        BASE,
+        "X",
+    )
     assert body.startswith("<p>买入中国人寿股票</p>")
 
 
-@pytest.mark.parametrize("credit,source", [
-    ('<p class="em_media">（文章来源：山西晚报）</p>', "山西晚报"),
-    ("<p>（文章来源：陕西日报）</p>", "陕西日报"),
-    ("<p>文章来源：大河报</p>", "大河报"),
-    ("<p>来源：海南特区报</p>", "海南特区报"),
-    ("<p>(来源:新华社)</p>", "新华社"),
-    ("<p>（ 来源： 广州日报 ）</p>", "广州日报"),
-    ("文章来源：南方日报", "南方日报"),
-])
+@pytest.mark.parametrize(
+    "credit,source",
+    [
+        ('<p class="em_media">（文章来源：山西晚报）</p>', "山西晚报"),
+        ("<p>（文章来源：陕西日报）</p>", "陕西日报"),
+        ("<p>文章来源：大河报</p>", "大河报"),
+        ("<p>来源：海南特区报</p>", "海南特区报"),
+        ("<p>(来源:新华社)</p>", "新华社"),
+        ("<p>（ 来源： 广州日报 ）</p>", "广州日报"),
+        ("文章来源：南方日报", "南方日报"),
+    ],
+)
 def test_attribution_forms_become_one_canonical_paragraph(credit, source):
     body, credits = clean_body("<p>正文。</p>\n" + credit, BASE, "山西晚报")
     assert credits.source == source
     assert body == f'<p>正文。</p><p class="em_media">（文章来源：{source}）</p>'
 
 
-@pytest.mark.parametrize("credit,editor", [("<p>责任编辑：张明</p>", "张明"), ("<p>（编辑：李华）</p>", "李华"),
-                                           ("<p>(文章来源:大河报)(责任编辑:王五)</p>", "王五")])
+@pytest.mark.parametrize(
+    "credit,editor",
+    [
+        ("<p>责任编辑：张明</p>", "张明"),
+        ("<p>（编辑：李华）</p>", "李华"),
+        ("<p>(文章来源:大河报)(责任编辑:王五)</p>", "王五"),
+    ],
+)
 def test_editor_goes_to_its_field_and_out_of_the_body(credit, editor):
     body, credits = clean_body("<p>正文。</p>" + credit, BASE, "山西晚报")
     assert credits.editor == editor
@@ -83,7 +109,12 @@ def test_attribution_inside_text_is_left_alone():
 
 
 def test_empty_body_after_cleaning_is_empty():
-    assert clean_body('<p>&nbsp;</p><script>x()</script><p class="em_media">（文章来源：山西晚报）</p>', BASE, "山西晚报")[0] == ""
+    assert (
+        clean_body('<p>&nbsp;</p><script>x()</script><p class="em_media">（文章来源：山西晚报）</p>', BASE, "山西晚报")[
+            0
+        ]
+        == ""
+    )
     assert clean_body("", BASE, "山西晚报")[0] == ""
 
 
@@ -95,9 +126,19 @@ def test_html_to_text():
 BEIJING_0840 = datetime(2021, 12, 24, 8, 40, tzinfo=timezone(timedelta(hours=8)))
 
 
-@pytest.mark.parametrize("text", ["2021年12月24日 08:40", "2021年12月24日08时40分", "2021/12/24 08:40",
-                                  "2021-12-24 08:40:00", "2021-12-24T08:40:00+08:00", "2021-12-24T00:40:00Z",
-                                  "2021-12-24T00:40:00+00:00", " 2021.12.24 08:40 "])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2021年12月24日 08:40",
+        "2021年12月24日08时40分",
+        "2021/12/24 08:40",
+        "2021-12-24 08:40:00",
+        "2021-12-24T08:40:00+08:00",
+        "2021-12-24T00:40:00Z",
+        "2021-12-24T00:40:00+00:00",
+        " 2021.12.24 08:40 ",
+    ],
+)
 def test_dates_in_every_form_give_the_same_beijing_time(text):
     parsed = parse_published_at(text)
     assert parsed == BEIJING_0840
@@ -111,18 +152,30 @@ def test_unparseable_dates_are_refused_not_guessed(text):
 
 
 # -- titles and front matter ------------------------------------------------------------
-@pytest.mark.parametrize("raw,clean", [
-    ("中国人寿山西省分公司：走前列做表率 推动山西高质量发展", "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"),
-    ('他说："涨了" \\ 跌了', '他说："涨了" \\ 跌了'),
-    ("第一行\n第二行\r\n第三行", "第一行 第二行 第三行"),
-    ("# 标题: 有冒号 - [x] {y} &amp; 'z'", "# 标题: 有冒号 - [x] {y} & 'z'"),
-    ("\u2028分隔\u0085符\t制表", "分隔 符 制表"),
-])
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        (
+            "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
+            "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
+        ),
+        ('他说："涨了" \\ 跌了', '他说："涨了" \\ 跌了'),
+        ("第一行\n第二行\r\n第三行", "第一行 第二行 第三行"),
+        ("# 标题: 有冒号 - [x] {y} &amp; 'z'", "# 标题: 有冒号 - [x] {y} & 'z'"),
+        ("\u2028分隔\u0085符\t制表", "分隔 符 制表"),
+    ],
+)
 def test_titles_give_valid_front_matter_that_reads_back(raw, clean):
     title = clean_title(raw)
     assert title == clean
-    article = {"title": title, "published_at": BEIJING_0840, "slug": "dahebao", "newspaper": "大河报",
-               "body_html": "<p>x</p>", "share_url": BASE}
+    article = {
+        "title": title,
+        "published_at": BEIJING_0840,
+        "slug": "dahebao",
+        "newspaper": "大河报",
+        "body_html": "<p>x</p>",
+        "share_url": BASE,
+    }
     front = format_post(article, "//finews.withounder.com").split("---\n")[1]
     assert yaml.safe_load(front)["title"] == title
 
@@ -131,9 +184,14 @@ def test_reference_post_format_is_byte_identical():
     text = json.loads((REFERENCE / "upstream" / "text-NW202112232223130395.json").read_text("utf-8"))["text"]
     record = json.loads((REFERENCE / "upstream" / "feed-marketType-37.json").read_text("utf-8"))["record"][0]
     body, _ = clean_body(text, BASE, record["medianame"])
-    article = {"title": clean_title(record["title"]), "published_at": parse_published_at(record["datetime"]),
-               "slug": "shanxiwanbao", "newspaper": record["medianame"], "body_html": body,
-               "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202112232223130395"}
+    article = {
+        "title": clean_title(record["title"]),
+        "published_at": parse_published_at(record["datetime"]),
+        "slug": "shanxiwanbao",
+        "newspaper": record["medianame"],
+        "body_html": body,
+        "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202112232223130395",
+    }
     assert format_post(article, "//finews.withounder.com").encode("utf-8") == REFERENCE_POST.read_bytes()
 
 

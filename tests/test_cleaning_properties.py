@@ -11,18 +11,36 @@ from finews_spider.cleaning.body import ALLOWED_TAGS
 BASE = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1"
 # Newspaper text: CJK, latin, digits, Chinese punctuation. No colons or brackets, so a
 # random paragraph can never read as a credit (来源：X) and be moved out on purpose.
-WORDS = st.text(alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险金融高质量年月日abcXYZ0123456789，。、“”！？ ")),
-                min_size=1, max_size=40).filter(lambda s: s.strip())
+WORDS = st.text(
+    alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险金融高质量年月日abcXYZ0123456789，。、“”！？ ")),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
 HOSTILE = [
-    "<script>alert('{t}')</script>", "<style>p{{color:red}}</style>", '<iframe src="http://x/">{t}</iframe>',
-    "<!-- {t} -->", '<object data="x.swf">{t}</object>', "<p>&nbsp;</p>", "<p>　　</p>",
+    "<script>alert('{t}')</script>",
+    "<style>p{{color:red}}</style>",
+    '<iframe src="http://x/">{t}</iframe>',
+    "<!-- {t} -->",
+    '<object data="x.swf">{t}</object>',
+    "<p>&nbsp;</p>",
+    "<p>　　</p>",
 ]
 WRAPPERS = [
-    "<p>{t}</p>", "<p>　　{t}</p>", "<p>&nbsp;&nbsp;{t}</p>", '<p style="color:red" onclick="x()">{t}</p>',
-    "<div>{t}</div>", "<p><span>{t}</span></p>", '<p><font color="red">{t}</font></p>', "<p><strong>{t}</strong></p>",
-    '<p><a href="javascript:alert(1)">{t}</a></p>', '<p><a href="/rel/{i}.html" onmouseover="x()">{t}</a></p>',
-    "<h3>{t}</h3>", "<ul><li>{t}</li></ul>", "<blockquote>{t}</blockquote>", "<table><tr><td>{t}</td></tr></table>",
-    "<p>{t}<!--EM_StockCode_Start--><a href=\"http://q/1.html\">中国人寿</a><!--EM_StockCode_End--></p>",
+    "<p>{t}</p>",
+    "<p>　　{t}</p>",
+    "<p>&nbsp;&nbsp;{t}</p>",
+    '<p style="color:red" onclick="x()">{t}</p>',
+    "<div>{t}</div>",
+    "<p><span>{t}</span></p>",
+    '<p><font color="red">{t}</font></p>',
+    "<p><strong>{t}</strong></p>",
+    '<p><a href="javascript:alert(1)">{t}</a></p>',
+    '<p><a href="/rel/{i}.html" onmouseover="x()">{t}</a></p>',
+    "<h3>{t}</h3>",
+    "<ul><li>{t}</li></ul>",
+    "<blockquote>{t}</blockquote>",
+    "<table><tr><td>{t}</td></tr></table>",
+    '<p>{t}<!--EM_StockCode_Start--><a href="http://q/1.html">中国人寿</a><!--EM_StockCode_End--></p>',
 ]
 
 
@@ -82,8 +100,13 @@ def test_cleaning_arbitrary_text_is_idempotent(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(WORDS, min_size=1, max_size=8), st.sampled_from(["\n ", "\n", ""]),
-       st.sampled_from(["山西晚报", "陕西日报", "新华社"]))
+@given(
+    st.lists(WORDS, min_size=1, max_size=8),
+    st.sampled_from(["\n ", "\n", ""]),
+    st.sampled_from(["山西晚报", "陕西日报", "新华社"]),
+)
 def test_clean_markup_passes_through_unchanged(paragraphs, separator, source):
-    clean = separator.join(f"<p>{p.strip()}</p>" for p in paragraphs) + f'<p class="em_media">（文章来源：{source}）</p>'
+    clean = (
+        separator.join(f"<p>{p.strip()}</p>" for p in paragraphs) + f'<p class="em_media">（文章来源：{source}）</p>'
+    )
     assert clean_body(clean, BASE, "山西晚报")[0] == clean

@@ -4,6 +4,7 @@ it accepts; good values parsed; and real ``scrapy crawl`` runs that exit 2 with 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -125,14 +126,17 @@ def test_every_setting_is_in_the_bad_value_table():
     assert {name for name, _, _ in BAD} == set(PARSERS)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("FINEWS_FEED_CONT", "did you mean FINEWS_FEED_COUNT?"),
-    ("FINEWS_MARKET_TYPE", "did you mean FINEWS_MARKET_TYPES?"),
-    ("FINEWS_EXPORTER", "did you mean FINEWS_EXPORTERS?"),
-    ("FINEWS_MAX_ERRORS_RATIO", "did you mean FINEWS_MAX_ERROR_RATIO?"),
-    ("finews_refresh", "did you mean FINEWS_REFRESH?"),
-    ("FINEWS_WHATEVER_ELSE_ENTIRELY", "see the settings table in the README"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("FINEWS_FEED_CONT", "did you mean FINEWS_FEED_COUNT?"),
+        ("FINEWS_MARKET_TYPE", "did you mean FINEWS_MARKET_TYPES?"),
+        ("FINEWS_EXPORTER", "did you mean FINEWS_EXPORTERS?"),
+        ("FINEWS_MAX_ERRORS_RATIO", "did you mean FINEWS_MAX_ERROR_RATIO?"),
+        ("finews_refresh", "did you mean FINEWS_REFRESH?"),
+        ("FINEWS_WHATEVER_ELSE_ENTIRELY", "see the settings table in the README"),
+    ],
+)
 def test_a_misspelt_setting_names_the_closest_known_one(name, expected):
     with pytest.raises(SettingsError) as caught:
         FinewsConfig.from_settings(project(**{name: "1"}))
@@ -158,13 +162,25 @@ def test_the_project_settings_as_scrapy_loads_them_are_valid(monkeypatch):
 
 
 def test_command_line_strings_are_parsed_with_whitespace_trimmed(tmp_path):
-    config = FinewsConfig.from_settings(project(
-        FINEWS_MARKET_TYPES="37, 38", FINEWS_FEED_COUNT=" 5000 ", FINEWS_EXPORTERS=" sqlite ",
-        FINEWS_REFRESH="Yes", FINEWS_LOCK="off", FINEWS_WARC_CAPTURE="0", FINEWS_MAX_ERROR_RATIO="0.5",
-        FINEWS_RECHECK_HOURS="24", FINEWS_SQLITE_BATCH_SECONDS="0.25", FINEWS_LOCK_NAME="reextract-1",
-        FINEWS_WARC_DIR=str(tmp_path), FINEWS_REPLAY=str(tmp_path), FINEWS_SITE_URL="https://example.org/archive",
-        FINEWS_DB_NAME="other.db", FINEWS_DATA_DIR=str(tmp_path),
-    ))
+    config = FinewsConfig.from_settings(
+        project(
+            FINEWS_MARKET_TYPES="37, 38",
+            FINEWS_FEED_COUNT=" 5000 ",
+            FINEWS_EXPORTERS=" sqlite ",
+            FINEWS_REFRESH="Yes",
+            FINEWS_LOCK="off",
+            FINEWS_WARC_CAPTURE="0",
+            FINEWS_MAX_ERROR_RATIO="0.5",
+            FINEWS_RECHECK_HOURS="24",
+            FINEWS_SQLITE_BATCH_SECONDS="0.25",
+            FINEWS_LOCK_NAME="reextract-1",
+            FINEWS_WARC_DIR=str(tmp_path),
+            FINEWS_REPLAY=str(tmp_path),
+            FINEWS_SITE_URL="https://example.org/archive",
+            FINEWS_DB_NAME="other.db",
+            FINEWS_DATA_DIR=str(tmp_path),
+        )
+    )
     assert config.market_types == (37, 38)  # not "+38" on the wire
     assert config.feed_count == 5000 and config.exporters == frozenset({"sqlite"})
     assert (config.refresh, config.lock, config.warc_capture) == (True, False, False)
@@ -174,8 +190,15 @@ def test_command_line_strings_are_parsed_with_whitespace_trimmed(tmp_path):
 
 
 def test_typed_values_from_a_settings_file_are_accepted():
-    config = FinewsConfig.from_settings(project(FINEWS_MARKET_TYPES=[37], FINEWS_FEED_COUNT=7, FINEWS_REFRESH=True,
-                                                FINEWS_EXPORTERS=("jekyll",), FINEWS_MAX_ERROR_RATIO=1))
+    config = FinewsConfig.from_settings(
+        project(
+            FINEWS_MARKET_TYPES=[37],
+            FINEWS_FEED_COUNT=7,
+            FINEWS_REFRESH=True,
+            FINEWS_EXPORTERS=("jekyll",),
+            FINEWS_MAX_ERROR_RATIO=1,
+        )
+    )
     assert (config.market_types, config.feed_count, config.refresh, config.max_error_ratio) == ((37,), 7, True, 1.0)
     with pytest.raises(SettingsError, match="FINEWS_FEED_COUNT=True"):
         FinewsConfig.from_settings(project(FINEWS_FEED_COUNT=True))
@@ -188,8 +211,21 @@ def test_every_setting_of_settings_py_is_parsed():
     assert known_settings() == set(PARSERS)
 
 
-@pytest.mark.parametrize("word, value", [("1", True), ("TRUE", True), (" on ", True), ("yes", True), (True, True),
-                                         ("0", False), ("False", False), ("off", False), ("no", False), (0, False)])
+@pytest.mark.parametrize(
+    "word, value",
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" on ", True),
+        ("yes", True),
+        (True, True),
+        ("0", False),
+        ("False", False),
+        ("off", False),
+        ("no", False),
+        (0, False),
+    ],
+)
 def test_boolean_words(word, value):
     assert parse_bool(word) is value
 
@@ -201,30 +237,51 @@ def test_the_config_is_built_once_per_crawler():
     crawler = Crawler()
     first = config_for(crawler)
     assert first.feed_count == 9 and config_for(crawler) is first
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         first.feed_count = 10  # frozen
 
 
 # -- the real command: exit 2 and one line, before the engine starts ----------------------------
 
-@pytest.mark.parametrize("args, line", [
-    (["-s", "FINEWS_FEED_COUNT=-5"], "not started: FINEWS_FEED_COUNT='-5': accepts a whole number from 1 to 100000"),
-    (["-s", "FINEWS_MARKET_TYPES="], "not started: FINEWS_MARKET_TYPES='': is empty;"),
-    (["-s", "FINEWS_MAX_ERROR_RATIO=abc"], "not started: FINEWS_MAX_ERROR_RATIO='abc': accepts a number from 0 to 1"),
-    (["-s", "FINEWS_FEED_CONT=5"], "not started: FINEWS_FEED_CONT is not a setting of this project; did you mean FINEWS_FEED_COUNT?"),
-    (["-a", "refresh=banana"], "not started: refresh='banana': accepts 1/0, true/false, yes/no, on/off"),
-    (["-a", "since=2021-13-01"], "not started: since='2021-13-01': accepts a date YYYY-MM-DD"),
-    (["-a", "since=2021-12-23", "-a", "until=2021-12-20"], "not started: since='2021-12-23' is after until='2021-12-20'"),
-])
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (
+            ["-s", "FINEWS_FEED_COUNT=-5"],
+            "not started: FINEWS_FEED_COUNT='-5': accepts a whole number from 1 to 100000",
+        ),
+        (["-s", "FINEWS_MARKET_TYPES="], "not started: FINEWS_MARKET_TYPES='': is empty;"),
+        (
+            ["-s", "FINEWS_MAX_ERROR_RATIO=abc"],
+            "not started: FINEWS_MAX_ERROR_RATIO='abc': accepts a number from 0 to 1",
+        ),
+        (
+            ["-s", "FINEWS_FEED_CONT=5"],
+            "not started: FINEWS_FEED_CONT is not a setting of this project; did you mean FINEWS_FEED_COUNT?",
+        ),
+        (["-a", "refresh=banana"], "not started: refresh='banana': accepts 1/0, true/false, yes/no, on/off"),
+        (["-a", "since=2021-13-01"], "not started: since='2021-13-01': accepts a date YYYY-MM-DD"),
+        (
+            ["-a", "since=2021-12-23", "-a", "until=2021-12-20"],
+            "not started: since='2021-12-23' is after until='2021-12-20'",
+        ),
+    ],
+)
 def test_scrapy_crawl_exits_2_with_one_line(tmp_path, args, line):
     # The upstream points at a closed port: a run that started would fail with exit 1.
-    result = scrapy("crawl", "finews", *args, data_dir=tmp_path,
-                    settings={"FINEWS_FEED_URL": "http://127.0.0.1:9/webapi", "FINEWS_TEXT_URL": "http://127.0.0.1:9/t"})
+    result = scrapy(
+        "crawl",
+        "finews",
+        *args,
+        data_dir=tmp_path,
+        settings={"FINEWS_FEED_URL": "http://127.0.0.1:9/webapi", "FINEWS_TEXT_URL": "http://127.0.0.1:9/t"},
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.splitlines()
-    assert sum(line in l and "run summary" not in l for l in lines) == 1, result.stderr[-2000:]
+    assert sum(line in text and "run summary" not in text for text in lines) == 1, result.stderr[-2000:]
     # ... and, like every run, a summary line (the failed start's own status word).
-    [summary] = [l for l in lines if "run summary:" in l]
+    [summary] = [text for text in lines if "run summary:" in text]
     assert "status=usage" in summary and line.replace("not started: ", "") in summary
     assert "Traceback" not in result.stderr
     assert "Spider opened" not in result.stderr and "Crawled" not in result.stderr
@@ -233,7 +290,9 @@ def test_scrapy_crawl_exits_2_with_one_line(tmp_path, args, line):
 
 def test_with_a_log_file_the_line_also_reaches_stderr(tmp_path):
     log = tmp_path / "run.log"
-    result = scrapy("crawl", "finews", data_dir=tmp_path, settings={"FINEWS_SQLITE_BATCH_SIZE": "x", "LOG_FILE": str(log)})
+    result = scrapy(
+        "crawl", "finews", data_dir=tmp_path, settings={"FINEWS_SQLITE_BATCH_SIZE": "x", "LOG_FILE": str(log)}
+    )
     assert result.returncode == 2
     expected = "not started: FINEWS_SQLITE_BATCH_SIZE='x': accepts a whole number from 1 to 100000"
     assert expected in result.stderr and expected in log.read_text("utf-8")
@@ -244,7 +303,7 @@ def test_the_other_commands_check_the_settings_too(tmp_path, command):
     result = scrapy(command, data_dir=tmp_path, settings={"FINEWS_RECHECK_HOURS": "-1"})
     assert result.returncode == 2, result.stderr[-2000:]
     line = "not started: FINEWS_RECHECK_HOURS='-1': accepts a number from 0 to 878400"
-    assert sum(line in l for l in result.stderr.splitlines()) == 1, result.stderr[-2000:]
+    assert sum(line in text for text in result.stderr.splitlines()) == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
 
 
@@ -253,9 +312,18 @@ def test_values_with_spaces_and_boolean_words_reach_every_component_parsed(upstr
     still call ``getbool`` (the lock), `` sqlite , jekyll`` selects both exporters."""
     from tests.conftest import crawl, posts
 
-    result = crawl("finews", tmp_path, upstream, settings={
-        "FINEWS_MARKET_TYPES": "37, 38", "FINEWS_LOCK": "on", "FINEWS_EXPORTERS": " sqlite , jekyll",
-        "FINEWS_FEED_COUNT": " 50 ", "FINEWS_WARC_CAPTURE": "no"})
+    result = crawl(
+        "finews",
+        tmp_path,
+        upstream,
+        settings={
+            "FINEWS_MARKET_TYPES": "37, 38",
+            "FINEWS_LOCK": "on",
+            "FINEWS_EXPORTERS": " sqlite , jekyll",
+            "FINEWS_FEED_COUNT": " 50 ",
+            "FINEWS_WARC_CAPTURE": "no",
+        },
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(k for k in upstream.requests if k.startswith("feed:")) == ["feed:37", "feed:38"]
     assert posts(tmp_path) and (tmp_path / "finews.db").exists() and (tmp_path / ".locks").exists()

@@ -32,10 +32,21 @@ def test_catch_all_spider_archives_every_article_once(upstream, tmp_path):
     assert upstream.count("text:") == len(codes)
     assert posts(tmp_path)[REFERENCE_POST.name] == REFERENCE_POST.read_bytes()
     slugs = {p.stem for p in (tmp_path / "category").iterdir()}
-    assert {"shanxiwanbao", "shaanxiribao", "shanxiribao", "hainantequbao", "dahebao", "guangzhouribao",
-            "yunchengribao"} == slugs
+    assert {
+        "shanxiwanbao",
+        "shaanxiribao",
+        "shanxiribao",
+        "hainantequbao",
+        "dahebao",
+        "guangzhouribao",
+        "yunchengribao",
+    } == slugs
     page = (tmp_path / "category" / "shaanxiribao.html").read_text("utf-8")
-    assert yaml.safe_load(page.split("---\n")[1]) == {"layout": "category", "title": "陕西日报新闻", "category": "shaanxiribao"}
+    assert yaml.safe_load(page.split("---\n")[1]) == {
+        "layout": "category",
+        "title": "陕西日报新闻",
+        "category": "shaanxiribao",
+    }
 
 
 def test_rows_hold_every_item_field(sample_archive):
@@ -64,22 +75,38 @@ def test_second_crawl_does_not_duplicate_rows(upstream, tmp_path):
 
 def test_share_urls_are_archived_without_the_feed(upstream, tmp_path):
     code = next(r["infoCode"] for r in sample_records() if r["medianame"] == "大河报")
-    upstream.texts[code] = {**upstream.texts[code], "title": "大河报标题", "datetime": "2021年12月24日 08:40", "medianame": "大河报"}
+    upstream.texts[code] = {
+        **upstream.texts[code],
+        "title": "大河报标题",
+        "datetime": "2021年12月24日 08:40",
+        "medianame": "大河报",
+    }
     urls = f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code},not-a-url"
     result = crawl("shanxiwanbao", tmp_path, upstream, "-a", f"urls={urls}")
     assert not any(r.startswith("feed") for r in upstream.requests)
     assert "not an http(s) URL: 'not-a-url'" in result.stderr
     [row] = rows(tmp_path / "finews.db", "SELECT * FROM articles")
-    assert (row["info_code"], row["title"], row["published_at"], row["slug"]) == (code, "大河报标题", "2021-12-24T08:40:00+08:00", "dahebao")
+    assert (row["info_code"], row["title"], row["published_at"], row["slug"]) == (
+        code,
+        "大河报标题",
+        "2021-12-24T08:40:00+08:00",
+        "dahebao",
+    )
     # One of two URLs was malformed: over the error threshold, so the run says it failed.
     assert result.returncode == 1
 
 
 def test_url_file(upstream, tmp_path):
     url_file = tmp_path / "urls.txt"
-    url_file.write_text(f"# sent by an analyst\nhttp://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}\n\n", "utf-8")
-    upstream.texts[REF] = {**upstream.texts[REF], "title": "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
-                           "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"}
+    url_file.write_text(
+        f"# sent by an analyst\nhttp://finews.zning.xyz/html_News/NewsShare.html?infoCode={REF}\n\n", "utf-8"
+    )
+    upstream.texts[REF] = {
+        **upstream.texts[REF],
+        "title": "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
+        "datetime": "2021-12-23 07:25:33",
+        "medianame": "山西晚报",
+    }
     result = crawl("finews", tmp_path / "data", upstream, "-a", f"url_file={url_file}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert posts(tmp_path / "data") == {REFERENCE_POST.name: REFERENCE_POST.read_bytes()}
@@ -114,8 +141,10 @@ def test_share_url_nobody_describes_is_dropped_with_reason(upstream, tmp_path):
         key = "record" if "record" in feed else "nodeList"  # both spellings are in the sample
         feed[key] = [r for r in feed[key] if REF not in (r.get("infoCode"), r.get("infocode"))]
     result = crawl("finews", tmp_path, upstream, "-a", SHARE_REF)
-    assert (f"article '{REF}' dropped (no_title): the text endpoint gave no title and neither the feeds nor "
-            "the archive list this article") in result.stderr
+    assert (
+        f"article '{REF}' dropped (no_title): the text endpoint gave no title and neither the feeds nor "
+        "the archive list this article"
+    ) in result.stderr
     assert "'finews/dropped/no_title': 1" in result.stderr and upstream.count("feed:") == 3
     assert not (tmp_path / "_posts").exists() or not list((tmp_path / "_posts").iterdir())
 
@@ -133,8 +162,11 @@ def test_feed_export_gives_the_database_fields(upstream, tmp_path):
         assert set(db_rows[code]) <= set(item), set(db_rows[code]) - set(item)
         for field, value in item.items():
             if field == "mentions":  # a table of its own
-                assert value == [{k: m[k] for k in ("kind", "market", "code", "name", "exchange")}
-                                 for m in mentions if m["info_code"] == code]
+                assert value == [
+                    {k: m[k] for k in ("kind", "market", "code", "name", "exchange")}
+                    for m in mentions
+                    if m["info_code"] == code
+                ]
                 continue
             if field == "body_text":  # not stored: derived from body_html wherever it is needed
                 assert value == html_to_text(db_rows[code]["body_html"])
@@ -144,20 +176,32 @@ def test_feed_export_gives_the_database_fields(upstream, tmp_path):
 
 
 def test_bad_articles_are_dropped_counted_and_never_written(upstream, tmp_path):
-    upstream.feeds["37"] = {"record": [
-        {"infoCode": "../../etc/passwd", "title": "t", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
-        {"infoCode": "NW1", "title": "无日期", "datetime": "昨天", "medianame": "山西晚报"},
-        {"infoCode": "NW2", "title": "空正文", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
-        {"infoCode": "NW3", "title": "好的", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
-    ]}
+    upstream.feeds["37"] = {
+        "record": [
+            {"infoCode": "../../etc/passwd", "title": "t", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+            {"infoCode": "NW1", "title": "无日期", "datetime": "昨天", "medianame": "山西晚报"},
+            {"infoCode": "NW2", "title": "空正文", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+            {"infoCode": "NW3", "title": "好的", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报"},
+        ]
+    }
     upstream.feeds["38"] = upstream.feeds["39"] = {"record": []}
-    upstream.texts.update({"../../etc/passwd": {"text": "<p>x</p>"}, "NW1": {"text": "<p>x</p>"},
-                           "NW2": {"text": "<p>&nbsp;</p><script>x</script>"}, "NW3": {"text": "<p>正文</p>"}})
+    upstream.texts.update(
+        {
+            "../../etc/passwd": {"text": "<p>x</p>"},
+            "NW1": {"text": "<p>x</p>"},
+            "NW2": {"text": "<p>&nbsp;</p><script>x</script>"},
+            "NW3": {"text": "<p>正文</p>"},
+        }
+    )
     result = crawl("shanxiwanbao", tmp_path, upstream)
     assert result.returncode == 0, result.stderr[-3000:]
     assert list(posts(tmp_path)) == ["2021-12-23-NW3.md"]
-    for stat in ("'finews/dropped/info_code': 1", "'finews/dropped/date': 1", "'finews/dropped/empty_body': 1",
-                 "'finews/articles_dropped': 3"):
+    for stat in (
+        "'finews/dropped/info_code': 1",
+        "'finews/dropped/date': 1",
+        "'finews/dropped/empty_body': 1",
+        "'finews/articles_dropped': 3",
+    ):
         assert stat in result.stderr, stat
     assert "unrecognised date '昨天'" in result.stderr
     assert not (tmp_path.parent / "etc").exists()
@@ -167,7 +211,10 @@ def test_unusable_arguments_and_settings_exit_2_with_a_clear_line(tmp_path):
     cases = [
         (["crawl", "finews", "-a", f"url_file={tmp_path / 'missing.txt'}"], "not started: url_file"),
         (["crawl", "finews", "-a", "urls=,"], "not started: urls / url_file given, but no URL in them"),
-        (["crawl", "finews", "-s", "FINEWS_EXPORTERS=csv"], "not started: FINEWS_EXPORTERS='csv': has unknown exporter 'csv'"),
+        (
+            ["crawl", "finews", "-s", "FINEWS_EXPORTERS=csv"],
+            "not started: FINEWS_EXPORTERS='csv': has unknown exporter 'csv'",
+        ),
         (["crawl", "nosuchspider"], "no spider named 'nosuchspider'"),
     ]
     for args, message in cases:

@@ -1,7 +1,7 @@
 """The SQLite archive: upserts, revisions, counts, migrations, Chinese search."""
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlite_utils
@@ -12,15 +12,27 @@ from finews_spider.registry import Registry
 from finews_spider.search import FTS_TOKENIZE, fts_query, index_text
 
 BJ = timezone(timedelta(hours=8))
-T0 = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2021, 12, 24, 1, 0, tzinfo=UTC)
 
 
-def article(code="NW1", title="山西推动高质量发展", body="<p>国寿助力地铁建设。</p>", slug="shanxiwanbao", paper="山西晚报"):
+def article(
+    code="NW1", title="山西推动高质量发展", body="<p>国寿助力地铁建设。</p>", slug="shanxiwanbao", paper="山西晚报"
+):
     text, content_hash = derive_text_fields(title, body)
-    return {"info_code": code, "title": title, "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BJ),
-            "newspaper": paper, "slug": slug, "body_html": body, "source": paper, "editor": None,
-            "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", "fetched_at": T0,
-            "body_text": text, "content_hash": content_hash}
+    return {
+        "info_code": code,
+        "title": title,
+        "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BJ),
+        "newspaper": paper,
+        "slug": slug,
+        "body_html": body,
+        "source": paper,
+        "editor": None,
+        "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+        "fetched_at": T0,
+        "body_text": text,
+        "content_hash": content_hash,
+    }
 
 
 @pytest.fixture
@@ -32,9 +44,13 @@ def db(tmp_path):
 
 
 def search(db, query):
-    return [r[0] for r in db.conn.execute(
-        "SELECT a.info_code FROM articles a WHERE a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) ORDER BY a.info_code",
-        (fts_query(query),))]
+    return [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT a.info_code FROM articles a WHERE a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) ORDER BY a.info_code",
+            (fts_query(query),),
+        )
+    ]
 
 
 def test_new_unchanged_changed_and_revisions(db):
@@ -43,8 +59,13 @@ def test_new_unchanged_changed_and_revisions(db):
     assert db.conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0
     assert db.save_article(article(body="<p>更正：国寿助力高铁建设。</p>"), T0 + timedelta(hours=2)) == "changed"
     [rev] = db.conn.execute("SELECT info_code, title, body_html, seen_at, replaced_at FROM revisions").fetchall()
-    assert rev == ("NW1", "山西推动高质量发展", "<p>国寿助力地铁建设。</p>", (T0 + timedelta(hours=1)).isoformat(),
-                   (T0 + timedelta(hours=2)).isoformat())
+    assert rev == (
+        "NW1",
+        "山西推动高质量发展",
+        "<p>国寿助力地铁建设。</p>",
+        (T0 + timedelta(hours=1)).isoformat(),
+        (T0 + timedelta(hours=2)).isoformat(),
+    )
     row = db.get("NW1")
     assert row["body_html"] == "<p>更正：国寿助力高铁建设。</p>" and row["first_seen_at"] == T0.isoformat()
     assert row["published_at"] == "2021-12-23T07:25:33+08:00" and row["published_date"] == "2021-12-23"
@@ -119,11 +140,20 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     """An archive as the first version wrote it: articles with only the item fields."""
     path = tmp_path / "finews.db"
     old = sqlite_utils.Database(path)
-    old["articles"].insert({
-        "info_code": "NW1", "title": "旧标题", "published_at": "2021-12-23T07:25:33+08:00", "newspaper": "山西晚报",
-        "slug": "shanxiwanbao", "body_html": "<p>国寿地铁。</p>", "source": "山西晚报",
-        "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1", "fetched_at": T0.isoformat(),
-    }, pk="info_code")
+    old["articles"].insert(
+        {
+            "info_code": "NW1",
+            "title": "旧标题",
+            "published_at": "2021-12-23T07:25:33+08:00",
+            "newspaper": "山西晚报",
+            "slug": "shanxiwanbao",
+            "body_html": "<p>国寿地铁。</p>",
+            "source": "山西晚报",
+            "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1",
+            "fetched_at": T0.isoformat(),
+        },
+        pk="info_code",
+    )
     old["newspapers"].insert({"slug": "shanxiwanbao", "name": "山西晚报"}, pk="slug")
     old.close()
     db = ArchiveDatabase(path)
@@ -137,23 +167,36 @@ def test_archive_from_an_older_version_upgrades_without_loss(tmp_path):
     assert {"revisions", "crawls", "articles_fts"} <= set(db.db.table_names())
     assert db.save_article(article("NW1", title="旧标题", body="<p>国寿地铁。</p>"), T0) == "unchanged"
     assert db.save_article(article("NW2"), T0) == "new" and db.get("NW2")["doc_id"] == row["doc_id"] + 1
-    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 2}
+    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {
+        "shanxiwanbao": 2
+    }
     assert [r[0] for r in db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"'")] == [
-        row["doc_id"], row["doc_id"] + 1]
+        row["doc_id"],
+        row["doc_id"] + 1,
+    ]
     db.close()
 
 
 def test_doc_ids_follow_the_publication_order_whatever_the_order_of_archiving(db):
     """The search index (rowid = doc_id) lists matches newest first by itself."""
-    times = ["2021-12-23T07:25:33+08:00", "2020-01-01T00:00:00+08:00", "2021-12-23T07:25:33+08:00",
-             "2021-12-23T07:25:34+08:00", "2019-06-30T23:59:59+08:00"]
+    times = [
+        "2021-12-23T07:25:33+08:00",
+        "2020-01-01T00:00:00+08:00",
+        "2021-12-23T07:25:33+08:00",
+        "2021-12-23T07:25:34+08:00",
+        "2019-06-30T23:59:59+08:00",
+    ]
     batch = [{**article(f"NW{i}"), "published_at": t} for i, t in enumerate(times)]
     saved = db.save_articles(batch, T0)
     by_time = sorted(range(len(times)), key=lambda i: (times[i], i))
     assert sorted(range(len(times)), key=lambda i: saved[i]["doc_id"]) == by_time
     assert saved[2]["doc_id"] == saved[0]["doc_id"] + 1 == doc_id_base(times[0]) + 1  # the next free slot
-    newest = [r[0] for r in db.conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"' ORDER BY rowid DESC LIMIT 2")]
+    newest = [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"国寿\"' ORDER BY rowid DESC LIMIT 2"
+        )
+    ]
     assert newest == [saved[3]["doc_id"], saved[2]["doc_id"]]
     assert doc_id_base("2021-12-23T07:25:33") == doc_id_base("2021-12-23T07:25:33+08:00")  # Beijing time
 
@@ -185,7 +228,9 @@ def test_failure_inside_a_batch_rolls_the_batch_back(db, monkeypatch):
         db.save_articles([article("NW2"), article("NW3")], T0)
     assert not db.conn.in_transaction
     assert [r[0] for r in db.conn.execute("SELECT info_code FROM articles")] == ["NW1"]
-    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {"shanxiwanbao": 1}
+    assert dict(db.conn.execute("SELECT slug, article_count FROM newspapers WHERE article_count > 0")) == {
+        "shanxiwanbao": 1
+    }
 
 
 def test_batch_statuses(db):
@@ -233,14 +278,31 @@ def test_archive_of_schema_5_upgrades(tmp_path):
         CREATE VIRTUAL TABLE articles_fts USING fts5(title, body_text, content='');
         PRAGMA user_version = 5;
     """)
-    for doc_id, code, published, body in [(1, "NW1", "2021-12-23T07:25:33+08:00", "<p>国寿地铁。</p>"),
-                                          (2, "NW2", "2020-05-01T08:00:00+08:00", "<p>国寿高铁。</p>")]:
+    for doc_id, code, published, body in [
+        (1, "NW1", "2021-12-23T07:25:33+08:00", "<p>国寿地铁。</p>"),
+        (2, "NW2", "2020-05-01T08:00:00+08:00", "<p>国寿高铁。</p>"),
+    ]:
         text, chash = derive_text_fields("标题", body)
-        old.execute("INSERT INTO articles VALUES (?, ?, '标题', ?, ?, '山西晚报', 'shanxiwanbao', ?, ?, '山西晚报', NULL, "
-                    "'u', ?, ?, ?, ?)", (code, doc_id, published, published[:10], body, text, T0.isoformat(), chash,
-                                         T0.isoformat(), T0.isoformat()))
-        old.execute("INSERT INTO articles_fts (rowid, title, body_text) VALUES (?, ?, ?)",
-                    (doc_id, index_text("标题"), index_text(text)))
+        old.execute(
+            "INSERT INTO articles VALUES (?, ?, '标题', ?, ?, '山西晚报', 'shanxiwanbao', ?, ?, '山西晚报', NULL, "
+            "'u', ?, ?, ?, ?)",
+            (
+                code,
+                doc_id,
+                published,
+                published[:10],
+                body,
+                text,
+                T0.isoformat(),
+                chash,
+                T0.isoformat(),
+                T0.isoformat(),
+            ),
+        )
+        old.execute(
+            "INSERT INTO articles_fts (rowid, title, body_text) VALUES (?, ?, ?)",
+            (doc_id, index_text("标题"), index_text(text)),
+        )
     old.commit()
     old.close()
     reindexed = []
@@ -252,8 +314,12 @@ def test_archive_of_schema_5_upgrades(tmp_path):
     assert ids == {"NW1": doc_id_base("2021-12-23T07:25:33+08:00"), "NW2": doc_id_base("2020-05-01T08:00:00+08:00")}
     assert search(db, "国寿") == ["NW1", "NW2"] and search(db, "高铁") == ["NW2"]
     # A correction removes exactly the old tokens (derived again from the stored HTML).
-    assert db.save_article({**article("NW2", title="标题", body="<p>国寿动车。</p>"),
-                            "published_at": "2020-05-01T08:00:00+08:00"}, T0) == "changed"
+    assert (
+        db.save_article(
+            {**article("NW2", title="标题", body="<p>国寿动车。</p>"), "published_at": "2020-05-01T08:00:00+08:00"}, T0
+        )
+        == "changed"
+    )
     assert search(db, "高铁") == [] and search(db, "动车") == ["NW2"]
     db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
     # The index was made again with today's tokenizer (version 5's was unicode61).
@@ -284,15 +350,21 @@ def test_a_new_index_version_rebuilds_the_index(tmp_path, monkeypatch):
 def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch):
     """Publishing a batch: the posts are written, one syncfs, then the rows commit."""
     from finews_spider.archive import Archive
-    from finews_spider.config import project_config
     from finews_spider.archive import database as database_module
+    from finews_spider.config import project_config
 
     archive = Archive(project_config(data_dir=tmp_path))
     events = []
     monkeypatch.setattr("finews_spider.archive.sync_filesystem", lambda path: events.append(("sync", path)))
     original = database_module.ArchiveDatabase.save_prepared
-    monkeypatch.setattr(archive.db, "save_prepared", lambda prepared, seen: events.append(
-        ("save", len(prepared), len(list((tmp_path / "_posts").glob("*.md"))))) or original(archive.db, prepared, seen))
+    monkeypatch.setattr(
+        archive.db,
+        "save_prepared",
+        lambda prepared, seen: (
+            events.append(("save", len(prepared), len(list((tmp_path / "_posts").glob("*.md")))))
+            or original(archive.db, prepared, seen)
+        ),
+    )
     results = archive.publish_batch([article("NW1"), article("NW2")], T0)
     assert events == [("sync", tmp_path), ("save", 2, 2)]  # both posts on disk before the rows
     assert [r["status"] for r in results] == ["new", "new"] and results[0]["slug"] == "shanxiwanbao"
@@ -316,15 +388,24 @@ def test_mentions_follow_the_current_version(db):
     stock = {"kind": "stock", "market": "1", "code": "600160", "name": "巨化股份", "exchange": "SSE"}
     board = {"kind": "board", "market": "90", "code": "BK0493", "name": "新能源", "exchange": None}
     db.save_articles([{**article("NW1"), "mentions": [stock, board]}], T0)
-    listed = lambda: [(r[0], r[1]) for r in db.conn.execute(  # noqa: E731
-        "SELECT code, published_at FROM mentions WHERE info_code='NW1' ORDER BY code")]
+
+    def listed():
+        return [
+            (r[0], r[1])
+            for r in db.conn.execute("SELECT code, published_at FROM mentions WHERE info_code='NW1' ORDER BY code")
+        ]
+
     assert listed() == [("600160", "2021-12-23T07:25:33+08:00"), ("BK0493", "2021-12-23T07:25:33+08:00")]
     db.save_articles([{**article("NW1", body="<p>更正</p>"), "mentions": [board]}], T0)
     assert listed() == [("BK0493", "2021-12-23T07:25:33+08:00")]
     db.save_articles([article("NW1", body="<p>更正</p>")], T0)
     assert listed() == [("BK0493", "2021-12-23T07:25:33+08:00")]
-    plan = " ".join(r[3] for r in db.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT info_code FROM mentions WHERE code='600160' ORDER BY published_at DESC"))
+    plan = " ".join(
+        r[3]
+        for r in db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT info_code FROM mentions WHERE code='600160' ORDER BY published_at DESC"
+        )
+    )
     assert "idx_mentions_code_published_at" in plan and "TEMP B-TREE" not in plan
 
 

@@ -25,8 +25,11 @@ def get(sample_archive):
 
 
 def expected(sample_archive, word):
-    return sorted(r["info_code"] for r in rows(sample_archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
-                  if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", ""))
+    return sorted(
+        r["info_code"]
+        for r in rows(sample_archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
+        if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", "")
+    )
 
 
 def searched(get, word):

@@ -9,10 +9,10 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,17 +72,21 @@ def add_mentions(path: Path) -> None:
             ((published,),) = conn.execute("SELECT published_at FROM articles WHERE info_code=?", (code,))
             conn.executemany(
                 "INSERT INTO mentions (info_code, kind, market, code, name, exchange, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(code, m.kind, m.market, m.code, m.name, m.exchange, published) for m in found])
+                [(code, m.kind, m.market, m.code, m.name, m.exchange, published) for m in found],
+            )
     conn.close()
 
 
 def make_plain_database(path: Path) -> None:
     """Not an archive, though it has a table called articles with a full-text index."""
     db = sqlite_utils.Database(path)
-    db["articles"].insert_all([
-        {"id": 1, "title": "十四五 规划", "body_text": "plain words"},
-        {"id": 2, "title": "乡村振兴", "body_text": "hello world"},
-    ], pk="id")
+    db["articles"].insert_all(
+        [
+            {"id": 1, "title": "十四五 规划", "body_text": "plain words"},
+            {"id": 2, "title": "乡村振兴", "body_text": "hello world"},
+        ],
+        pk="id",
+    )
     db["articles"].enable_fts(["title", "body_text"])
     db.conn.close()
 
@@ -96,9 +100,22 @@ def server(replayed_archive, tmp_path_factory):
     make_plain_database(folder / "plain.db")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(folder / f"{ARCHIVE_NAME}.db"), str(folder / "plain.db"),
-         "-p", str(port), "-h", "127.0.0.1"],
-        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(folder / f"{ARCHIVE_NAME}.db"),
+            str(folder / "plain.db"),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+        ],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, "/-/versions.json", proc)
@@ -123,8 +140,11 @@ def get_json(base, path, **params):
 
 
 def containing(archive: Path, word: str) -> list[str]:
-    return sorted(r["info_code"] for r in rows(archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
-                  if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", ""))
+    return sorted(
+        r["info_code"]
+        for r in rows(archive / "finews.db", "SELECT info_code, title, body_html FROM articles")
+        if word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", "")
+    )
 
 
 def test_datasette_plugins_lists_it():
@@ -189,9 +209,23 @@ def newest_first_server(replayed_archive, tmp_path_factory):
     (folder / "metadata.yml").write_text("plugins:\n  finews:\n    newest_first_above: 3\n")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(folder / "archive.db"), "-m", str(folder / "metadata.yml"),
-         "-p", str(port), "-h", "127.0.0.1"],
-        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(folder / "archive.db"),
+            "-m",
+            str(folder / "metadata.yml"),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+        ],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, "/-/versions.json", proc)
@@ -202,8 +236,11 @@ def newest_first_server(replayed_archive, tmp_path_factory):
 
 def newest_first(archive: Path, word: str) -> list[str]:
     wanted = set(containing(archive.parent, word) if archive.name == "finews.db" else [])
-    return [r["info_code"] for r in rows(archive, "SELECT info_code FROM articles ORDER BY doc_id DESC")
-            if r["info_code"] in wanted]
+    return [
+        r["info_code"]
+        for r in rows(archive, "SELECT info_code FROM articles ORDER BY doc_id DESC")
+        if r["info_code"] in wanted
+    ]
 
 
 def test_a_word_with_many_matches_is_answered_newest_first_from_the_index(newest_first_server, replayed_archive):
@@ -216,7 +253,10 @@ def test_a_word_with_many_matches_is_answered_newest_first_from_the_index(newest
     assert data["filtered_table_rows_count"] == 13 and data["facet_results"] == {}  # counted from the index
     assert 'search matches "十四五": 13 articles, newest first' in data["human_description_en"]
     # Page after page (Datasette's _next), every match once, in order.
-    seen, url = [], f"{base}/archive/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_size=4&_col=info_code&_shape=objects"
+    seen, url = (
+        [],
+        f"{base}/archive/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_size=4&_col=info_code&_shape=objects",
+    )
     while url:
         with urllib.request.urlopen(url, timeout=30) as response:
             page = json.loads(response.read())
@@ -231,8 +271,12 @@ def test_a_word_with_many_matches_is_answered_newest_first_from_the_index(newest
 def test_a_search_with_other_filters_or_few_matches_counts_and_facets_as_usual(newest_first_server, replayed_archive):
     base, _ = newest_first_server
     data = get_json(base, "/archive/articles.json", _search="十四五", slug="shanxiwanbao", _size="0")
-    want = [c for c in newest_first(replayed_archive / "finews.db", "十四五")
-            if rows(replayed_archive / "finews.db", "SELECT slug FROM articles WHERE info_code=?", (c,))[0]["slug"] == "shanxiwanbao"]
+    want = [
+        c
+        for c in newest_first(replayed_archive / "finews.db", "十四五")
+        if rows(replayed_archive / "finews.db", "SELECT slug FROM articles WHERE info_code=?", (c,))[0]["slug"]
+        == "shanxiwanbao"
+    ]
     assert want and data["filtered_table_rows_count"] == len(want) and "newspaper" in data["facet_results"]
     few = get_json(base, "/archive/articles.json", _search="城日报", _size="0")
     assert few["filtered_table_rows_count"] == len(containing(replayed_archive, "城日报")) == 2
@@ -292,9 +336,15 @@ def test_a_snippet_column_from_other_sql_is_escaped(server):
 
 def test_sql_functions(server):
     base, _ = server
-    data = get_json(base, f"{DB_URL}.json", sql="select count(*) from articles_fts where articles_fts match finews_match('十四五')")
+    data = get_json(
+        base, f"{DB_URL}.json", sql="select count(*) from articles_fts where articles_fts match finews_match('十四五')"
+    )
     assert data["rows"] == [[13]]
-    data = get_json(base, f"{DB_URL}.json", sql="select finews_match('十四五') as q, finews_snippet('开局之年十四五规划', '十四五') as s")
+    data = get_json(
+        base,
+        f"{DB_URL}.json",
+        sql="select finews_match('十四五') as q, finews_snippet('开局之年十四五规划', '十四五') as s",
+    )
     assert data["rows"] == [['"十四 四五"', "开局之年<mark>十四五</mark>规划"]]
 
 
@@ -317,10 +367,11 @@ def test_dashboard_charts_run(server):
     status, html = get(base, "/-/dashboards/my-archive")
     assert status == 200 and "Articles per day per newspaper" in html
     import yaml
-
     from datasette_dashboards import replace_opts_in_query
 
-    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"]["charts"]
+    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
+        "charts"
+    ]
     for name, chart in charts.items():
         for options in ({}, {"code": "600160"}):  # the dashboard's filter, empty and filled
             sql = replace_opts_in_query(chart["query"], options)
@@ -357,24 +408,44 @@ def test_mentions_per_day_chart_for_a_code(server, replayed_archive):
     base, _ = server
     status, html = get(base, "/-/dashboards/my-archive", code="600160")
     assert status == 200 and "Mentions per day" in html
-    from datasette_dashboards import replace_opts_in_query
     import yaml
+    from datasette_dashboards import replace_opts_in_query
 
-    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"]["charts"]["mentions-per-day"]
-    days = sorted(r["published_at"][:10] for r in rows(replayed_archive / "finews.db",
-                  f"SELECT published_at FROM articles WHERE info_code IN {MENTIONED}"))
-    got = get_json(base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="600160", _shape="array")
+    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
+        "charts"
+    ]["mentions-per-day"]
+    days = sorted(
+        r["published_at"][:10]
+        for r in rows(
+            replayed_archive / "finews.db", f"SELECT published_at FROM articles WHERE info_code IN {MENTIONED}"
+        )
+    )
+    got = get_json(
+        base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="600160", _shape="array"
+    )
     assert got == [{"day": d, "mentions": 1} for d in days]
-    got = get_json(base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="nothing", _shape="array")
+    got = get_json(
+        base, f"{DB_URL}.json", sql=replace_opts_in_query(chart["query"], {"code": "x"}), code="nothing", _shape="array"
+    )
     assert got == []
 
 
 def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):
     """``datasette FILE -m data/metadata.yml --get``: the metadata file only adds to the plugin."""
     result = subprocess.run(
-        [sys.executable, "-m", "datasette", str(replayed_archive / "finews.db"), "-m", str(ROOT / "data" / "metadata.yml"),
-         "--get", "/finews/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_shape=array&_col=info_code&_size=max"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            str(replayed_archive / "finews.db"),
+            "-m",
+            str(ROOT / "data" / "metadata.yml"),
+            "--get",
+            "/finews/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_shape=array&_col=info_code&_size=max",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(json.loads(result.stdout)) == 13
@@ -385,9 +456,22 @@ def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
     copy_database(replayed_archive / "finews.db", tmp_path / "archive.db")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "serve", "--port", str(port), "-s", f"FINEWS_DATA_DIR={tmp_path}",
-         "-s", "FINEWS_DB_NAME=archive.db"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "serve",
+            "--port",
+            str(port),
+            "-s",
+            f"FINEWS_DATA_DIR={tmp_path}",
+            "-s",
+            "FINEWS_DB_NAME=archive.db",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

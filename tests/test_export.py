@@ -43,9 +43,15 @@ def export(archive, *args):
 
 def newest_first(archive, where="1", params=()):
     """The rows an export should hold: every column, and the body's plain text after the HTML."""
-    found = rows(archive / "finews.db", f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
-    return [dict(sum(([(k, v), ("body_text", html_to_text(v))] if k == "body_html" else [(k, v)] for k, v in r.items()), []))
-            for r in found]
+    found = rows(
+        archive / "finews.db", f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params
+    )
+    return [
+        dict(
+            sum(([(k, v), ("body_text", html_to_text(v))] if k == "body_html" else [(k, v)] for k, v in r.items()), [])
+        )
+        for r in found
+    ]
 
 
 def test_jsonl_every_column_and_mentions_newest_first(archive, tmp_path):
@@ -59,8 +65,11 @@ def test_jsonl_every_column_and_mentions_newest_first(archive, tmp_path):
     assert mentions
     for got, row in zip(exported, want):
         assert {k: v for k, v in got.items() if k != "mentions"} == row  # every column, same values
-        assert got["mentions"] == [{k: m[k] for k in ("kind", "market", "code", "name", "exchange")}
-                                   for m in mentions if m["info_code"] == row["info_code"]]
+        assert got["mentions"] == [
+            {k: m[k] for k in ("kind", "market", "code", "name", "exchange")}
+            for m in mentions
+            if m["info_code"] == row["info_code"]
+        ]
     assert "34 articles written" in result.stderr
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -84,7 +93,9 @@ def test_filters_are_those_of_search(archive, tmp_path):
     assert result.returncode == 0, result.stderr
     got = [json.loads(line)["info_code"] for line in out.read_text("utf-8").splitlines()]
     conn = sqlite3.connect(archive / "finews.db")
-    want = [m["info_code"] for m in search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-21", limit=None)]
+    want = [
+        m["info_code"] for m in search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-21", limit=None)
+    ]
     stock = [m["info_code"] for m in search_archive(conn, "", stock="600160", limit=None)]
     conn.close()
     assert got and sorted(got) == sorted(want)
@@ -95,21 +106,26 @@ def test_filters_are_those_of_search(archive, tmp_path):
 def test_stdout_and_nothing_matched(archive, tmp_path):
     result = export(archive, "-", "--format", "csv", "--newspaper", "shanxiwanbao")
     assert result.returncode == 0
-    assert len(list(csv.reader(io.StringIO(result.stdout)))) == 1 + len(newest_first(archive, "slug=?", ("shanxiwanbao",)))
+    assert len(list(csv.reader(io.StringIO(result.stdout)))) == 1 + len(
+        newest_first(archive, "slug=?", ("shanxiwanbao",))
+    )
     out = tmp_path / "none.csv"
     result = export(archive, str(out), "--search", "没有这个词语")
     assert result.returncode == 1  # like grep: nothing matched
     assert out.read_text("utf-8").startswith("info_code,") and len(out.read_text("utf-8").splitlines()) == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "one output file"),
-    (["out.txt"], "cannot tell the format"),
-    (["out.csv", "--format", "xml"], "invalid choice"),
-    (["out.csv", "--since", "2021-13-01"], "not a date"),
-    (["out.csv", "--search", " ，。"], "no words"),
-    (["/no/such/folder/out.csv"], "no such folder"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "one output file"),
+        (["out.txt"], "cannot tell the format"),
+        (["out.csv", "--format", "xml"], "invalid choice"),
+        (["out.csv", "--since", "2021-13-01"], "not a date"),
+        (["out.csv", "--search", " ，。"], "no words"),
+        (["/no/such/folder/out.csv"], "no such folder"),
+    ],
+)
 def test_usage_errors_exit_2(archive, tmp_path, args, message):
     result = export(archive, *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -145,8 +161,10 @@ def _grown_copy(archive: Path, dest: Path, copies: int) -> sqlite3.Connection:
     picked = ", ".join("info_code || ?" if c == "info_code" else "doc_id + ?" if c == "doc_id" else c for c in columns)
     with conn:
         for i in range(1, copies):
-            conn.execute(f"INSERT INTO articles ({', '.join(columns)}) SELECT {picked} FROM articles WHERE rowid <= 34",
-                         (f"C{i}", 10 ** 9 * i))
+            conn.execute(
+                f"INSERT INTO articles ({', '.join(columns)}) SELECT {picked} FROM articles WHERE rowid <= 34",
+                (f"C{i}", 10**9 * i),
+            )
     return conn
 
 

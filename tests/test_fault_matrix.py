@@ -21,9 +21,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -85,12 +85,22 @@ class Case:
     stderr: str = ""
 
     def settings(self, down: bool = False, **extra) -> dict:
-        urls = {k: re.sub(r":\d+/", f":{closed_port()}/", v) for k, v in self.upstream.settings().items()} \
-            if down else self.upstream.settings()
+        urls = (
+            {k: re.sub(r":\d+/", f":{closed_port()}/", v) for k, v in self.upstream.settings().items()}
+            if down
+            else self.upstream.settings()
+        )
         return {**urls, **extra}
 
-    def run(self, *args: str, down: bool = False, data: Path | None = None, popen: dict | None = None,
-            spider: str = "finews", **settings) -> Verdict:
+    def run(
+        self,
+        *args: str,
+        down: bool = False,
+        data: Path | None = None,
+        popen: dict | None = None,
+        spider: str = "finews",
+        **settings,
+    ) -> Verdict:
         """One ``scrapy crawl`` whose verdict is checked; returns it."""
         data = data or self.data
         before = len(crawl_rows(data))
@@ -169,8 +179,23 @@ def rebuild_from_warc(c: Case) -> None:
     (c.data / "finews.db").rename(c.data / "finews.db.damaged")
     for extra in ("finews.db-wal", "finews.db-shm"):
         (c.data / extra).unlink(missing_ok=True)
-    result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", str(c.data / "warc"), "--workers", "1",
-                             "-s", f"FINEWS_DATA_DIR={c.data}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "reextract",
+            str(c.data / "warc"),
+            "--workers",
+            "1",
+            "-s",
+            f"FINEWS_DATA_DIR={c.data}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -212,8 +237,11 @@ def f_disk_full(c: Case) -> Verdict:
     """A file-size limit (``ulimit -f``): Python ignores SIGXFSZ, so a write past the limit
     raises EFBIG (errno 27, "File too large") wherever it happens: here the database
     outgrows it part-way through the run."""
-    v = c.run(FINEWS_WARC_CAPTURE="0", FINEWS_SQLITE_BATCH_SIZE="4", popen={"preexec_fn": lambda: resource.setrlimit(
-        resource.RLIMIT_FSIZE, (DISK_LIMIT, DISK_LIMIT))})
+    v = c.run(
+        FINEWS_WARC_CAPTURE="0",
+        FINEWS_SQLITE_BATCH_SIZE="4",
+        popen={"preexec_fn": lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (DISK_LIMIT, DISK_LIMIT))},
+    )
     assert "disk I/O error" in c.stderr or "File too large" in c.stderr, "the limit was never reached"
     return v
 
@@ -228,15 +256,18 @@ def usage(setting: str, value: str, says: str) -> Callable[[Case], Verdict]:
         assert says in c.stderr, c.stderr[-2000:]
         assert "Traceback" not in c.stderr
         return v
+
     fault.__name__ = f"f_usage_{setting}"
     return fault
 
 
 def down(**settings: str) -> Callable[[Case], Verdict]:
     """A run of the clean archive with the upstream unreachable."""
+
     def fault(c: Case) -> Verdict:
         c.archived()
         return c.run(down=True, **settings)
+
     fault.__name__ = "f_down_" + "_".join(settings)
     return fault
 
@@ -300,6 +331,7 @@ def exporters(which: str) -> Callable[[Case], Verdict]:
         if "jekyll" in which:
             assert len(posts(c.data)) == 34
         return v
+
     fault.__name__ = f"f_exporters_{which}"
     return fault
 
@@ -319,6 +351,7 @@ def interrupted(times: int) -> Callable[[Case], Verdict]:
             assert archived == c.posts_written() > 0
         c.upstream.delay = 0
         return v
+
     fault.__name__ = f"f_sigint_{times}"
     return fault
 
@@ -343,6 +376,7 @@ def upstream_fault(action, times: int = 10, target: str = "text") -> Callable[[C
         c.upstream.hang_seconds = 3
         c.upstream.faults[key] = [action] * times
         return c.run()
+
     fault.__name__ = f"f_{action}_{times}_{target}"
     return fault
 
@@ -352,7 +386,7 @@ HOSTILE = ["<script>alert(1)</script>日报", "長" * 300, "{}\n", "../../etc/pa
 
 
 def f_hostile_names(c: Case) -> Verdict:
-    hostile = dict(zip(CODES[:len(HOSTILE)], HOSTILE))
+    hostile = dict(zip(CODES[: len(HOSTILE)], HOSTILE))
     for feed in c.upstream.feeds.values():
         for record in feed.get("record") or feed.get("nodeList"):
             code = record.get("infoCode") or record.get("infocode")
@@ -371,8 +405,23 @@ def f_reextract_after_500(c: Case) -> Verdict:
     c.upstream.faults[f"text:{CODES[0]}"] = [500] * 10
     assert c.run("-a", "refresh=1", data=live).status == "failed"
     before = len(crawl_rows(c.data))
-    result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", str(live / "warc"), "--workers", "1",
-                             "-s", f"FINEWS_DATA_DIR={c.data}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "reextract",
+            str(live / "warc"),
+            "--workers",
+            "1",
+            "-s",
+            f"FINEWS_DATA_DIR={c.data}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     c.stderr = result.stderr
     v = verdict(result.returncode, result.stderr, c.data, before)
     assert posts(c.data) == posts(c.reference)
@@ -428,43 +477,103 @@ MATRIX = [
     Row("database truncated to half", f_db_truncated, 1, "failed", None, says_way_back, rebuild_from_warc),
     Row("WAL and SHM deleted after a killed run", f_wal_deleted, 0, "ok", "ok"),
     Row("a post deleted from _posts", f_post_deleted, 0, "ok", "ok"),
-    Row("data folder removed mid-run", f_data_removed_mid_run, 1, "failed", None, says='could not be recorded in the archive'),
-    Row("disk full (file-size limit)", f_disk_full, 1, "failed", "failed", says='could not be recorded in the archive'),
-    Row("FINEWS_MAX_ERROR_RATIO=abc, upstream down", down(FINEWS_MAX_ERROR_RATIO="abc"), 2, "usage", "usage",
-        says="FINEWS_MAX_ERROR_RATIO='abc': accepts a number from 0 to 1"),
+    Row(
+        "data folder removed mid-run",
+        f_data_removed_mid_run,
+        1,
+        "failed",
+        None,
+        says="could not be recorded in the archive",
+    ),
+    Row("disk full (file-size limit)", f_disk_full, 1, "failed", "failed", says="could not be recorded in the archive"),
+    Row(
+        "FINEWS_MAX_ERROR_RATIO=abc, upstream down",
+        down(FINEWS_MAX_ERROR_RATIO="abc"),
+        2,
+        "usage",
+        "usage",
+        says="FINEWS_MAX_ERROR_RATIO='abc': accepts a number from 0 to 1",
+    ),
     Row("FINEWS_MARKET_TYPES empty", usage("FINEWS_MARKET_TYPES", "", "FINEWS_MARKET_TYPES"), 2, "usage", "usage"),
     Row("FINEWS_FEED_COUNT=-5", usage("FINEWS_FEED_COUNT", "-5", "accepts a whole number from 1"), 2, "usage", "usage"),
-    Row("FINEWS_FEED_COUNT=abc", usage("FINEWS_FEED_COUNT", "abc", "accepts a whole number from 1"), 2, "usage", "usage"),
-    Row("FINEWS_SQLITE_BATCH_SIZE=x", usage("FINEWS_SQLITE_BATCH_SIZE", "x", "FINEWS_SQLITE_BATCH_SIZE"), 2, "usage", "usage"),
+    Row(
+        "FINEWS_FEED_COUNT=abc", usage("FINEWS_FEED_COUNT", "abc", "accepts a whole number from 1"), 2, "usage", "usage"
+    ),
+    Row(
+        "FINEWS_SQLITE_BATCH_SIZE=x",
+        usage("FINEWS_SQLITE_BATCH_SIZE", "x", "FINEWS_SQLITE_BATCH_SIZE"),
+        2,
+        "usage",
+        "usage",
+    ),
     Row("FINEWS_RECHECK_HOURS=-1", usage("FINEWS_RECHECK_HOURS", "-1", "FINEWS_RECHECK_HOURS"), 2, "usage", "usage"),
     Row("misspelt setting", usage("FINEWS_FEED_CONT", "5", "did you mean FINEWS_FEED_COUNT"), 2, "usage", "usage"),
     Row("-a refresh=banana", f_refresh_banana, 2, "usage", "usage"),
     Row("FINEWS_MARKET_TYPES='37, 38'", f_market_types_with_space, 0, "ok", "ok"),
     Row("JOBDIR interrupted once, run again", f_jobdir_interrupted, 0, "ok", "ok"),
     Row("finished JOBDIR run again", f_jobdir_finished, 0, "ok", "ok"),
-    Row("FINEWS_EXPORTERS=nope, then a normal run", f_exporters_nope, 2, "usage", "usage", after=no_stale_lock, says="unknown exporter 'nope'"),
-    Row("missing replay file", f_replay_missing, 2, "usage", "usage", after=no_stale_lock, says='names no existing WARC file'),
+    Row(
+        "FINEWS_EXPORTERS=nope, then a normal run",
+        f_exporters_nope,
+        2,
+        "usage",
+        "usage",
+        after=no_stale_lock,
+        says="unknown exporter 'nope'",
+    ),
+    Row(
+        "missing replay file",
+        f_replay_missing,
+        2,
+        "usage",
+        "usage",
+        after=no_stale_lock,
+        says="names no existing WARC file",
+    ),
     Row("FINEWS_EXPORTERS=jekyll into a fresh folder", exporters("jekyll"), 0, "ok", None),
     Row("FINEWS_EXPORTERS=sqlite into a fresh folder", exporters("sqlite"), 0, "ok", "ok"),
     Row("FINEWS_EXPORTERS=jekyll,sqlite into a fresh folder", exporters("jekyll,sqlite"), 0, "ok", "ok"),
-    Row("two Ctrl-C", interrupted(2), 130, "failed", "failed", says='run ended early: forced shutdown'),
-    Row("one Ctrl-C", interrupted(1), 1, "failed", "failed", says='run ended early: shutdown'),
-    Row("feed records that are not objects", f_records_not_objects, 1, "failed", "failed", says='4 of 38 articles failed'),
-    Row("text that is JSON but not an object", f_text_not_object, 1, "failed", "failed", says='1 of 34 articles failed'),
-    Row("text 500 every time", upstream_fault(500), 1, "failed", "failed", says='1 of 34 articles failed'),
+    Row("two Ctrl-C", interrupted(2), 130, "failed", "failed", says="run ended early: forced shutdown"),
+    Row("one Ctrl-C", interrupted(1), 1, "failed", "failed", says="run ended early: shutdown"),
+    Row(
+        "feed records that are not objects",
+        f_records_not_objects,
+        1,
+        "failed",
+        "failed",
+        says="4 of 38 articles failed",
+    ),
+    Row(
+        "text that is JSON but not an object", f_text_not_object, 1, "failed", "failed", says="1 of 34 articles failed"
+    ),
+    Row("text 500 every time", upstream_fault(500), 1, "failed", "failed", says="1 of 34 articles failed"),
     Row("text 503 once", upstream_fault(503, 1), 0, "ok", "ok"),
-    Row("feed 500 every time", upstream_fault(500, 10, "feed"), 1, "failed", "failed", says='1 of 3 feed(s) could not be read'),
+    Row(
+        "feed 500 every time",
+        upstream_fault(500, 10, "feed"),
+        1,
+        "failed",
+        "failed",
+        says="1 of 3 feed(s) could not be read",
+    ),
     Row("text hangs past the timeout once", upstream_fault("hang", 1), 0, "ok", "ok"),
-    Row("text hangs every time", upstream_fault("hang", 3), 1, "failed", "failed", says='1 of 34 articles failed'),
+    Row("text hangs every time", upstream_fault("hang", 3), 1, "failed", "failed", says="1 of 34 articles failed"),
     Row("text connection reset twice", upstream_fault("reset", 2), 0, "ok", "ok"),
-    Row("text truncated JSON", upstream_fault("truncate", 1), 1, "failed", "failed", says='1 of 34 articles failed'),
-    Row("feed truncated JSON", upstream_fault("truncate", 1, "feed"), 1, "failed", "failed", says='1 of 3 feed(s) could not be read'),
+    Row("text truncated JSON", upstream_fault("truncate", 1), 1, "failed", "failed", says="1 of 34 articles failed"),
+    Row(
+        "feed truncated JSON",
+        upstream_fault("truncate", 1, "feed"),
+        1,
+        "failed",
+        "failed",
+        says="1 of 3 feed(s) could not be read",
+    ),
     Row("upstream down", down(RETRY_TIMES="1"), 1, "failed", "failed", says="no feed could be read"),
     Row("hostile newspaper names, then jekyll build", f_hostile_names, 0, "ok", "ok"),
     Row("reextract with a later 500 capture", f_reextract_after_500, 0, "ok", "ok"),
     Row("a second run at once", f_second_run_at_once, 75, "locked", None, says="another 'finews' run holds"),
     Row("lock left by a dead run", f_stale_lock, 0, "ok", "ok"),
-    Row("error on the archive's writer thread", f_writer_thread_error, 1, "failed", "failed", says='the reading site'),
+    Row("error on the archive's writer thread", f_writer_thread_error, 1, "failed", "failed", says="the reading site"),
 ]
 
 

@@ -5,7 +5,7 @@ counted by its request log."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -22,7 +22,9 @@ def warc_urls(data_dir: Path) -> list[str]:
     urls = []
     for path in sorted((data_dir / "warc").glob("*.warc.gz")):
         with open(path, "rb") as f:
-            urls += [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f) if r.rec_type == "response"]
+            urls += [
+                r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f) if r.rec_type == "response"
+            ]
     return urls
 
 
@@ -69,8 +71,8 @@ def test_cached_feed_freshness_and_damage(tmp_path):
     archive = Archive(project_config(data_dir=tmp_path))
     try:
         url = "http://127.0.0.1:1/feed?marketType=37&count=100"
-        then = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        archive.store_feed(url, '{"record": []}'.encode(), then)
+        then = datetime(2026, 1, 1, tzinfo=UTC)
+        archive.store_feed(url, b'{"record": []}', then)
         assert archive.cached_feed(url, 60, now=then + timedelta(seconds=59)) == (b'{"record": []}', then)
         assert archive.cached_feed(url, 60, now=then + timedelta(seconds=61)) is None
         assert archive.cached_feed(url, 60, now=then - timedelta(seconds=5)) is None  # from the future: stale

@@ -4,7 +4,7 @@ written by ``Archive.publish_batch`` after each committed batch, checked with fe
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import feedparser
 import pytest
@@ -16,16 +16,23 @@ from finews_spider.exporters.atom import FeedEntry, format_feed
 
 BJ = timezone(timedelta(hours=8))
 T0 = datetime(2021, 12, 20, 0, 30, tzinfo=BJ)
-SEEN = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
+SEEN = datetime(2021, 12, 24, 1, 0, tzinfo=UTC)
 HOSTILE_TITLE = '<script>alert("t")</script> & <b>粗</b> ]]> \x0b\ufffe'
 HOSTILE_PAPER = '测"试<日报>&'
 
 
 def article(i: int, paper="山西晚报", title=None, when=None) -> dict:
     code = f"NW{i:06d}"
-    a = {"info_code": code, "title": title or f"{paper}第{i}篇", "published_at": when or T0 + timedelta(hours=i),
-         "newspaper": paper, "body_html": f"<p>正文{i}。</p>", "source": paper,
-         "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}", "fetched_at": SEEN}
+    a = {
+        "info_code": code,
+        "title": title or f"{paper}第{i}篇",
+        "published_at": when or T0 + timedelta(hours=i),
+        "newspaper": paper,
+        "body_html": f"<p>正文{i}。</p>",
+        "source": paper,
+        "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+        "fetched_at": SEEN,
+    }
     a["body_text"], a["content_hash"] = derive_text_fields(a["title"], a["body_html"])
     return a
 
@@ -83,12 +90,25 @@ def test_hostile_titles_and_names_are_escaped(archive, tmp_path):
 
 
 def test_format_feed_without_entries_is_valid():
-    xml = format_feed(feed_id="tag:x,2021:empty", title="空", self_url="https://e.org/f.xml",
-                      alternate_url="https://e.org/", entries=[])
+    xml = format_feed(
+        feed_id="tag:x,2021:empty",
+        title="空",
+        self_url="https://e.org/f.xml",
+        alternate_url="https://e.org/",
+        entries=[],
+    )
     assert parse_text(xml).feed.title == "空"
-    one = FeedEntry(entry_id="tag:x,2021:a", title="a\x00b", url="https://e.org/a?x=1&y=2", published="2021-12-20T00:30:00+08:00",
-                    newspaper="报", content_html="<p>x & y</p>")
-    entry = parse_text(format_feed(feed_id="tag:x,2021:f", title="t", self_url="s", alternate_url="a", entries=[one])).entries[0]
+    one = FeedEntry(
+        entry_id="tag:x,2021:a",
+        title="a\x00b",
+        url="https://e.org/a?x=1&y=2",
+        published="2021-12-20T00:30:00+08:00",
+        newspaper="报",
+        content_html="<p>x & y</p>",
+    )
+    entry = parse_text(
+        format_feed(feed_id="tag:x,2021:f", title="t", self_url="s", alternate_url="a", entries=[one])
+    ).entries[0]
     assert entry.title == "ab" and entry.link == "https://e.org/a?x=1&y=2" and entry.content[0].value == "<p>x & y</p>"
 
 

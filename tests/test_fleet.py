@@ -53,7 +53,9 @@ def run_workers(n, tmp_path, upstream, url, settings=None, tag="w") -> list[tupl
 
 
 def writer(data_dir, url, *args, **kw):
-    return scrapy("writer", *args, data_dir=data_dir, settings={"FINEWS_REDIS_URL": url, **kw.pop("settings", {})}, **kw)
+    return scrapy(
+        "writer", *args, data_dir=data_dir, settings={"FINEWS_REDIS_URL": url, **kw.pop("settings", {})}, **kw
+    )
 
 
 def test_two_workers_and_a_writer_make_the_single_machine_archive(upstream, redis_url, tmp_path):
@@ -89,8 +91,14 @@ def test_two_workers_and_a_writer_make_the_single_machine_archive(upstream, redi
         assert code == 0, err[-3000:]
     assert sorted(upstream.requests) == ["feed:37", "feed:38", "feed:39"]
     # The two workers' WARC folders re-extract into the same archive.
-    result = scrapy("reextract", str(tmp_path / "w0" / "warc"), str(tmp_path / "w1" / "warc"), "--workers", "1",
-                    data_dir=tmp_path / "reextracted")
+    result = scrapy(
+        "reextract",
+        str(tmp_path / "w0" / "warc"),
+        str(tmp_path / "w1" / "warc"),
+        "--workers",
+        "1",
+        data_dir=tmp_path / "reextracted",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert posts(tmp_path / "reextracted") == posts(single)
     assert archive_rows(tmp_path / "reextracted") == archive_rows(single)
@@ -104,8 +112,18 @@ def test_writer_killed_mid_drain_loses_and_doubles_nothing(upstream, redis_url, 
     server = redis.Redis.from_url(redis_url)
     assert server.llen(ITEMS) == 34
     archive = tmp_path / "archive"
-    cmd = [sys.executable, "-m", "scrapy", "writer", "-s", f"FINEWS_DATA_DIR={archive}", "-s", f"FINEWS_REDIS_URL={redis_url}",
-           "-s", "FINEWS_SQLITE_BATCH_SIZE=1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "writer",
+        "-s",
+        f"FINEWS_DATA_DIR={archive}",
+        "-s",
+        f"FINEWS_REDIS_URL={redis_url}",
+        "-s",
+        "FINEWS_SQLITE_BATCH_SIZE=1",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     committed = 0
@@ -132,7 +150,11 @@ def test_writer_killed_mid_drain_loses_and_doubles_nothing(upstream, redis_url, 
 
 def test_fleet_politeness_bounds_all_workers_together(upstream, redis_url, tmp_path):
     upstream.delay = 0.1
-    limits = {"FINEWS_FLEET_CONCURRENCY_PER_HOST": "2", "CONCURRENT_REQUESTS": "8", "CONCURRENT_REQUESTS_PER_DOMAIN": "8"}
+    limits = {
+        "FINEWS_FLEET_CONCURRENCY_PER_HOST": "2",
+        "CONCURRENT_REQUESTS": "8",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+    }
     for code, err in run_workers(3, tmp_path, upstream, redis_url, limits):
         assert code == 0, err[-3000:]
     assert upstream.count("text:") == 34
@@ -197,7 +219,16 @@ def test_writer_runs_until_sigterm_and_ends_as_a_finished_run(upstream, redis_ur
     for code, err in run_workers(1, tmp_path, upstream, redis_url):
         assert code == 0, err[-3000:]
     archive = tmp_path / "archive"
-    cmd = [sys.executable, "-m", "scrapy", "writer", "-s", f"FINEWS_DATA_DIR={archive}", "-s", f"FINEWS_REDIS_URL={redis_url}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "writer",
+        "-s",
+        f"FINEWS_DATA_DIR={archive}",
+        "-s",
+        f"FINEWS_REDIS_URL={redis_url}",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     server = redis.Redis.from_url(redis_url)

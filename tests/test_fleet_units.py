@@ -3,17 +3,24 @@ run against a real redis-server in test_fleet.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import fakeredis
 
-from finews_spider.distributed import (ITEMS, PROCESSING, ItemQueue, RedisArchiveView, decode_item, encode_item,
-                                       workers_alive)
+from finews_spider.distributed import (
+    ITEMS,
+    PROCESSING,
+    ItemQueue,
+    RedisArchiveView,
+    decode_item,
+    encode_item,
+    workers_alive,
+)
 from finews_spider.extensions.summary import judge
 
 
 def test_item_round_trip_keeps_datetimes():
-    fetched = datetime(2021, 12, 23, 1, 2, 3, tzinfo=timezone.utc)
+    fetched = datetime(2021, 12, 23, 1, 2, 3, tzinfo=UTC)
     fields = {"info_code": "NW1", "title": "标题", "raw_datetime": "2021-12-23 07:25:33", "fetched_at": fetched}
     assert decode_item(encode_item(fields)) == fields
 
@@ -37,7 +44,9 @@ def test_queue_acks_only_what_is_committed_and_recovers_the_rest():
 def test_archive_view_answers_like_the_archive():
     server = fakeredis.FakeRedis()
     view = RedisArchiveView(server)
-    assert view.record([("NW1", "标题", "2021-12-23T07:25:33+08:00"), ("NW2", "另一", "2021-12-24T08:00:00+08:00")]) == 2
+    assert (
+        view.record([("NW1", "标题", "2021-12-23T07:25:33+08:00"), ("NW2", "另一", "2021-12-24T08:00:00+08:00")]) == 2
+    )
     assert view.archived_versions(["NW1", "NW3"]) == {"NW1": ("标题", "2021-12-23T07:25:33+08:00")}
 
 
@@ -50,8 +59,13 @@ def test_workers_alive_are_the_heartbeat_keys():
 
 def test_a_worker_is_judged_on_its_own_outcomes():
     # It listed 10 articles; 4 were fetched (and queued) by it, the rest by other workers.
-    stats = {"finews/feeds_requested": 3, "finews/feeds_ok": 3, "finews/feeds_nonempty": 3,
-             "finews/articles_listed": 10, "finews/articles_queued": 4}
+    stats = {
+        "finews/feeds_requested": 3,
+        "finews/feeds_ok": 3,
+        "finews/feeds_nonempty": 3,
+        "finews/articles_listed": 10,
+        "finews/articles_queued": 4,
+    }
     assert judge(stats, "finished")[0] == "failed"
     assert judge(stats, "finished", shared_frontier=True) == ("ok", "")
     failed = {**stats, "finews/text_failed": 1}

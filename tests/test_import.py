@@ -27,17 +27,25 @@ JEKYLL_REQUIRED = os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1"
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under ``folder``: relative path -> sha256 and mtime (what 'unchanged' means)."""
-    return {str(p.relative_to(folder)): f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_mtime_ns}"
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_mtime_ns}"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def old_post(name: str, legacy_slug: str, code: str, date: str = "2021-12-23 07:25:33 +0800",
-             title: str = "中国人寿山西省分公司：走前列做表率 推动山西高质量发展") -> bytes:
+def old_post(
+    name: str,
+    legacy_slug: str,
+    code: str,
+    date: str = "2021-12-23 07:25:33 +0800",
+    title: str = "中国人寿山西省分公司：走前列做表率 推动山西高质量发展",
+) -> bytes:
     """The reference post as another paper's: ``name`` filed under ``legacy_slug``."""
     text = REFERENCE_POST.read_text("utf-8")
     text = text.replace("山西晚报", name).replace("shanxiwanbao", legacy_slug).replace(CODE, code)
     text = text.replace("date: 2021-12-23 07:25:33 +0800", f"date: {date}")
-    text = text.replace("title: \"中国人寿山西省分公司：走前列做表率 推动山西高质量发展\"", f'title: "{title}"')
+    text = text.replace('title: "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"', f'title: "{title}"')
     return text.encode("utf-8")
 
 
@@ -56,11 +64,14 @@ def summary(result) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("import:"))
 
 
-ARTICLE_FIELDS = "info_code, title, published_at, published_date, newspaper, slug, body_html, source, " \
-                 "editor, share_url, content_hash"
+ARTICLE_FIELDS = (
+    "info_code, title, published_at, published_date, newspaper, slug, body_html, source, "
+    "editor, share_url, content_hash"
+)
 
 
 # -- the real posts ------------------------------------------------------------------------
+
 
 def test_real_posts_import_the_article_and_report_the_rest(tmp_path):
     before = tree_digest(REAL_POSTS)
@@ -68,14 +79,19 @@ def test_real_posts_import_the_article_and_report_the_rest(tmp_path):
     result = do_import(data, REAL_POSTS)
     assert result.returncode == 0, result.stderr
     assert "imported 1 (new 1, changed 0, unchanged 0), not articles 9, broken 0" in summary(result)
-    skipped = [l for l in result.stderr.splitlines() if l.startswith("not an article: ")]
-    assert len(skipped) == 9 and any("2021-12-01-init.md: site news post" in l for l in skipped)
-    assert sum("东财滚动新闻 digest" in l for l in skipped) == 8
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("not an article: ")]
+    assert len(skipped) == 9 and any("2021-12-01-init.md: site news post" in line for line in skipped)
+    assert sum("东财滚动新闻 digest" in line for line in skipped) == 8
     assert tree_digest(REAL_POSTS) == before  # the files read are never changed
     # Copied unchanged: same name, same bytes; nothing else in _posts.
     assert posts(data) == {f"2021-12-23-{CODE}.md": (REAL_POSTS / f"2021-12-23-{CODE}.md").read_bytes()}
     [row] = rows(data / "finews.db", "SELECT * FROM articles")
-    assert (row["slug"], row["newspaper"], row["source"], row["fetched_at"]) == ("shanxiwanbao", "山西晚报", "山西晚报", None)
+    assert (row["slug"], row["newspaper"], row["source"], row["fetched_at"]) == (
+        "shanxiwanbao",
+        "山西晚报",
+        "山西晚报",
+        None,
+    )
     assert row["body_html"].endswith('<p class="em_media">（文章来源：山西晚报）</p>')
     [run] = rows(data / "finews.db", "SELECT * FROM crawls")
     assert (run["spider"], run["status"], run["articles_new"], run["articles_skipped"]) == ("import", "ok", 1, 9)
@@ -114,6 +130,7 @@ def test_a_crawl_after_an_import_does_not_fetch_the_imported_article(tmp_path):
 
 # -- papers by name, legacy URLs -------------------------------------------------------------
 
+
 def test_paper_by_name_and_legacy_category_redirects(tmp_path):
     old = tmp_path / "old" / "_posts"
     write_post(old, "NW202112232223130001", old_post("陕西日报", "shanxiribao", "NW202112232223130001"))
@@ -146,14 +163,19 @@ def test_rewrite_writes_todays_format(tmp_path):
     [row] = rows(data / "finews.db", "SELECT * FROM articles")
     written = (data / "_posts" / source.name).read_text("utf-8")
     from datetime import datetime
-    expected = format_post({**row, "published_at": datetime.fromisoformat(row["published_at"])}, "//finews.withounder.com")
+
+    expected = format_post(
+        {**row, "published_at": datetime.fromisoformat(row["published_at"])}, "//finews.withounder.com"
+    )
     assert written == expected and "categories: shaanxiribao" in written
     assert source.read_bytes() != written.encode()  # the source stays as it was
 
 
 def test_posts_inside_the_data_folder_stay_as_they_are(tmp_path):
     data = tmp_path / "data"
-    ours = write_post(data / "_posts", "NW202112232223130001", old_post("陕西日报", "shanxiribao", "NW202112232223130001"))
+    ours = write_post(
+        data / "_posts", "NW202112232223130001", old_post("陕西日报", "shanxiribao", "NW202112232223130001")
+    )
     before = tree_digest(data / "_posts")
     result = do_import(data, data / "_posts", "--rewrite")
     assert result.returncode == 0, result.stderr
@@ -178,21 +200,31 @@ def test_a_post_is_ours_when_it_lies_in_the_data_folders_posts_once_links_are_re
 
 # -- broken posts, exit statuses ---------------------------------------------------------------
 
+
 def test_broken_posts_are_reported_with_file_and_reason_and_counted(tmp_path):
     old = tmp_path / "old"
     good = old_post("山西晚报", "shanxiwanbao", CODE)
     write_post(old, CODE, good)
-    write_post(old, "NW202112232223130001", good.replace(b"\n\n<http", b"\n<http").replace(CODE.encode(), b"NW202112232223130001"))
+    write_post(
+        old,
+        "NW202112232223130001",
+        good.replace(b"\n\n<http", b"\n<http").replace(CODE.encode(), b"NW202112232223130001"),
+    )
     write_post(old, "NW202112232223130002", b"no front matter at all")
-    write_post(old / "sub", "NW202112232223130003", good.replace(b"date: 2021-12-23 07:25:33 +0800", b"date: soon")
-               .replace(CODE.encode(), b"NW202112232223130003"))
+    write_post(
+        old / "sub",
+        "NW202112232223130003",
+        good.replace(b"date: 2021-12-23 07:25:33 +0800", b"date: soon").replace(CODE.encode(), b"NW202112232223130003"),
+    )
     (old / "notes.txt").write_text("not a post", "utf-8")
     data = tmp_path / "data"
     result = do_import(data, old)
     assert result.returncode == 0, result.stderr
-    assert "imported 1 (new 1, changed 0, unchanged 0), not articles 0, broken 3, duplicates 0, other files ignored 1" \
+    assert (
+        "imported 1 (new 1, changed 0, unchanged 0), not articles 0, broken 3, duplicates 0, other files ignored 1"
         in summary(result)
-    broken = sorted(l for l in result.stderr.splitlines() if l.startswith("broken: "))
+    )
+    broken = sorted(line for line in result.stderr.splitlines() if line.startswith("broken: "))
     assert len(broken) == 3
     assert f"{old}/2021-12-23-NW202112232223130002.md: no front matter" in broken[1]
     assert f"{old}/sub/2021-12-23-NW202112232223130003.md: date is not YYYY-MM-DD HH:MM:SS +0800: 'soon'" in broken[2]
@@ -207,7 +239,9 @@ def test_duplicates_across_folders_are_read_once(tmp_path):
     write_post(b, CODE, REFERENCE_POST.read_bytes())
     result = do_import(tmp_path / "data", a, b)
     assert result.returncode == 0 and "imported 1 (new 1" in summary(result) and "duplicates 1" in summary(result)
-    assert f"duplicate: {b}/2021-12-23-{CODE}.md: {CODE} was already read from {a}/2021-12-23-{CODE}.md" in result.stderr
+    assert (
+        f"duplicate: {b}/2021-12-23-{CODE}.md: {CODE} was already read from {a}/2021-12-23-{CODE}.md" in result.stderr
+    )
 
 
 def test_nothing_readable_exits_1(tmp_path):
@@ -255,13 +289,18 @@ def test_unusable_archive_exits_1(tmp_path):
 
 # -- the way back when the database is lost -------------------------------------------------------
 
+
 def test_the_archives_own_posts_rebuild_a_lost_database_then_reextract_refreshes_it(upstream, tmp_path):
     data = tmp_path / "data"
     assert crawl("finews", data, upstream).returncode == 0
     db = data / "finews.db"
     sql = f"SELECT {ARTICLE_FIELDS} FROM articles ORDER BY info_code"
     mentions_sql = "SELECT * FROM mentions ORDER BY info_code, kind, market, code"
-    before, mentions, fetched = rows(db, sql), rows(db, mentions_sql), rows(db, "SELECT info_code, fetched_at FROM articles ORDER BY info_code")
+    before, mentions, fetched = (
+        rows(db, sql),
+        rows(db, mentions_sql),
+        rows(db, "SELECT info_code, fetched_at FROM articles ORDER BY info_code"),
+    )
     post_files = tree_digest(data / "_posts")
     for path in data.glob("finews.db*"):
         path.unlink()
@@ -285,6 +324,7 @@ def test_the_archives_own_posts_rebuild_a_lost_database_then_reextract_refreshes
 
 
 # -- synthetic trees in the old shapes, and Jekyll ------------------------------------------------
+
 
 def test_synthetic_old_archive(tmp_path):
     old = tmp_path / "old" / "_posts"
@@ -313,8 +353,12 @@ def test_jekyll_builds_the_imported_archive(tmp_path):
     data = tmp_path / "data"
     assert do_import(data, old).returncode == 0
     out = tmp_path / "site"
-    built = subprocess.run(["jekyll", "build", "--source", str(data), "--destination", str(out)],
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        ["jekyll", "build", "--source", str(data), "--destination", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     assert (out / "shanxiwanbao" / "2021" / "12" / "23" / f"{CODE}.html").exists()
     redirect = (out / "category" / "taheribao.html").read_text("utf-8")
@@ -324,6 +368,7 @@ def test_jekyll_builds_the_imported_archive(tmp_path):
 
 
 # -- pure parts ----------------------------------------------------------------------------------
+
 
 def test_import_article_refuses_a_hostile_name_and_an_empty_body():
     data = old_post("山西<b>晚报", "shanxiwanbao", CODE)
@@ -336,5 +381,7 @@ def test_import_article_refuses_a_hostile_name_and_an_empty_body():
 
 def test_reason_kind():
     assert reason_kind("date is not YYYY-MM-DD HH:MM:SS +0800: 'soon'") == "date is not YYYY-MM-DD HH:MM:SS +0800"
-    assert reason_kind("file name says NW202112232223130001, share link says NW202112232223130002") == \
-        "file name says …, share link says …"
+    assert (
+        reason_kind("file name says NW202112232223130001, share link says NW202112232223130002")
+        == "file name says …, share link says …"
+    )

@@ -100,8 +100,15 @@ def test_a_post_read_and_formatted_again_gives_the_same_bytes(path):
 
 def test_formatted_posts_read_back_with_any_title():
     title = '他说"好"\\n \\ 了\t'
-    post = {"info_code": CODE, "title": title, "published_at": datetime(2022, 1, 2, 3, 4, 5, tzinfo=BEIJING),
-            "newspaper": "陕西日报", "slug": "shaanxiribao", "body_html": "<p>正文</p>\n\n<p>二</p>", "share_url": SHARE}
+    post = {
+        "info_code": CODE,
+        "title": title,
+        "published_at": datetime(2022, 1, 2, 3, 4, 5, tzinfo=BEIJING),
+        "newspaper": "陕西日报",
+        "slug": "shaanxiribao",
+        "body_html": "<p>正文</p>\n\n<p>二</p>",
+        "share_url": SHARE,
+    }
     data = format_post(post, "//example.org").encode()
     back = article(data)
     assert back["title"] == title and back["body_html"] == post["body_html"]
@@ -111,9 +118,13 @@ def test_formatted_posts_read_back_with_any_title():
 def test_paper_is_found_by_name_never_by_old_slug():
     registry = Registry.load()
     data = reference()
-    for name, old_slug, slug in [("陕西日报", "shanxiribao", "shaanxiribao"), ("山西日报", "shanxiribao", "shanxiribao"),
-                                 ("抚州日报", "fuzhouribao", "jiangxifuzhouribao"), ("厦门日报", "shamenribao", "xiamenribao"),
-                                 ("漯河日报", "taheribao", "luoheribao")]:
+    for name, old_slug, slug in [
+        ("陕西日报", "shanxiribao", "shaanxiribao"),
+        ("山西日报", "shanxiribao", "shanxiribao"),
+        ("抚州日报", "fuzhouribao", "jiangxifuzhouribao"),
+        ("厦门日报", "shamenribao", "xiamenribao"),
+        ("漯河日报", "taheribao", "luoheribao"),
+    ]:
         post = data.replace("山西晚报".encode(), name.encode()).replace(b"shanxiwanbao", old_slug.encode())
         result = article(post)
         assert result["newspaper"] == name and result["legacy_slug"] == old_slug
@@ -124,24 +135,29 @@ def test_paper_is_found_by_name_never_by_old_slug():
 
 # --- hostile variants -------------------------------------------------------------------
 
+
 def test_empty_and_blank_files_are_broken():
     assert skip(b"") == Skip(BROKEN, "empty file")
     assert skip(b" \n\r\n").reason == "file holds only white space"
 
 
 def test_not_utf8_is_broken():
-    assert skip(reference().replace("山西晚报".encode(), "山西晚报".encode("gb18030"), 1)).reason.startswith("not UTF-8 (byte 0x")
+    assert skip(reference().replace("山西晚报".encode(), "山西晚报".encode("gb18030"), 1)).reason.startswith(
+        "not UTF-8 (byte 0x"
+    )
 
 
 def test_no_front_matter_is_broken():
     data = reference()
-    body = data[data.index(b"<p>"):]
+    body = data[data.index(b"<p>") :]
     assert skip(body).reason == "no front matter (the file does not start with a --- line)"
 
 
 def test_front_matter_not_closed_is_broken():
-    assert skip(swap(reference(), "tags: 山西晚报新闻\n---\n", "tags: 山西晚报新闻\n")).reason == \
-        "front matter is not closed (no second --- line)"
+    assert (
+        skip(swap(reference(), "tags: 山西晚报新闻\n---\n", "tags: 山西晚报新闻\n")).reason
+        == "front matter is not closed (no second --- line)"
+    )
 
 
 def test_bad_yaml_is_broken_with_its_line():
@@ -161,12 +177,16 @@ def test_date_without_offset_is_beijing_time():
 
 
 def test_date_in_another_offset_is_converted():
-    assert article(swap(reference(), "07:25:33 +0800", "07:25:33 +0000"))["published_at"].isoformat() == \
-        "2021-12-23T15:25:33+08:00"
+    assert (
+        article(swap(reference(), "07:25:33 +0800", "07:25:33 +0000"))["published_at"].isoformat()
+        == "2021-12-23T15:25:33+08:00"
+    )
     assert parse_post_date("2021-12-23 07:25:33+08:00") == datetime(2021, 12, 23, 7, 25, 33, tzinfo=BEIJING)
 
 
-@pytest.mark.parametrize("date", [" +0800", "2021-12-23", "23/12/2021 07:25", "2021-12-23 07:25:33 CST", "2021-13-45 07:25:33 +0800"])
+@pytest.mark.parametrize(
+    "date", [" +0800", "2021-12-23", "23/12/2021 07:25", "2021-12-23 07:25:33 CST", "2021-13-45 07:25:33 +0800"]
+)
 def test_bad_dates_are_broken(date):
     result = skip(swap(reference(), "date: 2021-12-23 07:25:33 +0800", f"date: {date}"))
     assert result.kind == BROKEN and result.reason.startswith("date")
@@ -175,8 +195,10 @@ def test_bad_dates_are_broken(date):
 def test_the_old_archives_broken_post():
     """Shaped like the real one named -202205262391921712.md: empty title, a date with no
     day, an empty link."""
-    data = (b'---\nlayout: post\ntitle: ""\ndate:  +0800\ncategories: shanxiribao\ntags: \xe9\x99\x95\xe8\xa5\xbf\xe6\x97\xa5\xe6\x8a\xa5\xe6\x96\xb0\xe9\x97\xbb\n---\n'
-            b"<p>x</p>\n\n<>\n\n")
+    data = (
+        b'---\nlayout: post\ntitle: ""\ndate:  +0800\ncategories: shanxiribao\ntags: \xe9\x99\x95\xe8\xa5\xbf\xe6\x97\xa5\xe6\x8a\xa5\xe6\x96\xb0\xe9\x97\xbb\n---\n'
+        b"<p>x</p>\n\n<>\n\n"
+    )
     result = skip(data, "-202205262391921712.md")
     assert result == Skip(BROKEN, 'empty title (title: "")')
     fixed_title = data.replace(b'title: ""', b'title: "t"')
@@ -205,7 +227,10 @@ def test_no_name_anywhere_is_broken():
 
 
 def test_tags_and_footer_naming_different_papers_is_broken():
-    assert skip(swap(reference(), "tags: 山西晚报新闻", "tags: 陕西日报新闻")).reason == "tags name 陕西日报, the footer 山西晚报"
+    assert (
+        skip(swap(reference(), "tags: 山西晚报新闻", "tags: 陕西日报新闻")).reason
+        == "tags name 陕西日报, the footer 山西晚报"
+    )
 
 
 def test_text_after_the_footer_is_broken():
@@ -217,19 +242,24 @@ def test_no_share_link_is_broken():
     assert skip(data[: data.index(b"\n\n<http")]).reason.startswith("no share link")
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://finews.zning.xyz/html_News/NewsShare.html?infoCode=../../x", "infoCode is not letters and digits"),
-    ("http://finews.zning.xyz/html_News/NewsShare.html", "no single infoCode"),
-    ("ftp://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1", "not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://finews.zning.xyz/html_News/NewsShare.html?infoCode=../../x", "infoCode is not letters and digits"),
+        ("http://finews.zning.xyz/html_News/NewsShare.html", "no single infoCode"),
+        ("ftp://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW1", "not an http(s) URL"),
+    ],
+)
 def test_bad_share_links_are_broken(url, reason):
     result = skip(swap(reference(), SHARE, url))
     assert result.kind == BROKEN and result.reason.startswith("bad share link") and reason in result.reason
 
 
 def test_file_name_and_share_link_disagreeing_is_broken():
-    assert skip(reference(), "2021-12-23-NW202112232223130999.md").reason == \
-        "file name says NW202112232223130999, share link says NW202112232223130395"
+    assert (
+        skip(reference(), "2021-12-23-NW202112232223130999.md").reason
+        == "file name says NW202112232223130999, share link says NW202112232223130395"
+    )
 
 
 def test_a_path_as_file_name_counts_only_its_last_part():
@@ -237,7 +267,11 @@ def test_a_path_as_file_name_counts_only_its_last_part():
 
 
 def test_digest_under_another_category_is_still_not_an_article():
-    data = (REAL_POSTS / "2021-12-08-202112082206945215.md").read_bytes().replace(b"categories: emnews", b"categories: other")
+    data = (
+        (REAL_POSTS / "2021-12-08-202112082206945215.md")
+        .read_bytes()
+        .replace(b"categories: emnews", b"categories: other")
+    )
     result = skip(data, "2021-12-08-202112082206945215.md")
     assert result.kind == NOT_ARTICLE and "eastmoney.com" in result.reason
 
@@ -276,7 +310,12 @@ def test_blank_lines_before_the_front_matter_are_read():
 
 
 def test_a_title_that_is_digits_stays_text():
-    assert article(swap(reference(), 'title: "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"', "title: 2021"))["title"] == "2021"
+    assert (
+        article(swap(reference(), 'title: "中国人寿山西省分公司：走前列做表率 推动山西高质量发展"', "title: 2021"))[
+            "title"
+        ]
+        == "2021"
+    )
 
 
 def test_parse_post_date_refuses_what_it_cannot_read():

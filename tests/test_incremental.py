@@ -50,7 +50,10 @@ def test_recheck_hours_refetches_young_articles(upstream, tmp_path):
     # The sample is from 2021: a window of 100 years covers all of it, one of 1 hour none.
     assert crawl("shanxiwanbao", tmp_path, upstream, settings={"FINEWS_RECHECK_HOURS": "1"}).returncode == 0
     assert upstream.count("text:") == 0
-    assert crawl("shanxiwanbao", tmp_path, upstream, settings={"FINEWS_RECHECK_HOURS": str(24 * 365 * 100)}).returncode == 0
+    assert (
+        crawl("shanxiwanbao", tmp_path, upstream, settings={"FINEWS_RECHECK_HOURS": str(24 * 365 * 100)}).returncode
+        == 0
+    )
     assert upstream.count("text:") == 7
 
 

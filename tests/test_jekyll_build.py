@@ -17,8 +17,12 @@ def site(sample_archive, tmp_path_factory):
             pytest.fail("jekyll is not installed (apt-get install jekyll)")
         pytest.skip("jekyll is not installed (apt-get install jekyll)")
     out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(["jekyll", "build", "--source", str(sample_archive), "--destination", str(out)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["jekyll", "build", "--source", str(sample_archive), "--destination", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
@@ -52,4 +56,6 @@ def test_feeds_are_kept_and_linked_from_category_pages(site, sample_archive):
     assert (site / "feed" / "shanxiwanbao.xml").is_file()
     page = (site / "category" / "shanxiwanbao.html").read_text("utf-8")
     assert '<a href="/feed/shanxiwanbao.xml" type="application/atom+xml">' in page
-    assert '<link rel="alternate" type="application/atom+xml" title="山西晚报新闻" href="/feed/shanxiwanbao.xml">' in page
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="山西晚报新闻" href="/feed/shanxiwanbao.xml">' in page
+    )

@@ -3,8 +3,8 @@
 import os
 
 from finews_spider.archive import Archive
-from finews_spider.config import project_config
 from finews_spider.archive.files import remove_stale_temporaries, write_atomic
+from finews_spider.config import project_config
 from finews_spider.exporters.jekyll import site_files
 
 

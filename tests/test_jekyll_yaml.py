@@ -11,14 +11,45 @@ from finews_spider.exporters.jekyll import _INF, _PLAIN_QUOTED, yaml_quote
 
 # Characters around every edge of the quick path: ASCII, the ones YAML escapes (controls,
 # U+0085, U+2028, U+2029, U+FEFF, U+FFFE/FFFF, above the BMP) and CJK text.
-EDGES = st.sampled_from(["\x00", "\x1f", "\x7f", "\x85", "\xa0", "\u2027", "\u2028", "\u2029", "\u202a",
-                         "\u3000", "\ud7ff", "\ue000", "\ufefe", "\ufeff", "\uff00", "\ufffd", "\ufffe",
-                         "\uffff", "\U0001f600", '"', "\\", "'", " ", "中"])
+EDGES = st.sampled_from(
+    [
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "\x85",
+        "\xa0",
+        "\u2027",
+        "\u2028",
+        "\u2029",
+        "\u202a",
+        "\u3000",
+        "\ud7ff",
+        "\ue000",
+        "\ufefe",
+        "\ufeff",
+        "\uff00",
+        "\ufffd",
+        "\ufffe",
+        "\uffff",
+        "\U0001f600",
+        '"',
+        "\\",
+        "'",
+        " ",
+        "中",
+    ]
+)
 # Mostly characters of the quick path, so that one edge character is often the only
 # thing that sends a title to the slow one.
-TITLES = st.text(alphabet=st.one_of(EDGES, st.characters(min_codepoint=0x20, max_codepoint=0x7e),
-                                    st.characters(min_codepoint=0x4e00, max_codepoint=0x9fff),
-                                    st.characters(exclude_categories=("Cs",))), max_size=12)
+TITLES = st.text(
+    alphabet=st.one_of(
+        EDGES,
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+        st.characters(exclude_categories=("Cs",)),
+    ),
+    max_size=12,
+)
 
 
 @settings(max_examples=2000, deadline=None)
@@ -41,4 +72,6 @@ def test_every_character_of_the_bmp_is_quoted_as_pyyaml_quotes_it():
     points = [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF] + [0x10000, 0x1F600, 0x10FFFF]
     for c in points:
         text = f"a{chr(c)}中"
-        assert yaml_quote(text) == yaml.safe_dump(text, default_style='"', allow_unicode=True, width=_INF).rstrip("\n"), hex(c)
+        assert yaml_quote(text) == yaml.safe_dump(text, default_style='"', allow_unicode=True, width=_INF).rstrip(
+            "\n"
+        ), hex(c)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finews_spider.cleaning import mentions as mentions_module
 from finews_spider.cleaning import Mention, clean_body, drop_kline_pictures, exchange_of, find_mentions, html_to_text
+from finews_spider.cleaning import mentions as mentions_module
 from tests.conftest import crawl, rows
 
 BODIES = Path(__file__).parent / "fixtures" / "bodies"
@@ -22,15 +22,19 @@ KLINE_TRACES = ("EM_StockImg", "EmImageRemark", "webquoteklinepic", "GetPic.aspx
 
 def stock(market, code, name, span="stock", href=True):
     link = f' href="http://quote.eastmoney.com/unify/r/{market}.{code}" class="keytip"' if href else ""
-    return (f'<span id="{span}_{market}.{code}"><a{link} data-code="{market},{code}">{name}</a></span>'
-            f'<span id="{"bk" if span == "bk" else ""}quote_{market}.{code}"></span>')
+    return (
+        f'<span id="{span}_{market}.{code}"><a{link} data-code="{market},{code}">{name}</a></span>'
+        f'<span id="{"bk" if span == "bk" else ""}quote_{market}.{code}"></span>'
+    )
 
 
 def kline(code, market, end=True):
-    return ('<!-- EM_StockImg_Start --><p style="text-align:center;">'
-            f'<a href="http://quote.eastmoney.com/unify/r/{market}.{code}" data-code="{code}|{market}|7" class="EmImageRemark">'
-            f'<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid={market}.{code}&imageType=k" alt="K图 {code}_0">'
-            "</a></p>" + ("<!-- EM_StockImg_End -->" if end else ""))
+    return (
+        '<!-- EM_StockImg_Start --><p style="text-align:center;">'
+        f'<a href="http://quote.eastmoney.com/unify/r/{market}.{code}" data-code="{code}|{market}|7" class="EmImageRemark">'
+        f'<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid={market}.{code}&imageType=k" alt="K图 {code}_0">'
+        "</a></p>" + ("<!-- EM_StockImg_End -->" if end else "")
+    )
 
 
 def keys(mentions):
@@ -46,12 +50,18 @@ def test_fixture_corpus_gives_expected_mentions(path):
 
 def test_real_markup_mentions_its_securities_but_not_the_attribution():
     cleaned = clean_body(REAL.read_text("utf-8"), BASE, "山西晚报")
-    assert keys(cleaned.mentions) == [("stock", "106", "NIO", "蔚来"), ("board", "90", "BK0493", "新能源"),
-                                      ("stock", "1", "600160", "巨化股份"), ("stock", "0", "300343", "联创股份")]
+    assert keys(cleaned.mentions) == [
+        ("stock", "106", "NIO", "蔚来"),
+        ("board", "90", "BK0493", "新能源"),
+        ("stock", "1", "600160", "巨化股份"),
+        ("stock", "0", "300343", "联创股份"),
+    ]
     assert [m.exchange for m in cleaned.mentions] == ["NYSE", None, "SSE", "SZSE"]
     assert "BK0473" not in {m.code for m in cleaned.mentions}  # the 证券 of 上海证券报
     assert cleaned.credits.source == "上海证券报"
-    assert cleaned.body.count("em_media") == 1 and cleaned.body.endswith('<p class="em_media">（文章来源：上海证券报）</p>')
+    assert cleaned.body.count("em_media") == 1 and cleaned.body.endswith(
+        '<p class="em_media">（文章来源：上海证券报）</p>'
+    )
     for trace in KLINE_TRACES:
         assert trace not in cleaned.body
     for name in ("新能源", "蔚来", "巨化股份", "联创股份"):
@@ -67,71 +77,91 @@ def test_clean_body_still_unpacks_as_body_and_credits():
 
 
 # -- hostile variants ------------------------------------------------------------------------
-@pytest.mark.parametrize("markup", [
-    '<span id="stock_1.600160"><a href="http://quote.eastmoney.com/unify/r/1.600160" class="keytip">巨化股份</a></span>',
-    '<span id="stock_1.600160"><a data-code="">巨化股份</a></span>',
-    '<span id="stock_1.600160"><a data-code>巨化股份</a></span>',
-    '<a data-code="1,">巨化股份</a>',
-    '<a data-code=",600160">巨化股份</a>',
-    '<a data-code="600160">巨化股份</a>',
-    '<a data-code="601628,1">巨化股份</a>',  # reversed: no market has six digits
-    '<a data-code="1,600160,2">巨化股份</a>',
-    '<a data-code="1,600160;DROP TABLE">巨化股份</a>',
-    '<a data-code="1,60 0160">巨化股份</a>',
-    '<a data-code="1,600160&quot; onclick=&quot;x()">巨化股份</a>',
-    '<a data-code="1,<b>600160</b>">巨化股份</a>',
-    "<a data-code='1,600160\"'>巨化股份</a>",
-    '<a data-code="1,../../etc">巨化股份</a>',
-    '<a data-code="1,.600160">巨化股份</a>',
-    '<a data-code="1,６００１６０">巨化股份</a>',  # full-width digits
-    '<a data-code="１,600160">巨化股份</a>',
-    '<a data-code="1,' + "A" * 17 + '">巨化股份</a>',
-    '<a data-code="1234,600160">巨化股份</a>',
-    '<a data-code="|1|7" class="EmImageRemark">巨化股份</a>',
-    '<a data-code="600160|x|7" class="EmImageRemark">巨化股份</a>',
-    '<a data-code="600160||7" class="EmImageRemark">巨化股份</a>',
-])
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<span id="stock_1.600160"><a href="http://quote.eastmoney.com/unify/r/1.600160" class="keytip">巨化股份</a></span>',
+        '<span id="stock_1.600160"><a data-code="">巨化股份</a></span>',
+        '<span id="stock_1.600160"><a data-code>巨化股份</a></span>',
+        '<a data-code="1,">巨化股份</a>',
+        '<a data-code=",600160">巨化股份</a>',
+        '<a data-code="600160">巨化股份</a>',
+        '<a data-code="601628,1">巨化股份</a>',  # reversed: no market has six digits
+        '<a data-code="1,600160,2">巨化股份</a>',
+        '<a data-code="1,600160;DROP TABLE">巨化股份</a>',
+        '<a data-code="1,60 0160">巨化股份</a>',
+        '<a data-code="1,600160&quot; onclick=&quot;x()">巨化股份</a>',
+        '<a data-code="1,<b>600160</b>">巨化股份</a>',
+        "<a data-code='1,600160\"'>巨化股份</a>",
+        '<a data-code="1,../../etc">巨化股份</a>',
+        '<a data-code="1,.600160">巨化股份</a>',
+        '<a data-code="1,６００１６０">巨化股份</a>',  # full-width digits
+        '<a data-code="１,600160">巨化股份</a>',
+        '<a data-code="1,' + "A" * 17 + '">巨化股份</a>',
+        '<a data-code="1234,600160">巨化股份</a>',
+        '<a data-code="|1|7" class="EmImageRemark">巨化股份</a>',
+        '<a data-code="600160|x|7" class="EmImageRemark">巨化股份</a>',
+        '<a data-code="600160||7" class="EmImageRemark">巨化股份</a>',
+    ],
+)
 def test_a_tag_without_a_good_code_is_no_mention_and_its_text_stays(markup):
     cleaned = clean_body(f"<p>浙江{markup}公告。</p>", BASE, "X")
     assert cleaned.mentions == ()
     assert "巨化股份" in html_to_text(cleaned.body)
 
 
-@pytest.mark.parametrize("markup,expected", [
-    ('<a data-code=\'1,600160\'>巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
-    ("<a data-code=1,600160>巨化股份</a>", [("stock", "1", "600160", "巨化股份")]),
-    ('<a data-code=" 1 , 600160 ">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
-    ('<a data-code="01,600160">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
-    ('<a title="a > b" data-code="1,600160">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
-    ('<a data-code="1,600160" data-code="0,000001">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
-    ('<a data-code="106,BRK_A">伯克希尔</a>', [("stock", "106", "BRK_A", "伯克希尔")]),
-    ('<a data-code="106,BRK.B">伯克希尔</a>', [("stock", "106", "BRK.B", "伯克希尔")]),
-    # nested markup inside the tag: the name is its text
-    (stock(1, 600160, "<b>巨化</b><span>股份</span>"), [("stock", "1", "600160", "巨化股份")]),
-    (stock(1, 600160, " 巨化&nbsp;股份\n"), [("stock", "1", "600160", "巨化 股份")]),
-    (stock(1, 600160, "巨化&amp;股份"), [("stock", "1", "600160", "巨化&股份")]),
-    # a tag opened inside another: each is its own mention, as a browser would close the first
-    ('<a data-code="1,600160">巨化<a data-code="0,300343">联创</a></a>',
-     [("stock", "1", "600160", "巨化"), ("stock", "0", "300343", "联创")]),
-    # a tag inside a tag-less span, a span inside a span
-    ('<span><span id="bk_90.BK0493"><a data-code="90,BK0493">新能源</a></span></span>', [("board", "90", "BK0493", "新能源")]),
-    # kind: from the span when there is one, else market 90 is a board
-    ('<a data-code="90,BK0477">酿酒行业</a>', [("board", "90", "BK0477", "酿酒行业")]),
-    ('<span id="bk_90.BK0477"><a data-code="90,BK0477">酿酒行业</a></span>', [("board", "90", "BK0477", "酿酒行业")]),
-    ('<span id="stock_90.BK0477"><a data-code="90,BK0477">酿酒行业</a></span>', [("stock", "90", "BK0477", "酿酒行业")]),
-    # no name: the code stands for it
-    (stock(1, 600160, ""), [("stock", "1", "600160", "600160")]),
-    (stock(1, 600160, "<img src='x.png'>"), [("stock", "1", "600160", "600160")]),
-])
+@pytest.mark.parametrize(
+    "markup,expected",
+    [
+        ("<a data-code='1,600160'>巨化股份</a>", [("stock", "1", "600160", "巨化股份")]),
+        ("<a data-code=1,600160>巨化股份</a>", [("stock", "1", "600160", "巨化股份")]),
+        ('<a data-code=" 1 , 600160 ">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
+        ('<a data-code="01,600160">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
+        ('<a title="a > b" data-code="1,600160">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
+        ('<a data-code="1,600160" data-code="0,000001">巨化股份</a>', [("stock", "1", "600160", "巨化股份")]),
+        ('<a data-code="106,BRK_A">伯克希尔</a>', [("stock", "106", "BRK_A", "伯克希尔")]),
+        ('<a data-code="106,BRK.B">伯克希尔</a>', [("stock", "106", "BRK.B", "伯克希尔")]),
+        # nested markup inside the tag: the name is its text
+        (stock(1, 600160, "<b>巨化</b><span>股份</span>"), [("stock", "1", "600160", "巨化股份")]),
+        (stock(1, 600160, " 巨化&nbsp;股份\n"), [("stock", "1", "600160", "巨化 股份")]),
+        (stock(1, 600160, "巨化&amp;股份"), [("stock", "1", "600160", "巨化&股份")]),
+        # a tag opened inside another: each is its own mention, as a browser would close the first
+        (
+            '<a data-code="1,600160">巨化<a data-code="0,300343">联创</a></a>',
+            [("stock", "1", "600160", "巨化"), ("stock", "0", "300343", "联创")],
+        ),
+        # a tag inside a tag-less span, a span inside a span
+        (
+            '<span><span id="bk_90.BK0493"><a data-code="90,BK0493">新能源</a></span></span>',
+            [("board", "90", "BK0493", "新能源")],
+        ),
+        # kind: from the span when there is one, else market 90 is a board
+        ('<a data-code="90,BK0477">酿酒行业</a>', [("board", "90", "BK0477", "酿酒行业")]),
+        (
+            '<span id="bk_90.BK0477"><a data-code="90,BK0477">酿酒行业</a></span>',
+            [("board", "90", "BK0477", "酿酒行业")],
+        ),
+        (
+            '<span id="stock_90.BK0477"><a data-code="90,BK0477">酿酒行业</a></span>',
+            [("stock", "90", "BK0477", "酿酒行业")],
+        ),
+        # no name: the code stands for it
+        (stock(1, 600160, ""), [("stock", "1", "600160", "600160")]),
+        (stock(1, 600160, "<img src='x.png'>"), [("stock", "1", "600160", "600160")]),
+    ],
+)
 def test_tag_forms(markup, expected):
     assert keys(find_mentions(f"<p>浙江{markup}公告。</p>")) == expected
 
 
-@pytest.mark.parametrize("around", [
-    '<span id="stock_1.600160"><a data-code="1,600160"><p>巨化股份今日公告，公司拟投资建设新项目。</p></a></span>',
-    '<a data-code="1,600160"><div><p>巨化股份今日公告。</p><p>第二段。</p></div></a>',
-    '<p><a data-code="1,600160">' + "巨化股份今日公告，公司拟投资建设新项目，预计年产值可观，" * 3 + "</a></p>",
-])
+@pytest.mark.parametrize(
+    "around",
+    [
+        '<span id="stock_1.600160"><a data-code="1,600160"><p>巨化股份今日公告，公司拟投资建设新项目。</p></a></span>',
+        '<a data-code="1,600160"><div><p>巨化股份今日公告。</p><p>第二段。</p></div></a>',
+        '<p><a data-code="1,600160">' + "巨化股份今日公告，公司拟投资建设新项目，预计年产值可观，" * 3 + "</a></p>",
+    ],
+)
 def test_a_tag_around_a_whole_paragraph_is_a_mention_named_by_its_code_and_keeps_the_text(around):
     cleaned = clean_body(around, BASE, "X")
     assert keys(cleaned.mentions) == [("stock", "1", "600160", "600160")]
@@ -144,19 +174,30 @@ def test_a_tag_around_a_paragraph_takes_the_name_of_another_tag_of_the_code():
 
 
 def test_duplicates_and_case_give_one_mention_per_kind_market_code_in_order_of_first_appearance():
-    body = ("<p>" + stock(0, 300343, "联创股份") + stock(106, "nio", "蔚来") + "与" + stock(0, 300343, "联创") + "</p>"
-            '<P><SPAN ID="STOCK_106.NIO"><A HREF="http://quote.eastmoney.com/unify/r/106.NIO" DATA-CODE="106,NIO">NIO</A></SPAN>'
-            '和<span id="bk_90.bk0493"><a data-code="90,bk0493">新能源</a></span>'
-            '<span id="bk_90.BK0493"><a data-code="90,BK0493">新能源车</a></span></P>'
-            + "<p>" + stock(1, 300343, "同码异市") + "</p>")
-    assert keys(find_mentions(body)) == [("stock", "0", "300343", "联创股份"), ("stock", "106", "NIO", "蔚来"),
-                                          ("board", "90", "BK0493", "新能源"), ("stock", "1", "300343", "同码异市")]
+    body = (
+        "<p>" + stock(0, 300343, "联创股份") + stock(106, "nio", "蔚来") + "与" + stock(0, 300343, "联创") + "</p>"
+        '<P><SPAN ID="STOCK_106.NIO"><A HREF="http://quote.eastmoney.com/unify/r/106.NIO" DATA-CODE="106,NIO">NIO</A></SPAN>'
+        '和<span id="bk_90.bk0493"><a data-code="90,bk0493">新能源</a></span>'
+        '<span id="bk_90.BK0493"><a data-code="90,BK0493">新能源车</a></span></P>'
+        + "<p>"
+        + stock(1, 300343, "同码异市")
+        + "</p>"
+    )
+    assert keys(find_mentions(body)) == [
+        ("stock", "0", "300343", "联创股份"),
+        ("stock", "106", "NIO", "蔚来"),
+        ("board", "90", "BK0493", "新能源"),
+        ("stock", "1", "300343", "同码异市"),
+    ]
 
 
 def test_kline_chart_leaves_the_body_and_names_its_security_from_the_body():
     cleaned = clean_body(kline("NIO", 106) + "<p>霍尼韦尔宣布为" + stock(106, "NIO", "蔚来") + "供货。</p>", BASE, "X")
     assert keys(cleaned.mentions) == [("stock", "106", "NIO", "蔚来")]
-    assert cleaned.body == '<p>霍尼韦尔宣布为<a href="http://quote.eastmoney.com/unify/r/106.NIO">蔚来</a>供货。</p><p class="em_media">（文章来源：X）</p>'
+    assert (
+        cleaned.body
+        == '<p>霍尼韦尔宣布为<a href="http://quote.eastmoney.com/unify/r/106.NIO">蔚来</a>供货。</p><p class="em_media">（文章来源：X）</p>'
+    )
 
 
 def test_kline_chart_without_a_tag_of_its_code_is_named_by_its_code():
@@ -173,15 +214,20 @@ def test_kline_chart_without_its_end_comment_goes_and_the_text_after_it_stays():
 
 
 def test_kline_block_holding_text_loses_the_chart_but_not_the_text():
-    raw = ("<!-- EM_StockImg_Start --><p>导语文字。</p>" + kline("NIO", 106, end=False)[len("<!-- EM_StockImg_Start -->"):]
-           + "<!-- EM_StockImg_End --><p>正文。</p>")
+    raw = (
+        "<!-- EM_StockImg_Start --><p>导语文字。</p>"
+        + kline("NIO", 106, end=False)[len("<!-- EM_StockImg_Start -->") :]
+        + "<!-- EM_StockImg_End --><p>正文。</p>"
+    )
     body = clean_body(raw, BASE, "X").body
     assert body == '<p>导语文字。</p><p>正文。</p><p class="em_media">（文章来源：X）</p>'
 
 
 def test_kline_anchor_holding_text_keeps_the_text_without_the_picture():
-    raw = ('<p><a data-code="NIO|106|7" class="EmImageRemark"><img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=106.NIO">'
-           "蔚来走势</a></p><p>正文。</p>")
+    raw = (
+        '<p><a data-code="NIO|106|7" class="EmImageRemark"><img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=106.NIO">'
+        "蔚来走势</a></p><p>正文。</p>"
+    )
     assert drop_kline_pictures(raw) == "<p>蔚来走势</p><p>正文。</p>"
 
 
@@ -196,21 +242,38 @@ def test_stray_kline_picture_goes():
     assert drop_kline_pictures(raw) == "<p>正文。</p>"
 
 
-@pytest.mark.parametrize("credit,source,editor", [
-    ('<p class="em_media">（文章来源：上海<span id="bk_90.BK0473"><a href="http://quote.eastmoney.com/unify/r/90.BK0473" '
-     'class="keytip" data-code="90,BK0473">证券</a></span><span id="bkquote_90.BK0473"></span>报）</p>', "上海证券报", None),
-    ('<p>（文章来源：<span id="stock_1.600837"><a data-code="1,600837">海通</a></span>证券报）</p>', "海通证券报", None),
-    ('<p>文章来源：上海<a href="http://x/" data-code="90,BK0473">证券</a>报</p>', "上海证券报", None),
-    ('<p>（责任编辑：<span id="stock_0.000002"><a data-code="0,000002">万科</a></span>）</p>', "X", "万科"),
-    ('<p class="em_media">（文章来源：上海<SPAN ID="BK_90.BK0473"><A DATA-CODE="90,BK0473">证券</A></SPAN>报）'
-     "（责任编辑：<b><a data-code='1,601398'>工行</a></b>）</p>", "上海证券报", "工行"),
-    ('文章来源：上海<span id="bk_90.BK0473"><a data-code="90,BK0473">证券</a></span>报', "上海证券报", None),
-])
+@pytest.mark.parametrize(
+    "credit,source,editor",
+    [
+        (
+            '<p class="em_media">（文章来源：上海<span id="bk_90.BK0473"><a href="http://quote.eastmoney.com/unify/r/90.BK0473" '
+            'class="keytip" data-code="90,BK0473">证券</a></span><span id="bkquote_90.BK0473"></span>报）</p>',
+            "上海证券报",
+            None,
+        ),
+        (
+            '<p>（文章来源：<span id="stock_1.600837"><a data-code="1,600837">海通</a></span>证券报）</p>',
+            "海通证券报",
+            None,
+        ),
+        ('<p>文章来源：上海<a href="http://x/" data-code="90,BK0473">证券</a>报</p>', "上海证券报", None),
+        ('<p>（责任编辑：<span id="stock_0.000002"><a data-code="0,000002">万科</a></span>）</p>', "X", "万科"),
+        (
+            '<p class="em_media">（文章来源：上海<SPAN ID="BK_90.BK0473"><A DATA-CODE="90,BK0473">证券</A></SPAN>报）'
+            "（责任编辑：<b><a data-code='1,601398'>工行</a></b>）</p>",
+            "上海证券报",
+            "工行",
+        ),
+        ('文章来源：上海<span id="bk_90.BK0473"><a data-code="90,BK0473">证券</a></span>报', "上海证券报", None),
+    ],
+)
 def test_tags_in_the_credits_are_no_mentions_and_the_credit_reads_whole(credit, source, editor):
     cleaned = clean_body("<p>正文提到" + stock(1, 600160, "巨化股份") + "。</p>" + credit, BASE, "X")
     assert keys(cleaned.mentions) == [("stock", "1", "600160", "巨化股份")]
     assert (cleaned.credits.source, cleaned.credits.editor) == (source, editor)
-    assert cleaned.body.endswith(f'<p class="em_media">（文章来源：{source}）</p>') and cleaned.body.count("em_media") == 1
+    assert (
+        cleaned.body.endswith(f'<p class="em_media">（文章来源：{source}）</p>') and cleaned.body.count("em_media") == 1
+    )
 
 
 def test_a_credit_inside_body_text_is_body_text_and_its_tags_are_mentions():
@@ -218,24 +281,42 @@ def test_a_credit_inside_body_text_is_body_text_and_its_tags_are_mentions():
     assert keys(cleaned.mentions) == [("board", "90", "BK0473", "证券")]
 
 
-@pytest.mark.parametrize("hidden", [
-    '<!-- <a data-code="1,600160">巨化股份</a> -->',
-    '<script>document.write(\'<a data-code="1,600160">巨化股份</a>\')</script>',
-    '<style>/* <a data-code="1,600160">x</a> */</style>',
-    '<textarea><a data-code="1,600160">巨化股份</a></textarea>',
-    '<script>var a = 1; // <a data-code="1,600160">巨化股份</a>',  # never closed
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '<!-- <a data-code="1,600160">巨化股份</a> -->',
+        "<script>document.write('<a data-code=\"1,600160\">巨化股份</a>')</script>",
+        '<style>/* <a data-code="1,600160">x</a> */</style>',
+        '<textarea><a data-code="1,600160">巨化股份</a></textarea>',
+        '<script>var a = 1; // <a data-code="1,600160">巨化股份</a>',  # never closed
+    ],
+)
 def test_tags_in_markup_that_never_shows_are_no_mentions(hidden):
     assert find_mentions("<p>正文。</p>" + hidden) == ()
 
 
 # -- exchanges -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("market,code,exchange", [
-    ("0", "300343", "SZSE"), ("0", "000001", "SZSE"), ("0", "200002", "SZSE"), ("1", "600160", "SSE"),
-    ("1", "688981", "SSE"), ("0", "830799", "BSE/NEEQ"), ("0", "430047", "BSE/NEEQ"), ("0", "920002", "BSE"),
-    ("105", "AAPL", "NASDAQ"), ("106", "NIO", "NYSE"), ("107", "IMO", "NYSE American"), ("116", "00700", "HKEX"),
-    ("128", "00700", "HKEX"), ("90", "BK0493", None), ("100", "NDX", None), ("999", "X", None),
-])
+@pytest.mark.parametrize(
+    "market,code,exchange",
+    [
+        ("0", "300343", "SZSE"),
+        ("0", "000001", "SZSE"),
+        ("0", "200002", "SZSE"),
+        ("1", "600160", "SSE"),
+        ("1", "688981", "SSE"),
+        ("0", "830799", "BSE/NEEQ"),
+        ("0", "430047", "BSE/NEEQ"),
+        ("0", "920002", "BSE"),
+        ("105", "AAPL", "NASDAQ"),
+        ("106", "NIO", "NYSE"),
+        ("107", "IMO", "NYSE American"),
+        ("116", "00700", "HKEX"),
+        ("128", "00700", "HKEX"),
+        ("90", "BK0493", None),
+        ("100", "NDX", None),
+        ("999", "X", None),
+    ],
+)
 def test_exchange_of(market, code, exchange):
     assert exchange_of(market, code) == exchange
 
@@ -251,12 +332,30 @@ def test_a_board_has_no_exchange_whatever_its_market():
 
 
 # -- properties ----------------------------------------------------------------------------------
-WORDS = st.text(alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险金融高质量年月日abcXYZ0123456789，。、“”！？ ")),
-                min_size=1, max_size=30).filter(lambda s: s.strip())
-GOOD = st.sampled_from([("1", "600160"), ("0", "300343"), ("106", "NIO"), ("105", "aapl"), ("116", "00700"), ("0", "830799")])
+WORDS = st.text(
+    alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险金融高质量年月日abcXYZ0123456789，。、“”！？ ")),
+    min_size=1,
+    max_size=30,
+).filter(lambda s: s.strip())
+GOOD = st.sampled_from(
+    [("1", "600160"), ("0", "300343"), ("106", "NIO"), ("105", "aapl"), ("116", "00700"), ("0", "830799")]
+)
 BOARDS = st.sampled_from(["BK0493", "bk0473", "BK1036"])
-BAD_CODES = st.sampled_from(["", "1,", ",600160", "601628,1", "1,600160,2", "1,60 0160", "1,<b>1</b>", "600160|x|7",
-                             "1,600160&quot;x", "1,../x", "1234,600160"])
+BAD_CODES = st.sampled_from(
+    [
+        "",
+        "1,",
+        ",600160",
+        "601628,1",
+        "1,600160,2",
+        "1,60 0160",
+        "1,<b>1</b>",
+        "600160|x|7",
+        "1,600160&quot;x",
+        "1,../x",
+        "1234,600160",
+    ]
+)
 NAMES = st.sampled_from(["巨化股份", "联创股份", "蔚来", "苹果", "腾讯控股", "新能源", "证券"])
 
 
@@ -302,7 +401,9 @@ def tagged_bodies(draw):
             visible.append(text)
     # The attribution, split by a board tag: never a mention.
     parts.append('<p class="em_media">（文章来源：上海' + stock(90, "BK0473", "证券", span="bk") + "报）</p>")
-    mentions = [(kind, market, code, name or names.get(code) or code) for (kind, market, code), name in expected.items()]
+    mentions = [
+        (kind, market, code, name or names.get(code) or code) for (kind, market, code), name in expected.items()
+    ]
     return "\n".join(parts), visible, mentions, chart
 
 
@@ -329,13 +430,49 @@ def test_tagged_text_stays_charts_go_and_the_attribution_reads_whole(case):
     assert clean_body(cleaned.body, BASE, "X").body == cleaned.body
 
 
-FRAGMENTS = st.sampled_from([
-    "<a ", "<a data-code=", "data-code", '"', "'", ",", "|", ">", "</a>", "<span id=\"stock_", "<span id='bk_", "</span>",
-    "<p>", "</p>", "<p class=\"em_media\">", "（文章来源：", "）", "<!--", "-->", "<!-- EM_StockImg_Start -->",
-    "<!-- EM_StockImg_End -->", "EmImageRemark", "<script>", "&quot;", "&amp;", "1", "90", "106", "600160", "NIO",
-    "BK0493", "nio", "蔚来", " ", "\n", "<img src=x>", "<b>", "=",
-    '<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=106.NIO">',
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "<a ",
+        "<a data-code=",
+        "data-code",
+        '"',
+        "'",
+        ",",
+        "|",
+        ">",
+        "</a>",
+        '<span id="stock_',
+        "<span id='bk_",
+        "</span>",
+        "<p>",
+        "</p>",
+        '<p class="em_media">',
+        "（文章来源：",
+        "）",
+        "<!--",
+        "-->",
+        "<!-- EM_StockImg_Start -->",
+        "<!-- EM_StockImg_End -->",
+        "EmImageRemark",
+        "<script>",
+        "&quot;",
+        "&amp;",
+        "1",
+        "90",
+        "106",
+        "600160",
+        "NIO",
+        "BK0493",
+        "nio",
+        "蔚来",
+        " ",
+        "\n",
+        "<img src=x>",
+        "<b>",
+        "=",
+        '<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=106.NIO">',
+    ]
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -359,13 +496,34 @@ def test_only_the_fold_letters_are_non_ascii_letters_a_case_insensitive_ascii_pa
     letters = re.compile("[a-z]", re.I)
     folding = {chr(c) for c in range(0x80, 0x110000) if letters.fullmatch(chr(c))}
     assert folding == set(mentions_module._QUICK_FOLDS)
-    assert not {chr(c) for c in range(0x80, 0x110000) if chr(c) not in folding
-                and re.search("[a-z]", chr(c).lower())}
+    assert not {chr(c) for c in range(0x80, 0x110000) if chr(c) not in folding and re.search("[a-z]", chr(c).lower())}
 
 
-QUICK_PARTS = st.sampled_from(["data-code", "DATA-CODE", "em_StockImg", "EmImageRemark", "webquoteKLINEpic",
-                               "data", "-", "code", "em_", "stock", "img", "k", "s", "i", "\u212a", "\u017f",
-                               "\u0130", "\u0131", "蔚来", "<p>", " "])
+QUICK_PARTS = st.sampled_from(
+    [
+        "data-code",
+        "DATA-CODE",
+        "em_StockImg",
+        "EmImageRemark",
+        "webquoteKLINEpic",
+        "data",
+        "-",
+        "code",
+        "em_",
+        "stock",
+        "img",
+        "k",
+        "s",
+        "i",
+        "\u212a",
+        "\u017f",
+        "\u0130",
+        "\u0131",
+        "蔚来",
+        "<p>",
+        " ",
+    ]
+)
 
 
 @settings(max_examples=1000, deadline=None)

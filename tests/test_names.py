@@ -26,18 +26,18 @@ ACCEPTED = [
     ("山西晚报", "山西晚报"),
     ("山西晚报\n", "山西晚报"),
     ("  山西晚报\r\n\t", "山西晚报"),
-    ("\u3000山西晚报\u3000", "山西晚报"),               # full-width spaces
+    ("\u3000山西晚报\u3000", "山西晚报"),  # full-width spaces
     ("山西\u3000\u3000晚报", "山西 晚报"),
     ("山西晚报&nbsp;", "山西晚报"),
-    ("\u200b山西\u200d晚报\ufeff", "山西晚报"),          # zero-width space, joiner, BOM
-    ("\u200f山西晚报\u202e", "山西晚报"),                 # RTL mark, right-to-left override
-    ("山西\x00晚报\x1b", "山西晚报"),                     # control characters
+    ("\u200b山西\u200d晚报\ufeff", "山西晚报"),  # zero-width space, joiner, BOM
+    ("\u200f山西晚报\u202e", "山西晚报"),  # RTL mark, right-to-left override
+    ("山西\x00晚报\x1b", "山西晚报"),  # control characters
     ("China  Daily (HK)", "China Daily (HK)"),
     ("《经济日报》·海外版", "《经济日报》·海外版"),
     ("21世纪经济报道", "21世纪经济报道"),
     ("Xi'an Evening News", "Xi'an Evening News"),
     ("報" * MAX_NAME_LENGTH, "報" * MAX_NAME_LENGTH),
-    ("e\u0301日报", "\u00e9日报"),                        # NFC
+    ("e\u0301日报", "\u00e9日报"),  # NFC
 ]
 
 REFUSED = [
@@ -82,7 +82,7 @@ def test_an_accepted_name_is_stable_and_needs_no_markdown_escaping(raw):
     name = normalize_newspaper_name(raw)
     if name is not None:
         assert check_newspaper_name(name) == name  # idempotent
-        assert markdown_text(name) == name          # posts keep their bytes
+        assert markdown_text(name) == name  # posts keep their bytes
         assert 0 < len(name) <= MAX_NAME_LENGTH and name == name.strip()
 
 
@@ -108,12 +108,21 @@ def test_slugs_are_bounded():
 
 
 def test_the_reference_footer_is_unchanged_and_a_raw_hostile_name_is_escaped():
-    article = {"newspaper": "山西晚报", "slug": "shanxiwanbao", "title": "t", "body_html": "<p>x</p>",
-               "share_url": "http://s", "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BEIJING)}
+    article = {
+        "newspaper": "山西晚报",
+        "slug": "shanxiwanbao",
+        "title": "t",
+        "body_html": "<p>x</p>",
+        "share_url": "http://s",
+        "published_at": datetime(2021, 12, 23, 7, 25, 33, tzinfo=BEIJING),
+    }
     reference_footer = REFERENCE_POST.read_text("utf-8").rsplit("\n", 1)[1]
     assert format_post(article, "//finews.withounder.com").rsplit("\n", 1)[1] == reference_footer
     hostile = format_post({**article, "newspaper": "a](javascript:alert(1))<script>"}, "//s")
-    assert hostile.rsplit("\n", 1)[1] == "[返回a\\](javascript:alert(1))&lt;script&gt;新闻](//s/category/shanxiwanbao.html)｜[返回首页](//s/)"
+    assert (
+        hostile.rsplit("\n", 1)[1]
+        == "[返回a\\](javascript:alert(1))&lt;script&gt;新闻](//s/category/shanxiwanbao.html)｜[返回首页](//s/)"
+    )
 
 
 HOSTILE = {
@@ -151,5 +160,6 @@ def test_a_crawl_of_hostile_names_drops_them_and_the_site_builds(upstream, tmp_p
     names = [r["name"] for r in rows(data / "finews.db", "SELECT name FROM newspapers WHERE article_count > 0")]
     assert all(normalize_newspaper_name(n) == n for n in names) and "山西晚报" in names
     assert sorted(p.name for p in (data / "category").iterdir()) == sorted(
-        f"{r['slug']}.html" for r in rows(data / "finews.db", "SELECT DISTINCT slug FROM articles"))
+        f"{r['slug']}.html" for r in rows(data / "finews.db", "SELECT DISTINCT slug FROM articles")
+    )
     jekyll_build(data, tmp_path / "site")

@@ -8,43 +8,101 @@ from pypinyin import Style, pinyin
 from finews_spider.registry import Newspaper, Registry, slugify
 
 REAL = Path(__file__).parent / "fixtures" / "real"
-AMBIGUOUS = {"fuzhouribao": {"福州日报", "抚州日报"}, "shanxiribao": {"山西日报", "陕西日报"},
-             "taizhouribao": {"台州日报", "泰州日报"}}
+AMBIGUOUS = {
+    "fuzhouribao": {"福州日报", "抚州日报"},
+    "shanxiribao": {"山西日报", "陕西日报"},
+    "taizhouribao": {"台州日报", "泰州日报"},
+}
 
 # Every registered name with a character pypinyin knows several readings of, and the slug
 # checked by hand (place names read as places are read: 重庆 chongqing, 厦门 xiamen, 漯河
 # luohe, 济南 jinan, 长沙 changsha, 台州 taizhou, 成都 chengdu, 石家庄 shijiazhuang, …).
 # A new row with such a character must be checked and added here.
 HAND_CHECKED = {
-    "阿克苏地区融媒体中心": "akesudiqurongmeitizhongxin", "半岛都市报": "bandaodushibao",
-    "包头日报": "baotouribao", "北京青年报": "beijingqingnianbao", "长春日报": "changchunribao",
-    "长江日报": "changjiangribao", "长沙晚报": "changshawanbao", "成都日报": "chengduribao",
-    "成都商报": "chengdushangbao", "重庆晨报": "chongqingchenbao", "重庆日报": "chongqingribao",
-    "重庆商报": "chongqingshangbao", "重庆晚报": "chongqingwanbao", "楚天都市报": "chutiandushibao",
-    "大河报": "dahebao", "大众日报": "dazhongribao", "东方今报": "dongfangjinbao",
-    "东南早报": "dongnanzaobao", "赣南日报": "gannanribao", "甘肃日报": "gansuribao",
-    "广西日报": "guangxiribao", "广州日报": "guangzhouribao", "海南日报": "hainanribao",
-    "海南特区报": "hainantequbao", "杭州日报": "hangzhouribao", "合肥日报": "hefeiribao",
-    "合肥晚报": "hefeiwanbao", "河南日报": "henanribao", "华西都市报": "huaxidushibao",
-    "华商报": "huashangbao", "新华日报": "xinhuaribao",
-    "湖南日报": "hunanribao", "解放日报": "jiefangribao", "济南日报": "jinanribao",
-    "济南时报": "jinanshibao", "昆明日报": "kunmingribao", "辽宁日报": "liaoningribao",
-    "临沂日报": "linyiribao", "漯河日报": "luoheribao", "南昌日报": "nanchangribao",
-    "南方都市报": "nanfangdushibao", "南方日报": "nanfangribao", "南国都市报": "nanguodushibao",
-    "南京晨报": "nanjingchenbao", "南宁日报": "nanningribao", "南宁晚报": "nanningwanbao",
-    "南通日报": "nantongribao", "内蒙古日报": "neimengguribao", "宁波日报": "ningboribao",
-    "宁夏日报": "ningxiaribao", "齐鲁晚报": "qiluwanbao", "青岛日报": "qingdaoribao",
-    "青海日报": "qinghairibao", "三秦都市报": "sanqindushibao", "沈阳日报": "shenyangribao",
-    "沈阳晚报": "shenyangwanbao", "深圳商报": "shenzhenshangbao", "深圳特区报": "shenzhentequbao",
-    "石家庄日报": "shijiazhuangribao", "太原日报": "taiyuanribao", "太原晚报": "taiyuanwanbao",
-    "台州日报": "taizhouribao", "泰州日报": "jiangsutaizhouribao", "温州日报": "wenzhouribao",
-    "厦门日报": "xiamenribao", "厦门晚报": "xiamenwanbao", "西海都市报": "xihaidushibao",
-    "西宁晚报": "xiningwanbao", "信息时报": "xinxishibao", "西藏日报": "xizangribao",
-    "烟台日报": "yantairibao", "燕赵都市报": "yanzhaodushibao", "云南日报": "yunnanribao",
-    "陕西日报": "shaanxiribao", "福州日报": "fuzhouribao", "抚州日报": "jiangxifuzhouribao",
-    "福建日报": "fujianribao", "嘉兴日报": "jiaxingribao", "金陵晚报": "jinlingwanbao",
-    "九江日报": "jiujiangribao", "上饶日报": "shangraoribao", "春城晚报": "chunchengwanbao",
-    "张掖日报": "zhangyeribao", "扬子晚报": "yangziwanbao",
+    "阿克苏地区融媒体中心": "akesudiqurongmeitizhongxin",
+    "半岛都市报": "bandaodushibao",
+    "包头日报": "baotouribao",
+    "北京青年报": "beijingqingnianbao",
+    "长春日报": "changchunribao",
+    "长江日报": "changjiangribao",
+    "长沙晚报": "changshawanbao",
+    "成都日报": "chengduribao",
+    "成都商报": "chengdushangbao",
+    "重庆晨报": "chongqingchenbao",
+    "重庆日报": "chongqingribao",
+    "重庆商报": "chongqingshangbao",
+    "重庆晚报": "chongqingwanbao",
+    "楚天都市报": "chutiandushibao",
+    "大河报": "dahebao",
+    "大众日报": "dazhongribao",
+    "东方今报": "dongfangjinbao",
+    "东南早报": "dongnanzaobao",
+    "赣南日报": "gannanribao",
+    "甘肃日报": "gansuribao",
+    "广西日报": "guangxiribao",
+    "广州日报": "guangzhouribao",
+    "海南日报": "hainanribao",
+    "海南特区报": "hainantequbao",
+    "杭州日报": "hangzhouribao",
+    "合肥日报": "hefeiribao",
+    "合肥晚报": "hefeiwanbao",
+    "河南日报": "henanribao",
+    "华西都市报": "huaxidushibao",
+    "华商报": "huashangbao",
+    "新华日报": "xinhuaribao",
+    "湖南日报": "hunanribao",
+    "解放日报": "jiefangribao",
+    "济南日报": "jinanribao",
+    "济南时报": "jinanshibao",
+    "昆明日报": "kunmingribao",
+    "辽宁日报": "liaoningribao",
+    "临沂日报": "linyiribao",
+    "漯河日报": "luoheribao",
+    "南昌日报": "nanchangribao",
+    "南方都市报": "nanfangdushibao",
+    "南方日报": "nanfangribao",
+    "南国都市报": "nanguodushibao",
+    "南京晨报": "nanjingchenbao",
+    "南宁日报": "nanningribao",
+    "南宁晚报": "nanningwanbao",
+    "南通日报": "nantongribao",
+    "内蒙古日报": "neimengguribao",
+    "宁波日报": "ningboribao",
+    "宁夏日报": "ningxiaribao",
+    "齐鲁晚报": "qiluwanbao",
+    "青岛日报": "qingdaoribao",
+    "青海日报": "qinghairibao",
+    "三秦都市报": "sanqindushibao",
+    "沈阳日报": "shenyangribao",
+    "沈阳晚报": "shenyangwanbao",
+    "深圳商报": "shenzhenshangbao",
+    "深圳特区报": "shenzhentequbao",
+    "石家庄日报": "shijiazhuangribao",
+    "太原日报": "taiyuanribao",
+    "太原晚报": "taiyuanwanbao",
+    "台州日报": "taizhouribao",
+    "泰州日报": "jiangsutaizhouribao",
+    "温州日报": "wenzhouribao",
+    "厦门日报": "xiamenribao",
+    "厦门晚报": "xiamenwanbao",
+    "西海都市报": "xihaidushibao",
+    "西宁晚报": "xiningwanbao",
+    "信息时报": "xinxishibao",
+    "西藏日报": "xizangribao",
+    "烟台日报": "yantairibao",
+    "燕赵都市报": "yanzhaodushibao",
+    "云南日报": "yunnanribao",
+    "陕西日报": "shaanxiribao",
+    "福州日报": "fuzhouribao",
+    "抚州日报": "jiangxifuzhouribao",
+    "福建日报": "fujianribao",
+    "嘉兴日报": "jiaxingribao",
+    "金陵晚报": "jinlingwanbao",
+    "九江日报": "jiujiangribao",
+    "上饶日报": "shangraoribao",
+    "春城晚报": "chunchengwanbao",
+    "张掖日报": "zhangyeribao",
+    "扬子晚报": "yangziwanbao",
 }
 
 
@@ -59,7 +117,17 @@ def test_registry_has_every_real_regional_paper_and_the_earlier_ones():
     for row in real_papers():
         for name in row["name"].split("/"):
             assert name in registry.by_name, name
-    for name in ("山西经济日报", "华商报", "大河报", "燕赵都市报", "楚天都市报", "浙江日报", "重庆日报", "福建日报", "新民晚报"):
+    for name in (
+        "山西经济日报",
+        "华商报",
+        "大河报",
+        "燕赵都市报",
+        "楚天都市报",
+        "浙江日报",
+        "重庆日报",
+        "福建日报",
+        "新民晚报",
+    ):
         assert name in registry.by_name, name
 
 
@@ -101,10 +169,19 @@ def test_polyphonic_readings_were_checked_by_hand():
         assert registry.by_name[name].slug == slug, name
 
 
-@pytest.mark.parametrize("name, slug", [("重庆日报", "chongqingribao"), ("厦门日报", "xiamenribao"),
-                                        ("西藏日报", "xizangribao"), ("漯河日报", "luoheribao"),
-                                        ("陕西日报", "shaanxiribao"), ("山西日报", "shanxiribao"),
-                                        ("重庆晨报", "chongqingchenbao"), ("长沙晚报", "changshawanbao")])
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("重庆日报", "chongqingribao"),
+        ("厦门日报", "xiamenribao"),
+        ("西藏日报", "xizangribao"),
+        ("漯河日报", "luoheribao"),
+        ("陕西日报", "shaanxiribao"),
+        ("山西日报", "shanxiribao"),
+        ("重庆晨报", "chongqingchenbao"),
+        ("长沙晚报", "changshawanbao"),
+    ],
+)
 def test_slugs_are_correct_pinyin_not_the_old_sites(name, slug):
     assert slugify(name) == slug
     assert Registry.load().by_name[name].slug == slug
@@ -135,8 +212,22 @@ def test_ambiguous_old_slugs_name_two_registered_papers_each():
 
 def test_rows_carry_province_city_and_kind():
     registry = Registry.load()
-    kinds = {"日报", "晚报", "都市报", "晨报", "商报", "早报", "时报", "快报", "今报", "特区报",
-             "青年报", "经济报", "网站", "融媒体"}
+    kinds = {
+        "日报",
+        "晚报",
+        "都市报",
+        "晨报",
+        "商报",
+        "早报",
+        "时报",
+        "快报",
+        "今报",
+        "特区报",
+        "青年报",
+        "经济报",
+        "网站",
+        "融媒体",
+    }
     for paper in registry.papers:
         assert paper.province and paper.kind in kinds, paper
     real = {n: row for row in real_papers() for n in row["name"].split("/") if row["evidence"] != "ambiguous"}
@@ -229,7 +320,9 @@ def test_two_runs_at_once_never_give_one_slug_to_two_papers(tmp_path):
         b = second.slug_for("清河日报", Registry.load())
     assert a == "qingheribao" and b.startswith("qingheribao-")
     assert dict(second.conn.execute("SELECT name, slug FROM newspapers WHERE slug LIKE 'qinghe%'")) == {
-        "青禾日报": a, "清河日报": b}
+        "青禾日报": a,
+        "清河日报": b,
+    }
     first.close()
     second.close()
 
@@ -239,4 +332,3 @@ def test_the_real_tsv_is_the_old_archives_when_shared_is_present():
     if not shared.exists():
         pytest.skip("no shared/ beside this checkout")
     assert (REAL / "regional-papers.tsv").read_bytes() == shared.read_bytes()
-

@@ -50,5 +50,8 @@ def test_the_plugin_goes_by_the_marker_not_the_schema(replayed_archive, tmp_path
     source.close(), target.close()
     result = subprocess.run(
         [sys.executable, "-m", "datasette", str(path), "--get", "/finews.json?sql=select+finews_match('x')"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "no such function: finews_match" in json.loads(result.stdout)["error"]

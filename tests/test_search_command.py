@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from finews_spider.cleaning import html_to_text
 from finews_spider import search as search_module
+from finews_spider.cleaning import html_to_text
 from finews_spider.search import MIDDLE_DOC_ID_SQL, count_matches, count_queries, fts_query, search_archive
 from tests.conftest import rows, scrapy
 
@@ -19,8 +19,11 @@ def search(archive, *args):
 
 
 def containing(archive, word, where=lambda r: True):
-    return [r for r in rows(archive / "finews.db", "SELECT * FROM articles ORDER BY published_at DESC, doc_id DESC")
-            if (word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", "")) and where(r)]
+    return [
+        r
+        for r in rows(archive / "finews.db", "SELECT * FROM articles ORDER BY published_at DESC, doc_id DESC")
+        if (word in r["title"] or word in html_to_text(r["body_html"]).replace("\n", "")) and where(r)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +37,25 @@ def test_search_archive_newest_first_with_snippets(conn, replayed_archive):
     found = search_archive(conn, "乡村振兴", limit=None)
     assert [r["info_code"] for r in found] == [r["info_code"] for r in containing(replayed_archive, "乡村振兴")]
     assert all("乡村振兴" in r["snippet"] for r in found)
-    assert set(found[0]) == {"doc_id", "info_code", "published_at", "newspaper", "slug", "title", "share_url", "snippet"}
+    assert set(found[0]) == {
+        "doc_id",
+        "info_code",
+        "published_at",
+        "newspaper",
+        "slug",
+        "title",
+        "share_url",
+        "snippet",
+    }
     marked = search_archive(conn, "乡村振兴", limit=1, mark=("[", "]"))
     assert "[乡村振兴]" in marked[0]["snippet"]
 
 
 def test_search_archive_filters(conn, replayed_archive):
     want = containing(replayed_archive, "党建", lambda r: r["slug"] == "shanxiwanbao")
-    assert want and [r["info_code"] for r in search_archive(conn, "党建", newspaper="shanxiwanbao")] == [r["info_code"] for r in want]
+    assert want and [r["info_code"] for r in search_archive(conn, "党建", newspaper="shanxiwanbao")] == [
+        r["info_code"] for r in want
+    ]
     want = containing(replayed_archive, "十四五", lambda r: "2021-12-21" <= r["published_date"] <= "2021-12-23")
     found = search_archive(conn, "十四五", since="2021-12-21", until="2021-12-23")
     assert len(found) < len(containing(replayed_archive, "十四五"))
@@ -52,10 +66,16 @@ def test_search_archive_filters(conn, replayed_archive):
     assert found and all(r["newspaper"] == "山西晚报" for r in found)
 
 
-@pytest.mark.parametrize("words, kwargs", [
-    ("高质量发展", {}), ("十四五", {"newspaper": "shanxiwanbao"}), ("发展", {"since": "2021-12-22"}),
-    ("党建", {"until": "2021-12-21"}), ("的", {"where": [("source = ?", ("山西晚报",))]}),
-])
+@pytest.mark.parametrize(
+    "words, kwargs",
+    [
+        ("高质量发展", {}),
+        ("十四五", {"newspaper": "shanxiwanbao"}),
+        ("发展", {"since": "2021-12-22"}),
+        ("党建", {"until": "2021-12-21"}),
+        ("的", {"where": [("source = ?", ("山西晚报",))]}),
+    ],
+)
 def test_search_archive_with_a_limit_reads_the_index_in_windows(conn, monkeypatch, words, kwargs):
     """A search with a limit reads the index newest first, window after window, until
     enough articles pass the other filters: the same articles as reading every match."""
@@ -77,7 +97,9 @@ def test_a_count_in_two_halves_adds_up(conn):
 
 
 def test_search_archive_every_word_must_occur(conn, replayed_archive):
-    both = {r["info_code"] for r in containing(replayed_archive, "十四五")} & {r["info_code"] for r in containing(replayed_archive, "党建")}
+    both = {r["info_code"] for r in containing(replayed_archive, "十四五")} & {
+        r["info_code"] for r in containing(replayed_archive, "党建")
+    }
     assert {r["info_code"] for r in search_archive(conn, "十四五 党建", limit=None)} == both
 
 
@@ -123,12 +145,15 @@ def test_command_exits_1_when_nothing_matched(replayed_archive):
     assert result.returncode == 1 and json.loads(result.stdout) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "2021-13-01", "党建"], "not a date"),
-    ([], "no words"),
-    (["--bogus", "党建"], "unknown option: --bogus"),
-    (["党建", "--limit", "-1"], "not a count"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "2021-13-01", "党建"], "not a date"),
+        ([], "no words"),
+        (["--bogus", "党建"], "unknown option: --bogus"),
+        (["党建", "--limit", "-1"], "not a count"),
+    ],
+)
 def test_command_usage_errors_exit_2(replayed_archive, args, message):
     result = search(replayed_archive, *args)
     assert result.returncode == 2 and message in result.stderr
@@ -137,9 +162,12 @@ def test_command_usage_errors_exit_2(replayed_archive, args, message):
 def test_command_missing_or_corrupt_archive(tmp_path):
     result = search(tmp_path, "党建")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"scrapy search: no archive at {tmp_path / 'finews.db'}: run a crawl first"]
+    assert result.stderr.strip().splitlines() == [
+        f"scrapy search: no archive at {tmp_path / 'finews.db'}: run a crawl first"
+    ]
     (tmp_path / "finews.db").write_bytes(b"not a database at all" * 100)
     result = search(tmp_path, "党建")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"scrapy search: {tmp_path / 'finews.db'} is not a readable finews archive: not an SQLite database"]
+        f"scrapy search: {tmp_path / 'finews.db'} is not a readable finews archive: not an SQLite database"
+    ]

@@ -37,8 +37,9 @@ def test_a_chinese_word_of_two_or_more_characters_is_found_only_where_it_occurs(
     assert matches(text, word) == (word in text)
 
 
-ANY_TEXT = st.text(alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险高质量人中𠀀豈") + list("abAB1 ，。_-é\n")),
-                   max_size=80)
+ANY_TEXT = st.text(
+    alphabet=st.sampled_from(list("国寿地铁山西晚报发展市场保险高质量人中𠀀豈") + list("abAB1 ，。_-é\n")), max_size=80
+)
 
 
 @settings(max_examples=500, deadline=None)

@@ -65,8 +65,15 @@ def _default_sighup() -> None:
 
 
 def start_serve(data_dir: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(serve_command(data_dir, port), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_default_sighup)
+    return subprocess.Popen(
+        serve_command(data_dir, port),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_default_sighup,
+    )
 
 
 def children(pid: int) -> list[int]:
@@ -107,17 +114,25 @@ def test_a_port_in_use_is_one_clear_line_and_exit_1(sample_archive):
         taken.listen()
         port = taken.getsockname()[1]
         assert port_in_use("127.0.0.1", port)
-        result = subprocess.run(serve_command(sample_archive, port), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            serve_command(sample_archive, port), cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f"scrapy serve: port {port} on 127.0.0.1 is already in use (another scrapy serve?); choose another with --port")
+        f"scrapy serve: port {port} on 127.0.0.1 is already in use (another scrapy serve?); choose another with --port"
+    )
     assert "Traceback" not in result.stderr
     assert port_in_use("127.0.0.1", free_port()) is None
 
 
 def test_bad_settings_and_a_missing_archive(tmp_path):
-    bad = subprocess.run(serve_command(tmp_path, free_port()) + ["-s", "FINEWS_DB_NAME=../x.db"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        serve_command(tmp_path, free_port()) + ["-s", "FINEWS_DB_NAME=../x.db"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "FINEWS_DB_NAME='../x.db': accepts a file name" in bad.stderr
     missing = subprocess.run(serve_command(tmp_path, free_port()), cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and f"no archive at {tmp_path / 'finews.db'}: run a crawl first" in missing.stderr
@@ -128,8 +143,10 @@ def test_the_immutable_decision(tmp_path):
     db.write_bytes(b"")
     assert needs_immutable(db) is False
     args = datasette_args(db, tmp_path / "none.yml", immutable=True)
-    assert args[args.index("serve") + 1:args.index("serve") + 3] == ["-i", str(db)]
-    assert str(db) in datasette_args(db, tmp_path / "none.yml") and "-i" not in datasette_args(db, tmp_path / "none.yml")
+    assert args[args.index("serve") + 1 : args.index("serve") + 3] == ["-i", str(db)]
+    assert str(db) in datasette_args(db, tmp_path / "none.yml") and "-i" not in datasette_args(
+        db, tmp_path / "none.yml"
+    )
     if os.geteuid() != 0:  # root may write whatever the mode bits say: proven on a read-only mount below
         db.chmod(0o444)
         assert needs_immutable(db) is True
@@ -144,8 +161,9 @@ def test_the_immutable_decision(tmp_path):
 def can_mount_read_only() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt && mount -o remount,ro /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt && mount -o remount,ro /mnt"], capture_output=True
+    )
     return probe.returncode == 0
 
 
@@ -179,8 +197,15 @@ def test_an_archive_on_a_read_only_file_system_is_served(sample_archive, tmp_pat
     for name in ("finews.db", "metadata.yml"):  # a cleanly closed archive: no -wal or -shm file
         shutil.copy2(sample_archive / name, copy / name)
     env = dict(os.environ, RO=str(mount_point), SRC=str(copy.parent), PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(["unshare", "-rm", "sh", "-c", READ_ONLY_SERVE, "sh", *command], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        ["unshare", "-rm", "sh", "-c", READ_ONLY_SERVE, "sh", *command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         if how == "plain datasette":
             process.wait(60)

@@ -7,7 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,23 +15,29 @@ import pytest
 from finews_spider.archive.database import ArchiveDatabase
 from finews_spider.cleaning import derive_text_fields
 from finews_spider.registry import Registry
-from finews_spider.site import (PAGE_SIZE, build_site, page_bounds, page_count, update_site,
-                                write_legacy_redirects)
+from finews_spider.site import PAGE_SIZE, build_site, page_bounds, page_count, update_site, write_legacy_redirects
 from finews_spider.site.builder import Listing, page_of_rank
 from tests.conftest import ROOT
 
 BJ = timezone(timedelta(hours=8))
 T0 = datetime(2021, 12, 20, 0, 30, tzinfo=BJ)  # 00:30 Beijing = the previous day in UTC
-SEEN = datetime(2021, 12, 24, 1, 0, tzinfo=timezone.utc)
+SEEN = datetime(2021, 12, 24, 1, 0, tzinfo=UTC)
 HOSTILE_TITLE = '<script>alert("t")</script> & <b>粗</b>'
 
 
 def article(i: int, slug="shanxiwanbao", paper="山西晚报", title=None, when=None):
     code = f"NW{i:06d}"
-    return {"info_code": code, "title": title or f"{paper}第{i}篇", "published_at": when or T0 + timedelta(hours=i),
-            "newspaper": paper, "slug": slug, "body_html": f"<p>正文{i}。</p><p class=\"em_media\">（文章来源：{paper}）</p>",
-            "source": paper, "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
-            "fetched_at": SEEN}
+    return {
+        "info_code": code,
+        "title": title or f"{paper}第{i}篇",
+        "published_at": when or T0 + timedelta(hours=i),
+        "newspaper": paper,
+        "slug": slug,
+        "body_html": f'<p>正文{i}。</p><p class="em_media">（文章来源：{paper}）</p>',
+        "source": paper,
+        "share_url": f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+        "fetched_at": SEEN,
+    }
 
 
 class Archive:
@@ -40,8 +46,13 @@ class Archive:
         self.db.sync_newspapers(Registry.load().papers)
 
     def add(self, *articles):
-        self.db.save_articles([{**a, **dict(zip(("body_text", "content_hash"), derive_text_fields(a["title"], a["body_html"])))}
-                               for a in articles], SEEN)
+        self.db.save_articles(
+            [
+                {**a, **dict(zip(("body_text", "content_hash"), derive_text_fields(a["title"], a["body_html"])))}
+                for a in articles
+            ],
+            SEEN,
+        )
         return [a["info_code"] for a in articles]
 
     @property
@@ -78,10 +89,18 @@ def links(page: Path) -> list[str]:
 
 
 # -- pure pagination ------------------------------------------------------------------------
-@pytest.mark.parametrize("n, pages, front", [(0, 0, (0, 0)), (1, 0, (0, 1)), (PAGE_SIZE, 0, (0, PAGE_SIZE)),
-                                              (PAGE_SIZE + 1, 0, (0, PAGE_SIZE + 1)), (2 * PAGE_SIZE - 1, 0, (0, 2 * PAGE_SIZE - 1)),
-                                              (2 * PAGE_SIZE, 1, (PAGE_SIZE, 2 * PAGE_SIZE)),
-                                              (5 * PAGE_SIZE + 7, 4, (4 * PAGE_SIZE, 5 * PAGE_SIZE + 7))])
+@pytest.mark.parametrize(
+    "n, pages, front",
+    [
+        (0, 0, (0, 0)),
+        (1, 0, (0, 1)),
+        (PAGE_SIZE, 0, (0, PAGE_SIZE)),
+        (PAGE_SIZE + 1, 0, (0, PAGE_SIZE + 1)),
+        (2 * PAGE_SIZE - 1, 0, (0, 2 * PAGE_SIZE - 1)),
+        (2 * PAGE_SIZE, 1, (PAGE_SIZE, 2 * PAGE_SIZE)),
+        (5 * PAGE_SIZE + 7, 4, (4 * PAGE_SIZE, 5 * PAGE_SIZE + 7)),
+    ],
+)
 def test_pagination_counts_from_the_oldest(n, pages, front):
     assert page_count(n) == pages
     assert page_bounds(n, 0) == front
@@ -213,8 +232,13 @@ def test_update_with_a_new_article_rewrites_only_its_pages(archive, tmp_path):
     build_site(archive.conn, out)
     new = archive.add(article(1000))
     assert check_update(archive, out, tmp_path, new) == {
-        url(1000), url(3 * PAGE_SIZE + 9),  # the new article and its older neighbour
-        "index.html", "category/shanxiwanbao.html", "newspapers.html", "feed.xml", "category/shanxiwanbao.xml",
+        url(1000),
+        url(3 * PAGE_SIZE + 9),  # the new article and its older neighbour
+        "index.html",
+        "category/shanxiwanbao.html",
+        "newspapers.html",
+        "feed.xml",
+        "category/shanxiwanbao.xml",
     }
 
 
@@ -231,8 +255,12 @@ def test_update_crossing_a_page_boundary_adds_one_page(archive, tmp_path):
     new = archive.add(article(3 * PAGE_SIZE - 1))
     changed = check_update(archive, out, tmp_path, new)
     # Page 2 appears; page 1 only changes its "newer" link; nothing older than that.
-    assert {p for p in changed if p.startswith("page/") or "/page/" in p} == {"page/1.html", "page/2.html", "category/shanxiwanbao/page/1.html",
-                                                     "category/shanxiwanbao/page/2.html"}
+    assert {p for p in changed if p.startswith("page/") or "/page/" in p} == {
+        "page/1.html",
+        "page/2.html",
+        "category/shanxiwanbao/page/1.html",
+        "category/shanxiwanbao/page/2.html",
+    }
     assert len([p for p in changed if p.endswith(".html") and p.count("/") == 4]) == 2  # the new article and its older
 
 
@@ -243,7 +271,10 @@ def test_update_after_a_backfill_rewrites_from_its_page(archive, tmp_path):
     # Rank 146 of 291 (articles 10 … 155 precede it): numbered page 3 of 4.
     new = archive.add(article(5, when=T0 + timedelta(hours=155, minutes=30)))
     changed = check_update(archive, out, tmp_path, new)
-    assert {p for p in changed if "/page/" in p} == {"category/shanxiwanbao/page/3.html", "category/shanxiwanbao/page/4.html"}
+    assert {p for p in changed if "/page/" in p} == {
+        "category/shanxiwanbao/page/3.html",
+        "category/shanxiwanbao/page/4.html",
+    }
 
 
 def test_update_of_a_moved_article_with_its_previous_place(archive, tmp_path):
@@ -282,8 +313,13 @@ def test_legacy_redirects(tmp_path):
 
 # -- the command ---------------------------------------------------------------------------------
 def scrapy_site(*args, data_dir):
-    return subprocess.run([sys.executable, "-m", "scrapy", "site", *args, "-s", f"FINEWS_DATA_DIR={data_dir}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "site", *args, "-s", f"FINEWS_DATA_DIR={data_dir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_scrapy_site_command(sample_archive, tmp_path):
@@ -302,7 +338,9 @@ def test_scrapy_site_command(sample_archive, tmp_path):
 def test_scrapy_site_failures(sample_archive, tmp_path):
     missing = scrapy_site(str(tmp_path / "site"), data_dir=tmp_path / "nothing")
     assert missing.returncode == 1
-    assert missing.stderr.strip().splitlines() == [f"scrapy site: no archive at {tmp_path / 'nothing' / 'finews.db'}: run a crawl first"]
+    assert missing.stderr.strip().splitlines() == [
+        f"scrapy site: no archive at {tmp_path / 'nothing' / 'finews.db'}: run a crawl first"
+    ]
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for target in (blocker, blocker / "site"):
@@ -315,7 +353,10 @@ def test_scrapy_site_failures(sample_archive, tmp_path):
 
 def test_atom_feeds(archive, tmp_path):
     import xml.etree.ElementTree as ET
-    archive.add(*[article(i) for i in range(60)], article(100, slug="haikouwanbao", paper="海口晚报", title=HOSTILE_TITLE))
+
+    archive.add(
+        *[article(i) for i in range(60)], article(100, slug="haikouwanbao", paper="海口晚报", title=HOSTILE_TITLE)
+    )
     out = tmp_path / "site"
     build_site(archive.conn, out)
     atom = "{http://www.w3.org/2005/Atom}"
@@ -333,6 +374,7 @@ def test_atom_feeds(archive, tmp_path):
 
 def test_update_configured_site(archive, tmp_path):
     from finews_spider.site import update_configured_site
+
     codes = archive.add(article(1), article(2))
     assert update_configured_site(None, archive.conn, codes) is None  # FINEWS_SITE_DIR unset: nothing
     settings = tmp_path / "site"

@@ -24,10 +24,24 @@ def screenshot(url: str, path: Path, tmp_path, size: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chrome'}", f"--window-size={size}", f"--screenshot={path}", url],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            f"--window-size={size}",
+            f"--screenshot={path}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0 and path.stat().st_size > 5000, result.stderr[-2000:]
 
@@ -48,8 +62,11 @@ def site(upstream, tmp_path):
     build_site(conn, out)
     conn.close()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(out)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, "/site.css", server)
     yield base, code
@@ -85,8 +102,12 @@ def test_home_newspaper_and_article_pages_in_chromium(site, tmp_path):
     for link in {h for h in home_links + hrefs(papers) + hrefs(paper) + article_links if h.startswith("/")}:
         with urllib.request.urlopen(base + link, timeout=5) as response:
             assert response.status == 200, link
-    for name, path in [("home", "/index.html"), ("newspapers", "/newspapers.html"),
-                       ("newspaper", "/category/shanxiwanbao.html"), ("article-hostile", article_link),
-                       ("article", neighbours[0])]:
+    for name, path in [
+        ("home", "/index.html"),
+        ("newspapers", "/newspapers.html"),
+        ("newspaper", "/category/shanxiwanbao.html"),
+        ("article-hostile", article_link),
+        ("article", neighbours[0]),
+    ]:
         screenshot(base + path, ARTIFACTS / f"{name}-phone.png", tmp_path, "412,915")
         screenshot(base + path, ARTIFACTS / f"{name}-desktop.png", tmp_path, "1280,900")

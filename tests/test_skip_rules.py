@@ -1,6 +1,6 @@
 """When an article listed in the feed is fetched again (pure: ``needs_fetch``)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,7 +8,7 @@ from finews_spider.middlewares.incremental import needs_fetch
 
 ARCHIVED = {"title": "中国人寿山西省分公司：走前列做表率", "published_at": "2021-12-23T07:25:33+08:00"}
 LISTED = {"info_code": "NW1", "title": "中国人寿山西省分公司：走前列做表率", "datetime": "2021-12-23 07:25:33"}
-NOW = datetime(2021, 12, 23, 12, 0, tzinfo=timezone.utc)  # 12:25 after publication
+NOW = datetime(2021, 12, 23, 12, 0, tzinfo=UTC)  # 12:25 after publication
 
 
 def decide(record=LISTED, archived=ARCHIVED, recheck_hours=0):
@@ -18,16 +18,22 @@ def decide(record=LISTED, archived=ARCHIVED, recheck_hours=0):
 def test_archived_as_listed_is_skipped():
     assert decide() is None
     # The same listing in another spelling of the same date and a title with stray spaces.
-    assert decide({**LISTED, "datetime": "2021-12-23T07:25:33+08:00", "title": " 中国人寿山西省分公司：走前列做表率\n"}) is None
+    assert (
+        decide({**LISTED, "datetime": "2021-12-23T07:25:33+08:00", "title": " 中国人寿山西省分公司：走前列做表率\n"})
+        is None
+    )
 
 
-@pytest.mark.parametrize("kwargs,reason", [
-    ({"archived": None}, "new"),
-    ({"record": {**LISTED, "title": "更正：中国人寿山西省分公司"}}, "title changed"),
-    ({"record": {**LISTED, "datetime": "2021-12-23 08:00:00"}}, "date changed"),
-    ({"record": {**LISTED, "datetime": "昨天"}}, "date changed"),
-    ({"recheck_hours": 24}, "recheck"),
-])
+@pytest.mark.parametrize(
+    "kwargs,reason",
+    [
+        ({"archived": None}, "new"),
+        ({"record": {**LISTED, "title": "更正：中国人寿山西省分公司"}}, "title changed"),
+        ({"record": {**LISTED, "datetime": "2021-12-23 08:00:00"}}, "date changed"),
+        ({"record": {**LISTED, "datetime": "昨天"}}, "date changed"),
+        ({"recheck_hours": 24}, "recheck"),
+    ],
+)
 def test_reasons_to_fetch_again(kwargs, reason):
     assert decide(**kwargs) == reason
 

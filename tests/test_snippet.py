@@ -11,7 +11,7 @@ from finews_spider.search import FTS_TOKENIZE, fts_query, index_text, match_span
 CJK = list("国寿地铁山西晚报发展市场保险高质量人中")
 CHARS = st.sampled_from(CJK + list("ab1 ，。AB"))
 TEXT = st.text(alphabet=CHARS, min_size=0, max_size=60)
-QUERY = st.text(alphabet=st.sampled_from(CJK + list("ab1 AB\"")), min_size=1, max_size=8)
+QUERY = st.text(alphabet=st.sampled_from(CJK + list('ab1 AB"')), min_size=1, max_size=8)
 
 
 def fts_matches(text: str, query: str) -> bool:

@@ -37,9 +37,13 @@ def response(url: str, payload, meta=None) -> TextResponse:
 def every_paper_feed():
     """A feed listing one article of every registered paper and one unregistered."""
     papers = Registry.load().papers
-    records = [{"infoCode": f"NW{i:018d}", "title": f"{p.name}的新闻", "datetime": "2021-12-23 07:25:33",
-                "medianame": p.name} for i, p in enumerate(papers)]
-    records.append({"infoCode": "NW999", "title": "运城新闻", "datetime": "2021-12-23 07:25:33", "medianame": "运城日报"})
+    records = [
+        {"infoCode": f"NW{i:018d}", "title": f"{p.name}的新闻", "datetime": "2021-12-23 07:25:33", "medianame": p.name}
+        for i, p in enumerate(papers)
+    ]
+    records.append(
+        {"infoCode": "NW999", "title": "运城新闻", "datetime": "2021-12-23 07:25:33", "medianame": "运城日报"}
+    )
     return {"record": records}
 
 
@@ -59,6 +63,7 @@ def test_newspaper_spider_requests_only_its_articles(cls):
 
 def collect(results) -> list:
     """The outputs of a callback that is an async generator (``parse_text``)."""
+
     async def gather():
         return [output async for output in results]
 
@@ -90,7 +95,9 @@ def test_old_feed_spelling_and_unregistered_paper():
     assert "nodeList" in feed
     requests = list(spider.parse_feed(response("http://feed/?marketType=39&count=100", feed)))
     assert {r.cb_kwargs["record"]["newspaper"] for r in requests} == {"广州日报", "运城日报"}
-    code = next(r for r in requests if r.cb_kwargs["record"]["newspaper"] == "运城日报").cb_kwargs["record"]["info_code"]
+    code = next(r for r in requests if r.cb_kwargs["record"]["newspaper"] == "运城日报").cb_kwargs["record"][
+        "info_code"
+    ]
     text = (SAMPLE_UPSTREAM / f"text-{code}.json").read_bytes()
     request = next(r for r in requests if r.cb_kwargs["record"]["info_code"] == code)
     [item] = collect(spider.parse_text(response(request.url, text, request.meta), **request.cb_kwargs))

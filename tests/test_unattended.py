@@ -16,7 +16,12 @@ RUN_COLUMNS = {"fetched_at", "first_seen_at", "last_seen_at", "doc_id"}
 
 def start_crawl(spider, data_dir, upstream, **settings):
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"FINEWS_DATA_DIR={data_dir}"]
-    for key, value in {**TEST_SETTINGS, **upstream.settings(), "CONCURRENT_REQUESTS_PER_DOMAIN": "1", **settings}.items():
+    for key, value in {
+        **TEST_SETTINGS,
+        **upstream.settings(),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+        **settings,
+    }.items():
         cmd += ["-s", f"{key}={value}"]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -31,8 +36,10 @@ def wait_for(condition, timeout=30.0):
 
 
 def archive_state(data_dir):
-    articles = [{k: v for k, v in r.items() if k not in RUN_COLUMNS}
-                for r in rows(data_dir / "finews.db", "SELECT * FROM articles ORDER BY info_code")]
+    articles = [
+        {k: v for k, v in r.items() if k not in RUN_COLUMNS}
+        for r in rows(data_dir / "finews.db", "SELECT * FROM articles ORDER BY info_code")
+    ]
     papers = rows(data_dir / "finews.db", "SELECT * FROM newspapers ORDER BY slug")
     return posts(data_dir), articles, papers
 
@@ -70,7 +77,9 @@ def test_sigkill_mid_run_then_rerun_gives_the_clean_archive(upstream, tmp_path):
 
     upstream.delay = 0.05
     run = start_crawl("finews", killed_dir, upstream, FINEWS_SQLITE_BATCH_SIZE="3")
-    assert wait_for(lambda: len(list((killed_dir / "_posts").glob("*.md"))) >= 5 if (killed_dir / "_posts").exists() else False)
+    assert wait_for(
+        lambda: len(list((killed_dir / "_posts").glob("*.md"))) >= 5 if (killed_dir / "_posts").exists() else False
+    )
     os.kill(run.pid, signal.SIGKILL)
     run.communicate(timeout=30)
     assert run.returncode == -signal.SIGKILL
@@ -98,8 +107,10 @@ def test_different_spiders_at_once_share_one_archive(upstream, tmp_path):
     clean_dir, shared_dir = tmp_path / "clean", tmp_path / "shared"
     assert crawl("finews", clean_dir, upstream).returncode == 0
     upstream.delay = 0.02
-    runs = [start_crawl(name, shared_dir, upstream, FINEWS_SQLITE_BATCH_SIZE="3")
-            for name in ("finews", "shanxiwanbao", "shaanxiribao")]
+    runs = [
+        start_crawl(name, shared_dir, upstream, FINEWS_SQLITE_BATCH_SIZE="3")
+        for name in ("finews", "shanxiwanbao", "shaanxiribao")
+    ]
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0, err[-3000:]

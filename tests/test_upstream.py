@@ -1,12 +1,23 @@
 import pytest
 
 from finews_spider.upstream import (
-    UpstreamFormatError, feed_url, info_code_from_share_url, is_valid_info_code, parse_feed, parse_text, share_url, text_url,
+    UpstreamFormatError,
+    feed_url,
+    info_code_from_share_url,
+    is_valid_info_code,
+    parse_feed,
+    parse_text,
+    share_url,
+    text_url,
 )
 
 
 def test_feed_in_both_spellings_gives_the_same_records():
-    new = {"record": [{"infoCode": "NW1", "title": "t", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报", "extra": 1}]}
+    new = {
+        "record": [
+            {"infoCode": "NW1", "title": "t", "datetime": "2021-12-23 07:25:33", "medianame": "山西晚报", "extra": 1}
+        ]
+    }
     old = {"nodeList": [{"infocode": "NW1", "title": "t", "showtime": "2021-12-23 07:25:33", "from": "山西晚报"}]}
     expected = [{"info_code": "NW1", "title": "t", "datetime": "2021-12-23 07:25:33", "newspaper": "山西晚报"}]
     assert parse_feed(new) == expected
@@ -40,13 +51,28 @@ def test_share_url_parsing():
     url = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202112232223130395"
     assert info_code_from_share_url(url) == "NW202112232223130395"
     assert info_code_from_share_url("  " + url + "&from=timeline ") == "NW202112232223130395"
-    for bad in ["not a url", "http://x/other.html?infoCode=NW1", "http://x/NewsShare.html",
-                "http://x/NewsShare.html?infoCode=../../x", "ftp://x/NewsShare.html?infoCode=NW1"]:
+    for bad in [
+        "not a url",
+        "http://x/other.html?infoCode=NW1",
+        "http://x/NewsShare.html",
+        "http://x/NewsShare.html?infoCode=../../x",
+        "ftp://x/NewsShare.html?infoCode=NW1",
+    ]:
         with pytest.raises(ValueError):
             info_code_from_share_url(bad)
 
 
-@pytest.mark.parametrize("code,ok", [("NW202112232223130395", True), ("../../x", False), ("", False),
-                                     ("NW1\n", False), ("NW\x001", False), (None, False), ("ＮＷ1", False)])
+@pytest.mark.parametrize(
+    "code,ok",
+    [
+        ("NW202112232223130395", True),
+        ("../../x", False),
+        ("", False),
+        ("NW1\n", False),
+        ("NW\x001", False),
+        (None, False),
+        ("ＮＷ1", False),
+    ],
+)
 def test_info_code_must_be_letters_and_digits(code, ok):
     assert is_valid_info_code(code) is ok

@@ -14,8 +14,10 @@ BOOKKEEPING = {"first_seen_at", "last_seen_at", "doc_id"}
 
 
 def articles(data_dir):
-    return [{k: v for k, v in r.items() if k not in BOOKKEEPING}
-            for r in rows(data_dir / "finews.db", "SELECT * FROM articles ORDER BY info_code")]
+    return [
+        {k: v for k, v in r.items() if k not in BOOKKEEPING}
+        for r in rows(data_dir / "finews.db", "SELECT * FROM articles ORDER BY info_code")
+    ]
 
 
 def test_capture_then_replay_with_server_stopped_gives_the_same_archive(upstream, tmp_path):
@@ -62,7 +64,9 @@ def test_capture_can_be_turned_off(upstream, tmp_path):
 
 
 def test_replay_reports_requests_not_in_the_archive(tmp_path):
-    result = crawl("shanxiwanbao", tmp_path, None, settings={"FINEWS_REPLAY": str(SAMPLE_WARC), "FINEWS_FEED_COUNT": "5"})
+    result = crawl(
+        "shanxiwanbao", tmp_path, None, settings={"FINEWS_REPLAY": str(SAMPLE_WARC), "FINEWS_FEED_COUNT": "5"}
+    )
     assert "is not in the WARC archive; not sent to the network" in result.stderr
     assert "'finews/replay_missing': 3" in result.stderr
     assert result.returncode == 1
@@ -71,7 +75,7 @@ def test_replay_reports_requests_not_in_the_archive(tmp_path):
 def test_bundled_sample_replays_into_the_reference(tmp_path):
     result = crawl("shanxiwanbao", tmp_path, None, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)})
     assert result.returncode == 0, result.stderr[-3000:]
-    reference = (SAMPLE_WARC.parents[2] / "tests" / "fixtures" / "reference" / "2021-12-23-NW202112232223130395.md")
+    reference = SAMPLE_WARC.parents[2] / "tests" / "fixtures" / "reference" / "2021-12-23-NW202112232223130395.md"
     assert posts(tmp_path)["2021-12-23-NW202112232223130395.md"] == reference.read_bytes()
 
 
@@ -81,8 +85,11 @@ def test_reextract_applies_cleaning_again_without_network(upstream, tmp_path):
     upstream.stop()
     # Simulate an archive written by an older, wrong cleaning rule.
     import sqlite3
+
     conn = sqlite3.connect(tmp_path / "finews.db")
-    conn.execute("UPDATE articles SET body_html = body_html || '<p>旧规则</p>', content_hash='old' WHERE slug='dahebao'")
+    conn.execute(
+        "UPDATE articles SET body_html = body_html || '<p>旧规则</p>', content_hash='old' WHERE slug='dahebao'"
+    )
     conn.commit()
     conn.close()
     for post in (tmp_path / "_posts").iterdir():
@@ -91,13 +98,17 @@ def test_reextract_applies_cleaning_again_without_network(upstream, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "new=0 changed=5 unchanged=29" in result.stderr
     assert posts(tmp_path) == before
-    assert rows(tmp_path / "finews.db", "SELECT count(*) n FROM revisions WHERE body_html LIKE '%旧规则%'") == [{"n": 5}]
+    assert rows(tmp_path / "finews.db", "SELECT count(*) n FROM revisions WHERE body_html LIKE '%旧规则%'") == [
+        {"n": 5}
+    ]
     # Every request was answered from the captures (the upstream is stopped): 3 feeds, 34 texts.
     assert "'finews/replay_hits': 37" in result.stderr and "replay_missing" not in result.stderr
 
 
 def test_warcio_accepts_the_bundled_sample():
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(SAMPLE_WARC)], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(SAMPLE_WARC)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -160,9 +171,9 @@ def test_reextract_refuses_a_bad_shard(tmp_path):
 def test_the_index_keeps_only_the_texts_a_worker_asks_for():
     """A re-extraction worker indexes its share of the captured texts (the bundled,
     recorded sample), every feed, and answers its texts as the full index does."""
+    from finews_spider import settings
     from finews_spider.upstream import text_url
     from finews_spider.warc import WarcIndex
-    from finews_spider import settings
 
     full = WarcIndex(SAMPLE_WARC)
     assert len(full.texts) >= 2 and full.feeds
@@ -188,8 +199,17 @@ def test_reextract_gives_the_engine_a_window_of_texts(upstream, tmp_path):
     live, rebuilt = tmp_path / "live", tmp_path / "rebuilt"
     assert crawl("finews", live, upstream).returncode == 0
     upstream.stop()
-    result = scrapy("reextract", str(live / "warc"), "--workers", "1", "-s", "CONCURRENT_REQUESTS=1",
-                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", data_dir=rebuilt)
+    result = scrapy(
+        "reextract",
+        str(live / "warc"),
+        "--workers",
+        "1",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        data_dir=rebuilt,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "spider=reextract status=ok new=34 changed=0 unchanged=0" in result.stderr
     assert posts(rebuilt) == posts(live)
@@ -243,8 +263,19 @@ def test_an_interrupted_reextract_with_workers_fails_as_one_run(tmp_path):
 
     write_captures(tmp_path / "warc", 3000)
     data = tmp_path / "data"
-    cmd = [sys.executable, "-m", "scrapy", "reextract", str(tmp_path / "warc"), "--workers", "2",
-           "-s", f"FINEWS_DATA_DIR={data}", "-s", "CONCURRENT_REQUESTS=4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "reextract",
+        str(tmp_path / "warc"),
+        "--workers",
+        "2",
+        "-s",
+        f"FINEWS_DATA_DIR={data}",
+        "-s",
+        "CONCURRENT_REQUESTS=4",
+    ]
     for key, value in TEST_SETTINGS.items():
         cmd += ["-s", f"{key}={value}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

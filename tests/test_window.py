@@ -14,11 +14,11 @@ from tests.conftest import crawl, posts
 # Dates given to the sample's records, in turn: Beijing wall-clock times, and two instants
 # with an offset whose Beijing date differs from their UTC date.
 DATES = [
-    "2021-12-18 23:59:59",   # the day before the window
-    "2021-12-19 00:00:00",   # its first second
+    "2021-12-18 23:59:59",  # the day before the window
+    "2021-12-19 00:00:00",  # its first second
     "2021-12-20 12:00:00",
-    "2021-12-21 23:59:59",   # its last second
-    "2021-12-22 00:00:00",   # the day after
+    "2021-12-21 23:59:59",  # its last second
+    "2021-12-22 00:00:00",  # the day after
     "2021-12-18T17:00:00Z",  # = 2021-12-19 01:00 in Beijing: inside
     "2021-12-21T16:30:00Z",  # = 2021-12-22 00:30 in Beijing: outside
 ]
@@ -63,19 +63,35 @@ def test_one_sided_windows(upstream, tmp_path):
 
 def test_a_share_link_is_checked_against_the_date_its_text_gives(upstream, tmp_path):
     code = "NW202112232223130395"
-    upstream.texts[code] = {**upstream.texts[code], "title": "标题", "showtime": "2021-12-23 07:25:33", "medianame": "山西晚报"}
+    upstream.texts[code] = {
+        **upstream.texts[code],
+        "title": "标题",
+        "showtime": "2021-12-23 07:25:33",
+        "medianame": "山西晚报",
+    }
     link = f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
     outside = crawl("finews", tmp_path / "out", upstream, "-a", f"urls={link}", "-a", "until=2021-12-22")
     assert outside.returncode == 0, outside.stderr[-3000:]
     assert posts(tmp_path / "out") == {} and "'finews/records_outside_window': 1" in outside.stderr
-    inside = crawl("finews", tmp_path / "in", upstream, "-a", f"urls={link}", "-a", "since=2021-12-23", "-a", "until=2021-12-23")
+    inside = crawl(
+        "finews", tmp_path / "in", upstream, "-a", f"urls={link}", "-a", "since=2021-12-23", "-a", "until=2021-12-23"
+    )
     assert inside.returncode == 0, inside.stderr[-3000:]
     assert list(posts(tmp_path / "in")) == [f"2021-12-23-{code}.md"]
     assert "records_outside_window" not in inside.stderr
 
 
-@pytest.mark.parametrize("since, until", [("2021-12-1", None), ("20211201", None), ("2021-02-30", None),
-                                          (None, "yesterday"), (None, " "), ("2021-12-02", "2021-12-01")])
+@pytest.mark.parametrize(
+    "since, until",
+    [
+        ("2021-12-1", None),
+        ("20211201", None),
+        ("2021-02-30", None),
+        (None, "yesterday"),
+        (None, " "),
+        ("2021-12-02", "2021-12-01"),
+    ],
+)
 def test_bad_windows_are_usage_errors(since, until):
     with pytest.raises(SpiderArgumentError):
         parse_window(since, until)

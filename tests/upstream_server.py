@@ -40,7 +40,7 @@ class Upstream:
         self.server: ThreadingHTTPServer | None = None
 
     @classmethod
-    def from_dir(cls, directory: Path) -> "Upstream":
+    def from_dir(cls, directory: Path) -> Upstream:
         up = cls()
         for path in sorted(Path(directory).glob("feed-marketType-*.json")):
             up.feeds[path.stem.rsplit("-", 1)[1]] = json.loads(path.read_text("utf-8"))
@@ -49,7 +49,7 @@ class Upstream:
         return up
 
     # -- server ---------------------------------------------------------------------
-    def start(self) -> "Upstream":
+    def start(self) -> Upstream:
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -32,10 +32,10 @@ import json
 import logging
 import os
 import time
-from dataclasses import replace
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals
@@ -61,6 +61,7 @@ FEED_SIZE = 50  # articles per feed
 IMPORT_CACHE_KIB = 64 * 1024
 FEED_CACHE_DIR = ".feeds"  # the feed cache (FINEWS_FEED_TTL): hidden, so Jekyll does not publish it
 
+
 class Archive:
     """The data folder of one archive, as ``config`` (:class:`FinewsConfig`) places it.
     ``Archive(config)`` outside a crawl; in a crawl, the extension built ``from_crawler``.
@@ -79,9 +80,16 @@ class Archive:
             self.root.mkdir(parents=True, exist_ok=True)
             if lock_name:
                 self.lock = RunLock(self.root / ".locks" / f"{lock_name}.lock", lock_name)
-            for path in remove_stale_temporaries([self.root, self.root / jekyll.POSTS_DIR,
-                                                  self.root / jekyll.CATEGORY_DIR, self.root / "_layouts",
-                                                  self.root / FEED_DIR, self.root / FEED_CACHE_DIR]):
+            for path in remove_stale_temporaries(
+                [
+                    self.root,
+                    self.root / jekyll.POSTS_DIR,
+                    self.root / jekyll.CATEGORY_DIR,
+                    self.root / "_layouts",
+                    self.root / FEED_DIR,
+                    self.root / FEED_CACHE_DIR,
+                ]
+            ):
                 logger.warning("removed a temporary file left by a killed run: %s", path)
             if "jekyll" in settings.exporters:
                 self._ensure_site_files()
@@ -96,7 +104,7 @@ class Archive:
             raise
 
     @classmethod
-    def open(cls, settings, **kwargs) -> "Archive":
+    def open(cls, settings, **kwargs) -> Archive:
         """The archive of Scrapy ``settings`` (or a :class:`FinewsConfig`), outside a crawl."""
         if not isinstance(settings, FinewsConfig):
             settings = FinewsConfig.from_settings(settings)
@@ -112,15 +120,23 @@ class Archive:
         archive. Checked before each batch is written and each ``crawls`` row recorded."""
         for path, opened in self._opened.items():
             if _identity(path) != opened:
-                raise ArchiveUnusable(f"{path} was removed or replaced while the run was going: nothing more is "
-                                      f"recorded by this run; the next run completes the archive")
+                raise ArchiveUnusable(
+                    f"{path} was removed or replaced while the run was going: nothing more is "
+                    f"recorded by this run; the next run completes the archive"
+                )
 
     def _open_database(self) -> ArchiveDatabase:
         path = self.settings.database_path
         try:
-            db = ArchiveDatabase(path, on_reindex=lambda n: logger.warning(
-                "the archive database %s is being upgraded: its search index of %d articles is rebuilt "
-                "(about a millisecond an article, once)", path, n))
+            db = ArchiveDatabase(
+                path,
+                on_reindex=lambda n: logger.warning(
+                    "the archive database %s is being upgraded: its search index of %d articles is rebuilt "
+                    "(about a millisecond an article, once)",
+                    path,
+                    n,
+                ),
+            )
             try:
                 db.sync_newspapers(self.registry.papers)
             except BaseException:
@@ -134,8 +150,11 @@ class Archive:
                 f"{self.settings.warc_dir}"
             ) from exc
         if db.migrated_missing:
-            logger.warning("the archive database %s lacked %s: created again; this run completes the archive",
-                           path, ", ".join(db.migrated_missing))
+            logger.warning(
+                "the archive database %s lacked %s: created again; this run completes the archive",
+                path,
+                ", ".join(db.migrated_missing),
+            )
         return db
 
     def _ensure_site_files(self) -> list[str]:
@@ -258,19 +277,24 @@ class Archive:
             raise ArchiveUnusable("importing needs the database and the posts (FINEWS_EXPORTERS=jekyll,sqlite)")
         self.db.set_cache_size(IMPORT_CACHE_KIB)
         articles = [entry["article"] for entry in entries]
-        known = self.db.archived_versions([a["info_code"] for a in articles],
-                                          ("content_hash", "published_at", "slug", "newspaper"))
+        known = self.db.archived_versions(
+            [a["info_code"] for a in articles], ("content_hash", "published_at", "slug", "newspaper")
+        )
         prepared = [entry.get("prepared") or self.db.prepare([entry["article"]])[0] for entry in entries]
         results = []
         with self.db.transaction(), ThreadPoolExecutor(1, thread_name_prefix="finews-import") as files:
             current = self.db.slugs() | set(self.registry.by_slug)
             to_save = []
-            for entry, article, item in zip(entries, articles, prepared):
+            for article, item in zip(articles, prepared):
                 row = item[0]
                 row["slug"] = article["slug"] = self.db.slug_for(article["newspaper"], self.registry)
                 current.add(article["slug"])
-                same = known.get(article["info_code"]) == (row["content_hash"], row["published_at"], row["slug"],
-                                                           row["newspaper"])
+                same = known.get(article["info_code"]) == (
+                    row["content_hash"],
+                    row["published_at"],
+                    row["slug"],
+                    row["newspaper"],
+                )
                 results.append({"slug": article["slug"], "status": "unchanged" if same else None})
                 if not same:
                     to_save.append(item)
@@ -335,8 +359,9 @@ class Archive:
         written = []
         for slug in [*sorted(slugs), None]:
             rel = f"{FEED_DIR}/{slug or 'all'}.xml"
-            if write_atomic(self.root / rel, feeds.archive_feed(self.db.newest(slug, FEED_SIZE), slug,
-                                                             self.settings.site_url)):
+            if write_atomic(
+                self.root / rel, feeds.archive_feed(self.db.newest(slug, FEED_SIZE), slug, self.settings.site_url)
+            ):
                 written.append(rel)
         return written
 
@@ -347,8 +372,13 @@ class Archive:
         try:
             update_configured_site(self.settings.site_dir, self.db.conn, codes)
         except Exception as exc:  # the batch is recorded; the site is what lags (and fails the run)
-            logger.error("the reading site %s could not be updated (%s: %s); the archive is complete: "
-                         "`scrapy site` brings the site up to date", self.settings.site_dir, type(exc).__name__, exc)
+            logger.error(
+                "the reading site %s could not be updated (%s: %s); the archive is complete: "
+                "`scrapy site` brings the site up to date",
+                self.settings.site_dir,
+                type(exc).__name__,
+                exc,
+            )
 
     def record_crawl(self, crawl: Mapping) -> bool:
         """Add a ``crawls`` row; False when there is no database to hold it."""
@@ -398,7 +428,7 @@ class Archive:
             body = entry["body"].encode("utf-8")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        age = ((now or datetime.now(timezone.utc)) - fetched).total_seconds()
+        age = ((now or datetime.now(UTC)) - fetched).total_seconds()
         return (body, fetched) if 0 <= age <= max_age else None
 
     def store_feed(self, url: str, body: bytes, fetched_at: datetime) -> None:
@@ -426,7 +456,7 @@ class Archive:
 
     # -- in a crawl ----------------------------------------------------------------------
     @classmethod
-    def from_crawler(cls, crawler) -> "Archive":
+    def from_crawler(cls, crawler) -> Archive:
         config = config_for(crawler)
         lock_name = None
         if config.lock:
@@ -531,7 +561,9 @@ class _CrawlSide:
             return False
 
     def _tick(self) -> None:
-        if self.pending and (time.monotonic() - self.started >= self.archive.settings.sqlite_batch_seconds or self._quiet()):
+        if self.pending and (
+            time.monotonic() - self.started >= self.archive.settings.sqlite_batch_seconds or self._quiet()
+        ):
             self._flush()
 
     def _flush(self):
@@ -540,7 +572,7 @@ class _CrawlSide:
         batch, self.pending = self.pending, []
         if not batch:
             return None
-        seen = datetime.now(timezone.utc).replace(microsecond=0)
+        seen = datetime.now(UTC).replace(microsecond=0)
         d = deferToThreadPool(self.reactor, self.pool, self.archive.publish_batch, [a for a, _ in batch], seen)
         self.in_flight.add(d)
 
@@ -603,8 +635,9 @@ class _Posts:
         code = article["info_code"]
         name = jekyll.post_filename(code, article["published_at"])
         before = self.by_code.get(code, ())
-        written = write_atomic(self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync,
-                               absent=name not in before)
+        written = write_atomic(
+            self.posts_dir / name, jekyll.format_post(article, self.site_url), self.fsync, absent=name not in before
+        )
         for stale in set(before) - {name}:
             (self.posts_dir / stale).unlink(missing_ok=True)
         self.by_code[code] = (name,)
@@ -617,8 +650,9 @@ class _Posts:
         """The category page of the article's newspaper, written when missing."""
         category = self.root / jekyll.CATEGORY_DIR / f"{article['slug']}.html"
         if not category.exists():
-            write_atomic(category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync,
-                         absent=True)
+            write_atomic(
+                category, jekyll.format_category_page(article["newspaper"], article["slug"]), self.fsync, absent=True
+            )
 
     def copy(self, name: str, data: bytes, code: str) -> None:
         """Place a post of another archive here as it is (same name, same bytes, written

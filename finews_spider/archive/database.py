@@ -17,8 +17,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..cleaning.text import content_hash
+from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..search import FTS_COLUMNS, FTS_HASHSIZE, FTS_TABLE, INDEX_VERSION, document_tokens
 
 # 4: the application_id marker; 5: mentions; 6: doc_id in publication order, no body_text column
@@ -45,16 +45,34 @@ ARTICLE_COLUMNS = {
 TABLES = {
     "newspapers": ({"slug": str, "name": str, "region": str, "article_count": int}, "slug"),
     "revisions": (
-        {"id": int, "info_code": str, "title": str, "body_html": str, "content_hash": str, "seen_at": str,
-         "replaced_at": str},
+        {
+            "id": int,
+            "info_code": str,
+            "title": str,
+            "body_html": str,
+            "content_hash": str,
+            "seen_at": str,
+            "replaced_at": str,
+        },
         "id",
     ),
     "crawls": (
         {
-            "id": int, "spider": str, "started_at": str, "finished_at": str, "status": str,
-            "reason": str, "articles_new": int, "articles_changed": int,
-            "articles_unchanged": int, "articles_skipped": int, "articles_dropped": int,
-            "requests": int, "retries": int, "errors": int, "duration_seconds": float,
+            "id": int,
+            "spider": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "reason": str,
+            "articles_new": int,
+            "articles_changed": int,
+            "articles_unchanged": int,
+            "articles_skipped": int,
+            "articles_dropped": int,
+            "requests": int,
+            "retries": int,
+            "errors": int,
+            "duration_seconds": float,
         },
         "id",
     ),
@@ -62,8 +80,7 @@ TABLES = {
     # version's (cleaning/mentions.py); published_at copied so "articles mentioning CODE,
     # newest first" is one index walk.
     "mentions": (
-        {"info_code": str, "kind": str, "market": str, "code": str, "name": str, "exchange": str,
-         "published_at": str},
+        {"info_code": str, "kind": str, "market": str, "code": str, "name": str, "exchange": str, "published_at": str},
         ("info_code", "kind", "market", "code"),
     ),
 }
@@ -73,8 +90,13 @@ TABLES = {
 # search.py). Facets with a search use the (newspaper, doc_id) and (published_date,
 # doc_id) covering indexes.
 INDEXES = {
-    "articles": [["published_at", "doc_id"], ["slug", "published_at"], ["newspaper", "doc_id"],
-                 ["published_date", "doc_id"], ["last_seen_at"]],
+    "articles": [
+        ["published_at", "doc_id"],
+        ["slug", "published_at"],
+        ["newspaper", "doc_id"],
+        ["published_date", "doc_id"],
+        ["last_seen_at"],
+    ],
     "revisions": [["info_code", "seen_at"], ["replaced_at"]],
     "crawls": [["spider", "started_at"]],
     "mentions": [["code", "published_at"], ["name", "published_at"]],
@@ -156,8 +178,7 @@ class ArchiveDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             check_file(self.path)
-        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
-                                    check_same_thread=False)
+        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
             self._use_wal()
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -194,8 +215,11 @@ class ArchiveDatabase:
         return [t for t in ["articles", *TABLES, "finews_meta", FTS_TABLE] if t not in have]
 
     def _current(self) -> bool:
-        return (self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-                and not self.missing_tables() and self._index_version() == INDEX_VERSION)
+        return (
+            self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            and not self.missing_tables()
+            and self._index_version() == INDEX_VERSION
+        )
 
     def _index_version(self) -> int | None:
         """The :data:`~finews_spider.search.INDEX_VERSION` the index was built with
@@ -250,8 +274,9 @@ class ArchiveDatabase:
                 # Contentless: the index only; the text is derived from body_html (see _index).
                 self.conn.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({FTS_COLUMNS})")
                 try:  # stored in the table: every writer uses it
-                    self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('hashsize', ?)",
-                                      (FTS_HASHSIZE,))
+                    self.conn.execute(
+                        f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,)
+                    )
                 except sqlite3.OperationalError:
                     pass  # an SQLite without the option: its default, only slower
             self._backfill()
@@ -265,7 +290,9 @@ class ArchiveDatabase:
             for table, indexes in INDEXES.items():
                 for columns in indexes:
                     self.db[table].create_index(columns, if_not_exists=True)
-            self.conn.execute("UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL")
+            self.conn.execute(
+                "UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL"
+            )
             self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # what the Datasette plugin recognizes
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -284,25 +311,28 @@ class ArchiveDatabase:
         self.conn.execute(
             "INSERT OR IGNORE INTO newspapers (slug, name, article_count) SELECT slug, max(newspaper), 0 FROM articles GROUP BY slug"
         )
-        self.conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
+        self.conn.execute(
+            "UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)"
+        )
 
     def _reindex(self, renumber: bool, on_reindex=None, chunk: int = 500) -> None:
         """Rebuild the search index from the rows (in the open transaction); with
         ``renumber``, first give every article its doc_id in publication order (oldest
         first, ties by info_code). Reads the bodies ``chunk`` rows at a time."""
-        order = self.conn.execute(
-            "SELECT rowid FROM articles ORDER BY published_at, info_code").fetchall()
+        order = self.conn.execute("SELECT rowid FROM articles ORDER BY published_at, info_code").fetchall()
         if on_reindex is not None and order:
             on_reindex(len(order))
         self.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
-        last = -(2 ** 62)
+        last = -(2**62)
         if renumber:
             self.conn.execute("UPDATE articles SET doc_id=NULL")
         for i in range(0, len(order), chunk):
-            rowids = [r[0] for r in order[i:i + chunk]]
+            rowids = [r[0] for r in order[i : i + chunk]]
             rows = self.conn.execute(
                 f"SELECT rowid, doc_id, title, body_html, published_at FROM articles WHERE rowid IN "
-                f"({','.join('?' * len(rowids))})", rowids).fetchall()
+                f"({','.join('?' * len(rowids))})",
+                rowids,
+            ).fetchall()
             by_rowid = {r[0]: r[1:] for r in rows}
             for rowid in rowids:
                 doc_id, title, body, published = by_rowid[rowid]
@@ -313,7 +343,9 @@ class ArchiveDatabase:
                     doc_id = self._new_doc_id(published)
                     self.conn.execute("UPDATE articles SET doc_id=? WHERE rowid=?", (doc_id, rowid))
                 self._index(doc_id, title, body)
-        self.conn.execute("INSERT OR REPLACE INTO finews_meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO finews_meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,)
+        )
 
     def transaction(self):
         """``with db.transaction():`` one write transaction (joins an open one)."""
@@ -354,11 +386,14 @@ class ArchiveDatabase:
         if row is not None:
             return row[0]
         slug = registry.unregistered_slug(
-            name, lambda s: self.conn.execute("SELECT 1 FROM newspapers WHERE slug=?", (s,)).fetchone() is not None)
+            name, lambda s: self.conn.execute("SELECT 1 FROM newspapers WHERE slug=?", (s,)).fetchone() is not None
+        )
         self._ensure_newspaper(slug, name)
         return slug
 
-    def archived_versions(self, codes: list[str], columns: tuple[str, ...] = ("title", "published_at")) -> dict[str, tuple]:
+    def archived_versions(
+        self, codes: list[str], columns: tuple[str, ...] = ("title", "published_at")
+    ) -> dict[str, tuple]:
         """``info_code -> (title, published_at)`` of the archived ones among ``codes``
         (or the values of other ``columns`` of the articles table)."""
         bad = [c for c in columns if c not in ARTICLE_COLUMNS]
@@ -366,10 +401,14 @@ class ArchiveDatabase:
             raise ValueError(f"not a column of articles: {bad}")
         out: dict[str, tuple] = {}
         for i in range(0, len(codes), 500):
-            chunk = codes[i:i + 500]
-            out.update((row[0], tuple(row[1:])) for row in self.conn.execute(
-                f"SELECT info_code, {', '.join(columns)} FROM articles WHERE info_code IN ({','.join('?' * len(chunk))})",
-                chunk))
+            chunk = codes[i : i + 500]
+            out.update(
+                (row[0], tuple(row[1:]))
+                for row in self.conn.execute(
+                    f"SELECT info_code, {', '.join(columns)} FROM articles WHERE info_code IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
         return out
 
     def slugs(self) -> set[str]:
@@ -432,8 +471,13 @@ class ArchiveDatabase:
                 raise ValueError(f"article {row.get('info_code')!r} has no content_hash")
             mentions = article.get("mentions")
             unchanged = archived_hashes is not None and archived_hashes.get(row["info_code"]) == row["content_hash"]
-            prepared.append((row, None if unchanged else document_tokens(row["title"], row.get("body_html")),
-                             None if mentions is None else [dict(m) for m in mentions]))
+            prepared.append(
+                (
+                    row,
+                    None if unchanged else document_tokens(row["title"], row.get("body_html")),
+                    None if mentions is None else [dict(m) for m in mentions],
+                )
+            )
         return prepared
 
     def save_prepared(self, prepared: list[tuple], seen_at: datetime | str) -> list[dict]:
@@ -486,8 +530,13 @@ class ArchiveDatabase:
             self._add_to_count(row["slug"], 1)
             if old is not None:
                 self._add_to_count(old_slug, -1)
-        return {"status": status, "doc_id": row["doc_id"], "published_date": row["published_date"],
-                "first_seen_at": row["first_seen_at"], "last_seen_at": row["last_seen_at"]}
+        return {
+            "status": status,
+            "doc_id": row["doc_id"],
+            "published_date": row["published_date"],
+            "first_seen_at": row["first_seen_at"],
+            "last_seen_at": row["last_seen_at"],
+        }
 
     def _set_mentions(self, info_code: str, published_at: str, mentions: list[dict]) -> None:
         """The article's mentions become exactly ``mentions`` (those of its current version)."""
@@ -495,8 +544,11 @@ class ArchiveDatabase:
         self.conn.executemany(
             "INSERT OR IGNORE INTO mentions (info_code, kind, market, code, name, exchange, published_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(info_code, m["kind"], m["market"], m["code"], m.get("name"), m.get("exchange"), published_at)
-             for m in mentions])
+            [
+                (info_code, m["kind"], m["market"], m["code"], m.get("name"), m.get("exchange"), published_at)
+                for m in mentions
+            ],
+        )
 
     def _new_doc_id(self, published_at: str) -> int:
         """The doc_id of a new article: the first free one from its publication second
@@ -528,8 +580,10 @@ class ArchiveDatabase:
         (one walk of the (slug, published_at) or (published_at, doc_id) index)."""
         cursor = self.conn.execute(
             "SELECT info_code, title, published_at, newspaper, slug, share_url FROM articles"
-            + (" WHERE slug = ?" if slug else "") + " ORDER BY published_at DESC LIMIT ?",
-            (slug, limit) if slug else (limit,))
+            + (" WHERE slug = ?" if slug else "")
+            + " ORDER BY published_at DESC LIMIT ?",
+            (slug, limit) if slug else (limit,),
+        )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..exceptions import LockHeld
@@ -41,8 +41,13 @@ class RunLock:
         previous = self._read()
         if previous.get("pid"):
             logger.warning("taking over the lock of an earlier run that ended without releasing it: %s", previous)
-        self._write({"pid": os.getpid(), "host": socket.gethostname(),
-                     "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        self._write(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
 
     def _read(self) -> dict:
         try:

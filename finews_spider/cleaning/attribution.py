@@ -20,7 +20,9 @@ _CREDIT = (
 _CREDIT_RE = re.compile(_CREDIT)
 _CREDITS_ONLY = re.compile(r"(?:\s|&nbsp;|\u3000)*(?:" + _CREDIT + r"(?:\s|&nbsp;|\u3000)*)+")
 # A whole paragraph (or div) holding nothing but credits, possibly inside inline markup.
-_CREDIT_BLOCK = re.compile(r"\s*<(?P<tag>p|div)(?P<attrs>\s[^>]*)?>(?P<inner>(?:(?!</?(?:p|div)\b).)*?)</(?P=tag)>", re.S)
+_CREDIT_BLOCK = re.compile(
+    r"\s*<(?P<tag>p|div)(?P<attrs>\s[^>]*)?>(?P<inner>(?:(?!</?(?:p|div)\b).)*?)</(?P=tag)>", re.S
+)
 # Inline markup that may split a credit (上海<a …>证券</a>报): read through, with its attributes.
 _INLINE_TAGS = re.compile(r"</?(?:strong|b|em|i|u|s|sub|sup|small|code|span|font|a)\b[^>]*>", re.I)
 # Credits written as bare text after the last block (inline markup allowed, as in blocks).

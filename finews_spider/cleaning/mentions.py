@@ -118,7 +118,7 @@ MAX_CODE_LENGTH = 16
 MAX_NAME_LENGTH = 40
 
 _MARKET = re.compile(r"[0-9]{1,3}")
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (MAX_CODE_LENGTH - 1))
+_CODE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_CODE_LENGTH - 1}}}")
 
 _QUICK_WORDS = ("data-code", "em_stockimg", "emimageremark", "webquoteklinepic")
 _QUICK = re.compile("|".join(_QUICK_WORDS), re.I)
@@ -152,7 +152,11 @@ _KLINE_BLOCK = re.compile(
 )
 # A chart's anchor: class EmImageRemark, or a data-code of the chart form CODE|market|type.
 _KLINE_ANCHOR = re.compile(
-    r"""<a\b(?=[^>]*(?:\bEmImageRemark\b|data-code\s*=\s*["']?[^"'\s>|]*\|))""" + _ATTRS + ">" + _INNER + r"(?:</a\s*>)?",
+    r"""<a\b(?=[^>]*(?:\bEmImageRemark\b|data-code\s*=\s*["']?[^"'\s>|]*\|))"""
+    + _ATTRS
+    + ">"
+    + _INNER
+    + r"(?:</a\s*>)?",
     re.I | re.S,
 )
 _KLINE_IMAGE = re.compile(r"<img\b(?=[^>]*webquoteklinepic\.eastmoney\.com)" + _IN_TAG + ">", re.I)
@@ -318,7 +322,12 @@ def find_mentions(body: str) -> tuple[Mention, ...]:
         if kind == "stock" and name is not None:
             names_by_code.setdefault(code, name)
     return tuple(
-        Mention(kind, market, code, name or names_by_code.get(code) or code,
-                None if kind == "board" else exchange_of(market, code))
+        Mention(
+            kind,
+            market,
+            code,
+            name or names_by_code.get(code) or code,
+            None if kind == "board" else exchange_of(market, code),
+        )
         for (kind, market, code), name in found.items()
     )

@@ -117,7 +117,7 @@ def markdown_text(text: str) -> str:
     def escape(match: re.Match) -> str:
         ch = match.group(0)
         if ch == "&":
-            rest = text[match.end():]
+            rest = text[match.end() :]
             return "&amp;" if re.match(r"#?\w+;", rest) else "&"
         return _MARKDOWN_ENTITIES.get(ch) or "\\" + ch
 

@@ -22,7 +22,7 @@ def clean_title(title: str | None) -> str:
 
 def content_hash(title: str, body_html: str) -> str:
     """What identifies a version of an article: its title and its cleaned body."""
-    return hashlib.sha256(f"{title}\x00{body_html}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{title}\x00{body_html}".encode()).hexdigest()
 
 
 def derive_text_fields(title: str, body_html: str) -> tuple[str, str]:

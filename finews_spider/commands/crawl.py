@@ -12,26 +12,37 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..archive import Archive
-from ..config import FinewsConfig, install_config, project_config
 from ..archive.lock import EXIT_LOCKED
+from ..config import FinewsConfig, install_config, project_config
 from ..exceptions import ArchiveUnusable, FleetUnreachable, LockHeld, SettingsError, SpiderArgumentError
-from ..extensions.summary import (COUNTED, EXIT_FAILED, EXIT_INTERRUPTED, RunSummary, keep_the_verdict, run_figures,
-                                  summary_line)
+from ..extensions.summary import (
+    COUNTED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    RunSummary,
+    keep_the_verdict,
+    run_figures,
+    summary_line,
+)
 
 logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
 # Errors that stop a run before it starts: the exit status and the status word of each.
-NOT_STARTED = {LockHeld: (EXIT_LOCKED, "locked"), SpiderArgumentError: (EXIT_USAGE, "usage"),
-               SettingsError: (EXIT_USAGE, "usage"), ArchiveUnusable: (EXIT_FAILED, "failed"),
-               FleetUnreachable: (EXIT_FAILED, "failed")}
+NOT_STARTED = {
+    LockHeld: (EXIT_LOCKED, "locked"),
+    SpiderArgumentError: (EXIT_USAGE, "usage"),
+    SettingsError: (EXIT_USAGE, "usage"),
+    ArchiveUnusable: (EXIT_FAILED, "failed"),
+    FleetUnreachable: (EXIT_FAILED, "failed"),
+}
 
 
 def settings_refused(settings) -> SettingsError | None:
@@ -55,7 +66,7 @@ def _say_not_started(settings, error: BaseException) -> None:
 def run_crawl(process, crawler, spargs: dict) -> int:
     """Run ``crawler`` in ``process`` to the end; the exit status of the run. Settings
     that cannot be used stop it before anything starts (exit 2)."""
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     try:
         install_config(crawler, process.settings)  # the project's, the command line's and the spider's
     except SettingsError as exc:
@@ -83,8 +94,10 @@ def run_crawl(process, crawler, spargs: dict) -> int:
     if errors:
         return _not_started(crawler, errors[0], started_at)
     # The engine never stopped cleanly: a forced shutdown (second Ctrl-C).
-    logger.error("the run was forced to stop before it ended: what was recorded stays, the rest is fetched "
-                 "again next run", extra=COUNTED)
+    logger.error(
+        "the run was forced to stop before it ended: what was recorded stays, the rest is fetched again next run",
+        extra=COUNTED,
+    )
     archive = _extension(crawler, Archive)
     if archive is not None:
         archive.stop_writer()  # the batch being written ends first; a thread left running would keep the process alive
@@ -117,7 +130,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     if archive is not None:
         archive.close()
     name = getattr(crawler.spidercls, "name", None) or "finews"
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     duration = round((finished - started_at).total_seconds(), 3)
     figures = run_figures({})
     reason = f"not started: {error}"
@@ -126,10 +139,18 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     # A locked run is no failure (another run is doing the work): no crawls row, or cron
     # would add one every few minutes while a long run holds the lock.
     if not isinstance(error, (ArchiveUnusable, LockHeld)):
-        _record_unstarted(crawler.settings, {
-            "spider": name, "started_at": started_at.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"), "status": status, "reason": reason,
-            **figures, "duration_seconds": duration})
+        _record_unstarted(
+            crawler.settings,
+            {
+                "spider": name,
+                "started_at": started_at.isoformat(timespec="seconds"),
+                "finished_at": finished.isoformat(timespec="seconds"),
+                "status": status,
+                "reason": reason,
+                **figures,
+                "duration_seconds": duration,
+            },
+        )
     return code
 
 
@@ -139,8 +160,10 @@ def _record_unstarted(settings, row: dict) -> None:
     try:
         where = FinewsConfig.from_settings(settings)
     except Exception:  # the unusable setting may be one the archive needs: use the defaults for the rest
-        where = project_config(data_dir=Path(str(settings.get("FINEWS_DATA_DIR") or "data")),
-                               db_name=str(settings.get("FINEWS_DB_NAME") or "finews.db"))
+        where = project_config(
+            data_dir=Path(str(settings.get("FINEWS_DATA_DIR") or "data")),
+            db_name=str(settings.get("FINEWS_DB_NAME") or "finews.db"),
+        )
     if not where.database_path.is_file():
         return
     try:

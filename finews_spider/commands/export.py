@@ -60,17 +60,20 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self):
-        return ("OUT [--format jsonl|csv] [--newspaper SLUG] [--since DATE] [--until DATE] [--search WORDS] "
-                "[--stock CODE]")
+        return (
+            "OUT [--format jsonl|csv] [--newspaper SLUG] [--since DATE] [--until DATE] [--search WORDS] [--stock CODE]"
+        )
 
     def short_desc(self):
         return "Export the archive (or a selection) as JSON Lines or CSV, newest first"
 
     def long_desc(self):
-        return ("Write every column of the selected articles (all of them without a filter) and their mentions "
-                "to OUT ('-': stdout) as JSON Lines or CSV (by OUT's extension unless --format), newest first. "
-                "Exit status: 0 rows written, 1 nothing matched, 2 usage error, no readable archive or OUT not "
-                "writable.")
+        return (
+            "Write every column of the selected articles (all of them without a filter) and their mentions "
+            "to OUT ('-': stdout) as JSON Lines or CSV (by OUT's extension unless --format), newest first. "
+            "Exit status: 0 rows written, 1 nothing matched, 2 usage error, no readable archive or OUT not "
+            "writable."
+        )
 
     def add_options(self, parser):
         super().add_options(parser)
@@ -79,7 +82,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD, Beijing time)")
         parser.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
         parser.add_argument("--search", metavar="WORDS", help="only articles containing every word (as scrapy search)")
-        parser.add_argument("--stock", metavar="CODE", help="only articles mentioning this security or board (code or name)")
+        parser.add_argument(
+            "--stock", metavar="CODE", help="only articles mentioning this security or board (code or name)"
+        )
 
     def run(self, args, opts):
         if len(args) != 1:
@@ -93,8 +98,14 @@ class Command(ScrapyCommand):
         if opts.stock is not None and not opts.stock.strip():
             raise UsageError("--stock: empty code")
         try:
-            filters = article_filters(opts.search or "", newspaper=opts.newspaper, since=opts.since,
-                                      until=opts.until, stock=opts.stock, require=False)
+            filters = article_filters(
+                opts.search or "",
+                newspaper=opts.newspaper,
+                since=opts.since,
+                until=opts.until,
+                stock=opts.stock,
+                require=False,
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         if out != "-" and not Path(out).resolve().parent.is_dir():

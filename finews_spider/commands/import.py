@@ -22,11 +22,11 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -70,11 +70,13 @@ class ImportReport:
     def lines(self) -> list[str]:
         """The summary, as printed."""
         rate = f", {self.files / self.seconds:.0f} posts/s" if self.seconds > 0 else ""
-        out = [f"import: {self.files} posts read: imported {self.imported} (new {self.statuses['new']}, "
-               f"changed {self.statuses['changed']}, unchanged {self.statuses['unchanged']}), "
-               f"not articles {self.not_articles}, broken {sum(self.broken.values())}, duplicates {self.duplicates}"
-               + (f", other files ignored {self.other_files}" if self.other_files else "")
-               + f"; {self.seconds:.1f}s{rate}"]
+        out = [
+            f"import: {self.files} posts read: imported {self.imported} (new {self.statuses['new']}, "
+            f"changed {self.statuses['changed']}, unchanged {self.statuses['unchanged']}), "
+            f"not articles {self.not_articles}, broken {sum(self.broken.values())}, duplicates {self.duplicates}"
+            + (f", other files ignored {self.other_files}" if self.other_files else "")
+            + f"; {self.seconds:.1f}s{rate}"
+        ]
         if self.broken:
             out.append("broken by reason: " + "; ".join(f"{kind}: {n}" for kind, n in self.broken.most_common()))
         return out
@@ -132,8 +134,9 @@ def _outside(folder: Path) -> Callable[[Path], bool]:
     return outside
 
 
-def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rewrite: bool = False,
-               workers: int = 0, say=print) -> None:
+def run_import(
+    archive: Archive, files: list[Path], report: ImportReport, *, rewrite: bool = False, workers: int = 0, say=print
+) -> None:
     """Import ``files`` into ``archive``, counting in ``report`` and telling ``say`` (one
     line each) about every post skipped. ``workers`` processes read and clean the posts
     (0: one per core; 1: this process)."""
@@ -147,7 +150,7 @@ def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rew
 
     def flush() -> None:
         if batch:
-            seen = datetime.now(timezone.utc).replace(microsecond=0)
+            seen = datetime.now(UTC).replace(microsecond=0)
             for result in archive.import_posts(batch, seen, rewrite=rewrite):
                 report.statuses[result["status"]] += 1
             batch.clear()
@@ -170,7 +173,13 @@ def run_import(archive: Archive, files: list[Path], report: ImportReport, *, rew
                 say(f"duplicate: {path}: {code} was already read from {first_file[code]}; skipped")
                 continue
             first_file[code] = path
-            batch.append({"prepared": result.pop("prepared"), "article": result, "post": (Path(path).name, data) if data is not None else None})
+            batch.append(
+                {
+                    "prepared": result.pop("prepared"),
+                    "article": result,
+                    "post": (Path(path).name, data) if data is not None else None,
+                }
+            )
             if len(batch) >= BATCH:
                 flush()
         flush()
@@ -192,11 +201,18 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--rewrite", action="store_true",
-                            help="write the posts found outside the data folder in today's format instead of "
-                                 "copying them unchanged")
-        parser.add_argument("--workers", type=int, default=0, metavar="N",
-                            help="processes reading the posts (default: one per core, at most 4; 1: none)")
+        parser.add_argument(
+            "--rewrite",
+            action="store_true",
+            help="write the posts found outside the data folder in today's format instead of copying them unchanged",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            metavar="N",
+            help="processes reading the posts (default: one per core, at most 4; 1: none)",
+        )
 
     def run(self, args, opts):
         if not args:
@@ -218,7 +234,7 @@ class Command(ScrapyCommand):
 
 def import_paths(config: FinewsConfig, paths: list[Path], *, rewrite: bool = False, workers: int = 0) -> int:
     """The whole command once its arguments are checked: the exit status."""
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     report = ImportReport()
     files = list(post_files(paths, report))
     try:
@@ -229,11 +245,15 @@ def import_paths(config: FinewsConfig, paths: list[Path], *, rewrite: bool = Fal
         return EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILED
     try:
         try:
-            run_import(archive, files, report, rewrite=rewrite, workers=workers,
-                       say=lambda line: print(line, file=sys.stderr))
+            run_import(
+                archive, files, report, rewrite=rewrite, workers=workers, say=lambda line: print(line, file=sys.stderr)
+            )
         except (OSError, ArchiveUnusable) as exc:
-            print(f"scrapy import: the archive could not be written ({exc}); nothing of the batch being "
-                  f"written was recorded", file=sys.stderr)
+            print(
+                f"scrapy import: the archive could not be written ({exc}); nothing of the batch being "
+                f"written was recorded",
+                file=sys.stderr,
+            )
             _record(archive, started_at, report, "failed", f"archive not writable: {exc}")
             return EXIT_FAILED
         for line in report.lines():
@@ -251,13 +271,22 @@ def import_paths(config: FinewsConfig, paths: list[Path], *, rewrite: bool = Fal
 
 def _record(archive: Archive, started_at: datetime, report: ImportReport, status: str, reason: str | None) -> None:
     """The ``crawls`` row of this import (spider ``import``)."""
-    finished = datetime.now(timezone.utc)
-    archive.record_crawl({
-        "spider": "import", "started_at": started_at.isoformat(timespec="seconds"),
-        "finished_at": finished.isoformat(timespec="seconds"), "status": status, "reason": reason,
-        "articles_new": report.statuses["new"], "articles_changed": report.statuses["changed"],
-        "articles_unchanged": report.statuses["unchanged"],
-        "articles_skipped": report.not_articles + report.duplicates,
-        "articles_dropped": sum(report.broken.values()), "requests": 0, "retries": 0, "errors": 0,
-        "duration_seconds": round((finished - started_at).total_seconds(), 3),
-    })
+    finished = datetime.now(UTC)
+    archive.record_crawl(
+        {
+            "spider": "import",
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "status": status,
+            "reason": reason,
+            "articles_new": report.statuses["new"],
+            "articles_changed": report.statuses["changed"],
+            "articles_unchanged": report.statuses["unchanged"],
+            "articles_skipped": report.not_articles + report.duplicates,
+            "articles_dropped": sum(report.broken.values()),
+            "requests": 0,
+            "retries": 0,
+            "errors": 0,
+            "duration_seconds": round((finished - started_at).total_seconds(), 3),
+        }
+    )

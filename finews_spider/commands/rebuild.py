@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scrapy.commands import ScrapyCommand
-
 from dataclasses import replace
+
+from scrapy.commands import ScrapyCommand
 
 from ..archive import Archive
 from ..config import FinewsConfig

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as CrawlCommand
@@ -29,11 +29,11 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 
 from ..archive import Archive
+from ..archive.lock import EXIT_LOCKED
+from ..config import FinewsConfig
 from ..exceptions import ArchiveUnusable, LockHeld, SettingsError
 from ..extensions.summary import EXIT_FAILED, EXIT_OK, judge, run_figures, summary_line
 from ..spiders.reextract import ReextractSpider
-from ..archive.lock import EXIT_LOCKED
-from ..config import FinewsConfig
 from .crawl import EXIT_USAGE, run_crawl, settings_refused
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,9 @@ class Command(CrawlCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="processes to share the work (default: one per core)")
+        parser.add_argument(
+            "--workers", type=int, default=default_workers(), help="processes to share the work (default: one per core)"
+        )
 
     def run(self, args, opts):
         if opts.workers < 1:
@@ -87,7 +88,7 @@ class Command(CrawlCommand):
     def _run_workers(self, locations: list[str], opts) -> int:
         """Run one worker process per shard under this command's lock; judge their
         summed stats as one run."""
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         clock = time.monotonic()
         try:
             archive = Archive.open(self.settings, lock_name=LOCK_NAME)
@@ -119,14 +120,22 @@ class Command(CrawlCommand):
             status, why = "failed", f"worker exit statuses {codes}"
         figures = run_figures(stats)
         duration = round(time.monotonic() - clock, 3)
-        line = summary_line(f"reextract workers={len(codes)}", status, figures, duration,
-                            f"reason={why!r}" if why else "")
+        line = summary_line(
+            f"reextract workers={len(codes)}", status, figures, duration, f"reason={why!r}" if why else ""
+        )
         (logger.info if status == "ok" else logger.error)(line)
         try:
-            archive.record_crawl({
-                "spider": "reextract", "started_at": started.isoformat(timespec="seconds"),
-                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "status": status,
-                "reason": why or "finished", **figures, "duration_seconds": duration})
+            archive.record_crawl(
+                {
+                    "spider": "reextract",
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "status": status,
+                    "reason": why or "finished",
+                    **figures,
+                    "duration_seconds": duration,
+                }
+            )
         finally:
             archive.close()
         return EXIT_OK if status == "ok" else EXIT_FAILED
@@ -160,9 +169,21 @@ class Command(CrawlCommand):
     def _spawn_and_wait(self, forwarded, opts, tmp: Path, workers, reports, parts, received):
         for shard in range(opts.workers):
             report, part = tmp / f"report-{shard}.json", tmp / f"items-{shard}.jsonl"
-            cmd = [sys.executable, "-m", "scrapy", "reextract", *forwarded, "--workers", "1",
-                   "-a", f"shard={shard}/{opts.workers}", "-s", f"FINEWS_RUN_REPORT={report}",
-                   "-s", "FINEWS_RECORD_CRAWL=0"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "reextract",
+                *forwarded,
+                "--workers",
+                "1",
+                "-a",
+                f"shard={shard}/{opts.workers}",
+                "-s",
+                f"FINEWS_RUN_REPORT={report}",
+                "-s",
+                "FINEWS_RECORD_CRAWL=0",
+            ]
             if self.settings.getdict("FEEDS"):
                 cmd += ["-O", f"{part}:jsonlines"]
             workers.append(subprocess.Popen(cmd, start_new_session=True))

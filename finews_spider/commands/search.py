@@ -43,8 +43,7 @@ def format_match(match: dict, indent: str = "    ") -> str:
     """One match as the shell prints it: date, newspaper and title on a line, then the
     share link and the snippet, indented."""
     when = (match["published_at"] or "")[:16].replace("T", " ")
-    return (f"{when}  {match['newspaper']}  {match['title']}\n"
-            f"{indent}{match['share_url']}\n{indent}{match['snippet']}")
+    return f"{when}  {match['newspaper']}  {match['title']}\n{indent}{match['share_url']}\n{indent}{match['snippet']}"
 
 
 class Command(ScrapyCommand):
@@ -58,14 +57,19 @@ class Command(ScrapyCommand):
         return "Search the archive (Chinese words of any length), newest first"
 
     def long_desc(self):
-        return ("Search the archive for articles containing every word (a \"quoted phrase\" as one), newest "
-                "first. Exit status: 0 if something matched, 1 if nothing did, 2 on a usage error or when "
-                "there is no readable archive.")
+        return (
+            'Search the archive for articles containing every word (a "quoted phrase" as one), newest '
+            "first. Exit status: 0 if something matched, 1 if nothing did, 2 on a usage error or when "
+            "there is no readable archive."
+        )
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--stock", metavar="CODE", help="only articles mentioning this security or board "
-                                                              "(code such as 600160 or BK0493, or its name)")
+        parser.add_argument(
+            "--stock",
+            metavar="CODE",
+            help="only articles mentioning this security or board (code such as 600160 or BK0493, or its name)",
+        )
         parser.add_argument("--newspaper", metavar="SLUG", help="only this newspaper (e.g. shanxiwanbao)")
         parser.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD, Beijing time)")
         parser.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
@@ -88,10 +92,16 @@ class Command(ScrapyCommand):
         conn, path = opened
         limit = opts.limit or None
         try:
-            matches = search_archive(conn, words, newspaper=opts.newspaper, since=opts.since, until=opts.until,
-                                     stock=opts.stock,
-                                     limit=limit + 1 if limit else None,
-                                     mark=HIGHLIGHT if sys.stdout.isatty() and not opts.json else ("", ""))
+            matches = search_archive(
+                conn,
+                words,
+                newspaper=opts.newspaper,
+                since=opts.since,
+                until=opts.until,
+                stock=opts.stock,
+                limit=limit + 1 if limit else None,
+                mark=HIGHLIGHT if sys.stdout.isatty() and not opts.json else ("", ""),
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         except sqlite3.DatabaseError as exc:

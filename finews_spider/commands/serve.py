@@ -36,13 +36,26 @@ def plugin_installed() -> bool:
     return any(ep.value == PLUGIN_MODULE for ep in entry_points(group="datasette"))
 
 
-def datasette_args(db: Path, metadata: Path | None = None, host: str = "127.0.0.1", port: int = 8001,
-                   immutable: bool = False) -> list[str]:
+def datasette_args(
+    db: Path, metadata: Path | None = None, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False
+) -> list[str]:
     """The ``datasette serve`` command line for an archive (also used by the tests);
     ``immutable`` serves it with ``-i`` (see :func:`needs_immutable`)."""
     database = ["-i", str(db)] if immutable else [str(db)]
-    args = [sys.executable, "-m", "datasette", "serve", *database,
-            "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
+    args = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        *database,
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "--setting",
+        "default_page_size",
+        "50",
+    ]
     if metadata is not None and metadata.exists():
         args += ["--metadata", str(metadata)]
     return args
@@ -113,8 +126,10 @@ class Command(ScrapyCommand):
         if immutable:
             print(f"{db} is not writable here: serving it immutable (datasette -i)", file=sys.stderr)
         if not plugin_installed():
-            print("scrapy serve: the finews Datasette plugin is not installed: pip install -e . (in the project folder)",
-                  file=sys.stderr)
+            print(
+                "scrapy serve: the finews Datasette plugin is not installed: pip install -e . (in the project folder)",
+                file=sys.stderr,
+            )
             self.exitcode = EXIT_FAILED
             return
         args = datasette_args(db, metadata, opts.host, opts.port, immutable)

@@ -40,8 +40,11 @@ def legacy_slugs(registry: Registry | None = None) -> dict[str, str]:
     """``legacy_slug -> slug`` of the registry's papers whose old site's slug is no current
     slug (an old slug that two papers shared and one of them keeps stays that paper's page)."""
     registry = registry or Registry.load()
-    return {p.legacy_slug: p.slug for p in registry.papers
-            if p.legacy_slug and p.legacy_slug != p.slug and p.legacy_slug not in registry.by_slug}
+    return {
+        p.legacy_slug: p.slug
+        for p in registry.papers
+        if p.legacy_slug and p.legacy_slug != p.slug and p.legacy_slug not in registry.by_slug
+    }
 
 
 def run_site(db_path: Path, out_dir: Path, site_url: str = "/", changed_since: str | None = None) -> dict:
@@ -49,7 +52,9 @@ def run_site(db_path: Path, out_dir: Path, site_url: str = "/", changed_since: s
     conn = open_archive(db_path)
     try:
         if changed_since and is_site_dir(out_dir):
-            codes = [c for (c,) in conn.execute("SELECT info_code FROM articles WHERE last_seen_at >= ?", (changed_since,))]
+            codes = [
+                c for (c,) in conn.execute("SELECT info_code FROM articles WHERE last_seen_at >= ?", (changed_since,))
+            ]
             stats = update_site(conn, out_dir, codes, site_url)
         else:
             stats = build_site(conn, out_dir, site_url)
@@ -72,8 +77,11 @@ class Command(ScrapyCommand):
     def add_options(self, parser):
         super().add_options(parser)
         parser.add_argument("--site-url", default="/", help="prefix of every link (default /)")
-        parser.add_argument("--changed-since", metavar="TIME",
-                            help="only the pages of articles seen since TIME (ISO, UTC, as last_seen_at)")
+        parser.add_argument(
+            "--changed-since",
+            metavar="TIME",
+            help="only the pages of articles seen since TIME (ISO, UTC, as last_seen_at)",
+        )
 
     def run(self, args, opts):
         if len(args) > 1:
@@ -95,6 +103,8 @@ class Command(ScrapyCommand):
             print(f"scrapy site: cannot write the site to {out}: {exc.strerror or exc}", file=sys.stderr)
             self.exitcode = 1
             return
-        print(f"site {out}: {stats['articles']} articles, {stats['written']} files written, "
-              f"{stats['unchanged']} unchanged, {stats['removed']} removed, {stats['redirects']} redirects, "
-              f"{stats['seconds']:.1f}s")
+        print(
+            f"site {out}: {stats['articles']} articles, {stats['written']} files written, "
+            f"{stats['unchanged']} unchanged, {stats['removed']} removed, {stats['redirects']} redirects, "
+            f"{stats['seconds']:.1f}s"
+        )

@@ -30,8 +30,9 @@ class Command(CrawlCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--drain", action="store_true",
-                            help="exit once the queue is empty and no worker is running")
+        parser.add_argument(
+            "--drain", action="store_true", help="exit once the queue is empty and no worker is running"
+        )
 
     def run(self, args, opts):
         if args:

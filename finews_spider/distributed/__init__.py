@@ -27,8 +27,8 @@ Redis keys (all under ``finews:``):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 PREFIX = "finews"
 ITEMS = f"{PREFIX}:items"
@@ -52,8 +52,10 @@ def worker_settings(settings) -> dict:
     ``scrapy crawl`` when ``FINEWS_REDIS_URL`` is set) from the project's ``settings``."""
     # Joins the run before the archive takes its lock and starts its thread.
     extensions = {**settings.getdict("EXTENSIONS"), "finews_spider.distributed.fleet.Fleet": 0.5}
-    downloader = {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
-                  "finews_spider.distributed.politeness.FleetPolitenessMiddleware": 900}
+    downloader = {
+        **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+        "finews_spider.distributed.politeness.FleetPolitenessMiddleware": 900,
+    }
     return {
         "FINEWS_FLEET_WORKER": True,
         "SCHEDULER": "finews_spider.distributed.fleet.FleetScheduler",
@@ -69,8 +71,11 @@ def worker_settings(settings) -> dict:
 
 def encode_item(fields: dict) -> bytes:
     """An article's fields as the JSON the queue holds (datetimes as ISO 8601)."""
-    return json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()},
-                      ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return json.dumps(
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()},
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
 
 
 def decode_item(raw: bytes) -> dict:
@@ -139,7 +144,7 @@ class RedisArchiveView:
         """``info_code -> (title, published_at ISO)`` of the archived ones among ``codes``."""
         out: dict[str, tuple[str, str]] = {}
         for i in range(0, len(codes), 500):
-            chunk = codes[i:i + 500]
+            chunk = codes[i : i + 500]
             for code, value in zip(chunk, self.server.hmget(ARCHIVED, chunk)):
                 if value is not None:
                     title, published = json.loads(value)
@@ -151,5 +156,5 @@ class RedisArchiveView:
         mapping = {code: json.dumps([title, published], ensure_ascii=False) for code, title, published in versions}
         pairs = list(mapping.items())
         for i in range(0, len(pairs), 1000):
-            self.server.hset(ARCHIVED, mapping=dict(pairs[i:i + 1000]))
+            self.server.hset(ARCHIVED, mapping=dict(pairs[i : i + 1000]))
         return len(mapping)

@@ -62,8 +62,13 @@ class Fleet:
         self.state = ""
         self.beat = None
         self.mark("busy")
-        logger.info("fleet: worker %s %s run %s of %s", self.worker_id,
-                    "opened" if self.reads_feeds else "joined", self.run_id, spider)
+        logger.info(
+            "fleet: worker %s %s run %s of %s",
+            self.worker_id,
+            "opened" if self.reads_feeds else "joined",
+            self.run_id,
+            spider,
+        )
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -103,8 +108,11 @@ class Fleet:
 
     def peers(self) -> dict[str, str]:
         """The other workers of this run and their states."""
-        keys = [k for k in self.server.scan_iter(match=f"{WORKERS}{self.spider}:{self.run_id}:*", count=500)
-                if k.decode() != self.worker_key]
+        keys = [
+            k
+            for k in self.server.scan_iter(match=f"{WORKERS}{self.spider}:{self.run_id}:*", count=500)
+            if k.decode() != self.worker_key
+        ]
         return {k.decode(): (v or b"").decode() for k, v in zip(keys, self.server.mget(keys))} if keys else {}
 
     def spider_opened(self, spider) -> None:

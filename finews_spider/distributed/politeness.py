@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
-
 from ..config import config_for
 from . import PREFIX, connect
 from .writer import _sleep
@@ -64,8 +63,10 @@ class HostSemaphore:
         Granted at least ``delay_seconds`` (and the fleet's floor) after the host's last
         grant to any worker."""
         delay_ms = max(self.delay_ms, int(delay_seconds * 1000))
-        answer = self.script(keys=[f"{PREFIX}:fleet:host:{host}", f"{PREFIX}:fleet:next:{host}"],
-                             args=[lease, self.capacity, self.lease_ms, delay_ms])
+        answer = self.script(
+            keys=[f"{PREFIX}:fleet:host:{host}", f"{PREFIX}:fleet:next:{host}"],
+            args=[lease, self.capacity, self.lease_ms, delay_ms],
+        )
         if answer == 0:
             return 0.0
         return self.FULL_POLL_SECONDS if answer < 0 else answer / 1000
@@ -90,8 +91,11 @@ class FleetPolitenessMiddleware:
         start_delay = settings.getfloat("DOWNLOAD_DELAY")
         if settings.getbool("AUTOTHROTTLE_ENABLED"):
             start_delay = max(start_delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
-        return cls(crawler, HostSemaphore(connect(config.redis_url), config.fleet_concurrency_per_host,
-                                          config.fleet_delay, lease), start_delay)
+        return cls(
+            crawler,
+            HostSemaphore(connect(config.redis_url), config.fleet_concurrency_per_host, config.fleet_delay, lease),
+            start_delay,
+        )
 
     def slot_delay(self, request) -> float:
         """The delay of the download slot this request will go through: AutoThrottle's

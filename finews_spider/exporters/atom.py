@@ -45,8 +45,15 @@ class FeedEntry:
     content_html: str | None = None
 
 
-def format_feed(*, feed_id: str, title: str, self_url: str, alternate_url: str,
-                entries: Iterable[FeedEntry], updated: str | None = None) -> str:
+def format_feed(
+    *,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    alternate_url: str,
+    entries: Iterable[FeedEntry],
+    updated: str | None = None,
+) -> str:
     """The Atom document of ``entries`` (in the order given: newest first). ``updated``
     defaults to the first entry's date (:data:`EPOCH` when there is none)."""
     entries = list(entries)
@@ -97,10 +104,22 @@ def archive_feed(rows: Iterable[dict], slug: str | None, site_url: str) -> str:
     rows = list(rows)
     base = site_url.rstrip("/") + "/"
     title = f"{rows[0]['newspaper']}新闻 - {ARCHIVE_TITLE}" if slug and rows else ARCHIVE_TITLE
-    entries = [FeedEntry(entry_id=ID_PREFIX + r["info_code"], title=r["title"],
-                         url=base + post_path(r["slug"], r["published_at"], r["info_code"]),
-                         published=r["published_at"], newspaper=r["newspaper"], share_url=r["share_url"],
-                         category=r["slug"]) for r in rows]
-    return format_feed(feed_id=ID_PREFIX + "feed/" + (slug or "all"), title=title,
-                       self_url=f"{base}feed/{slug or 'all'}.xml",
-                       alternate_url=f"{base}category/{slug}.html" if slug else base, entries=entries)
+    entries = [
+        FeedEntry(
+            entry_id=ID_PREFIX + r["info_code"],
+            title=r["title"],
+            url=base + post_path(r["slug"], r["published_at"], r["info_code"]),
+            published=r["published_at"],
+            newspaper=r["newspaper"],
+            share_url=r["share_url"],
+            category=r["slug"],
+        )
+        for r in rows
+    ]
+    return format_feed(
+        feed_id=ID_PREFIX + "feed/" + (slug or "all"),
+        title=title,
+        self_url=f"{base}feed/{slug or 'all'}.xml",
+        alternate_url=f"{base}category/{slug}.html" if slug else base,
+        entries=entries,
+    )

@@ -39,7 +39,7 @@ def yaml_quote(text: str) -> str:
 #: Text that YAML's emitter writes double-quoted as it is (printable, without ``"`` or
 #: ``\``, and none of what it escapes: controls, U+0085, U+2028, U+2029, U+FEFF, U+FFFE
 #: and above, surrogates).
-_PLAIN_QUOTED = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*')
+_PLAIN_QUOTED = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
 
 
 @functools.lru_cache(maxsize=4096)

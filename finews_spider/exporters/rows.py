@@ -49,8 +49,9 @@ def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]
     first (ties: the later archived first), each with ``mentions`` (a list of dicts with
     ``kind``, ``market``, ``code``, ``name``, ``exchange``). A generator over one cursor."""
     where, params = join_filters(filters)
-    has_mentions = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='mentions'").fetchone() is not None
+    has_mentions = (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='mentions'").fetchone() is not None
+    )
     cursor = conn.execute(f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
     names = [d[0] for d in cursor.description]
     derive = "body_text" not in names
@@ -58,9 +59,17 @@ def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]
         row = dict(zip(names, values))
         if derive:
             row = _with_text(row)
-        row["mentions"] = [dict(zip(MENTION_FIELDS, m)) for m in conn.execute(
-            f"SELECT {', '.join(MENTION_FIELDS)} FROM mentions WHERE info_code=? ORDER BY rowid",
-            (row["info_code"],))] if has_mentions else []
+        row["mentions"] = (
+            [
+                dict(zip(MENTION_FIELDS, m))
+                for m in conn.execute(
+                    f"SELECT {', '.join(MENTION_FIELDS)} FROM mentions WHERE info_code=? ORDER BY rowid",
+                    (row["info_code"],),
+                )
+            ]
+            if has_mentions
+            else []
+        )
         yield row
 
 

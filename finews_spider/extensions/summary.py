@@ -22,8 +22,8 @@ import os
 import re
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
 
 from scrapy import signals
 
@@ -57,9 +57,12 @@ _SUMMARY = re.compile(r"run summary: spider=\S+ (?:workers=\d+ )?status=(\w+) (?
 
 def summary_line(name: str, status: str, figures: dict, duration: float, extra: str = "") -> str:
     """The one line that ends every run (read back by :func:`parse_summary`)."""
-    return (f"run summary: spider={name} status={status} "
-            + " ".join(f"{k.replace('articles_', '')}={v}" for k, v in figures.items())
-            + f" duration={duration}s" + (f" {extra}" if extra else ""))
+    return (
+        f"run summary: spider={name} status={status} "
+        + " ".join(f"{k.replace('articles_', '')}={v}" for k, v in figures.items())
+        + f" duration={duration}s"
+        + (f" {extra}" if extra else "")
+    )
 
 
 def parse_summary(line: str) -> dict | None:
@@ -71,8 +74,9 @@ def parse_summary(line: str) -> dict | None:
     return {key: short[key.replace("articles_", "")] for key in run_figures({})}
 
 
-def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0,
-          shared_frontier: bool = False) -> tuple[str, str]:
+def judge(
+    stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0, shared_frontier: bool = False
+) -> tuple[str, str]:
     """``("ok" | "failed", why)`` for a finished run. Pure, so each rule is testable.
 
     ``shared_frontier``: a worker of a fleet (``FINEWS_REDIS_URL``), whose listed articles
@@ -97,12 +101,19 @@ def judge(stats: dict, finish_reason: str, *, max_error_ratio: float = 0.0,
         return "failed", "every feed was empty"
     # A feed record without an infoCode (or not an object) is an article that cannot be archived.
     unreadable = get("finews/feed_records_invalid")
-    attempted = (get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested")
-                 + unreadable)
+    attempted = (
+        get("finews/articles_listed") - get("finews/articles_skipped") + get("finews/articles_requested") + unreadable
+    )
     failed = get("finews/text_failed") + get("finews/text_invalid") + unreadable
-    outcomes = (get("finews/articles_new") + get("finews/articles_changed") + get("finews/articles_unchanged")
-                + get("finews/articles_dropped") + get("finews/articles_outside_window") + failed
-                + get("finews/articles_queued"))
+    outcomes = (
+        get("finews/articles_new")
+        + get("finews/articles_changed")
+        + get("finews/articles_unchanged")
+        + get("finews/articles_dropped")
+        + get("finews/articles_outside_window")
+        + failed
+        + get("finews/articles_queued")
+    )
     if shared_frontier:
         attempted = outcomes
     if outcomes < attempted:
@@ -153,7 +164,7 @@ class RunSummary:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
         self.tally = ErrorTally()
         self.finish_reason: str | None = None
         self.done = False
@@ -186,10 +197,11 @@ class RunSummary:
         values = stats.get_stats()
         config = self._config()
         ratio = config.max_error_ratio if config else 0.0
-        status, why = judge(values, finish_reason, max_error_ratio=ratio,
-                            shared_frontier=bool(config and config.fleet_worker))
+        status, why = judge(
+            values, finish_reason, max_error_ratio=ratio, shared_frontier=bool(config and config.fleet_worker)
+        )
         code = exit_code if exit_code is not None else (EXIT_OK if status == "ok" else EXIT_FAILED)
-        finished = datetime.now(timezone.utc)
+        finished = datetime.now(UTC)
         figures = run_figures(values)
         duration = round((finished - self.started).total_seconds(), 3)
         keep_the_verdict()
@@ -228,9 +240,15 @@ class RunSummary:
         from ..archive import Archive
 
         archive = self.crawler.get_extension(Archive) if getattr(self.crawler, "extensions", None) else None
-        row = {"spider": name, "started_at": self.started.isoformat(timespec="seconds"),
-               "finished_at": finished.isoformat(timespec="seconds"), "status": status,
-               "reason": why, **figures, "duration_seconds": duration}
+        row = {
+            "spider": name,
+            "started_at": self.started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "status": status,
+            "reason": why,
+            **figures,
+            "duration_seconds": duration,
+        }
         try:
             if archive is not None and archive.db is not None:
                 archive.record_crawl(row)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
@@ -59,14 +59,25 @@ class FeedCacheMiddleware:
         body, fetched = cached
         self.crawler.stats.inc_value("finews/feeds_cached")
         logger.info("feed %s answered from the feed cache (fetched %s)", request.url, fetched.isoformat())
-        return TextResponse(url=request.url, status=200, body=body, encoding="utf-8", request=request,
-                            headers={"Content-Type": "application/json; charset=utf-8"}, flags=[CACHED_FLAG])
+        return TextResponse(
+            url=request.url,
+            status=200,
+            body=body,
+            encoding="utf-8",
+            request=request,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            flags=[CACHED_FLAG],
+        )
 
     async def process_response(self, request, response, spider=None):
-        if (self.is_feed(request) and CACHED_FLAG not in response.flags and 200 <= response.status < 300
-                and _json_object(response.body)):
+        if (
+            self.is_feed(request)
+            and CACHED_FLAG not in response.flags
+            and 200 <= response.status < 300
+            and _json_object(response.body)
+        ):
             try:
-                await self.archive.store_feed_async(request.url, response.body, datetime.now(timezone.utc))
+                await self.archive.store_feed_async(request.url, response.body, datetime.now(UTC))
                 self.crawler.stats.inc_value("finews/feeds_stored")
             except OSError as exc:  # the cache only saves requests: the run goes on
                 logger.warning("feed %s could not be kept in the feed cache: %s", request.url, exc)

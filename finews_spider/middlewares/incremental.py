@@ -4,7 +4,7 @@ the feed requests."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
@@ -71,7 +71,7 @@ class SkipArchivedMiddleware:
         if not held:
             return
         versions = await self.archive.fetch_versions([r.meta[SKIP_IF_ARCHIVED]["info_code"] for r in held])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         stats = self.crawler.stats
         for request in held:
             record = request.meta[SKIP_IF_ARCHIVED]

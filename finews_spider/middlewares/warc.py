@@ -5,7 +5,7 @@ the pipelines and so the archive are the same either way."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -13,9 +13,9 @@ from twisted.python.failure import Failure
 
 from ..archive import Archive
 from ..config import config_for
-from .feedcache import CACHED_FLAG
 from ..spiders.base import FETCHED_META
 from ..warc import WarcIndex, warcinfo
+from .feedcache import CACHED_FLAG
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,22 @@ class WarcCaptureMiddleware:
             reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
-        fetched = datetime.now(timezone.utc).replace(microsecond=0)
+        fetched = datetime.now(UTC).replace(microsecond=0)
         request.meta[FETCHED_META] = fetched
         protocol = getattr(response, "protocol", None) or "HTTP/1.1"
         written = deferToThreadPool(
-            reactor, self.pool, self.writer.write_exchange, request.method, response.url, request.headers,
-            request.body, response.status, response.headers, response.body, protocol=protocol, date=fetched,
+            reactor,
+            self.pool,
+            self.writer.write_exchange,
+            request.method,
+            response.url,
+            request.headers,
+            request.body,
+            response.status,
+            response.headers,
+            response.body,
+            protocol=protocol,
+            date=fetched,
         )
         self.pending.add(written)
         written.addBoth(self._written, written)
@@ -124,8 +134,9 @@ class WarcReplayMiddleware:
         captured = self.index.read(location) if location else self.index.get(request.method, request.url)
         if captured is None:
             self.crawler.stats.inc_value("finews/replay_missing")
-            logger.warning("replay: %s %s is not in the WARC archive; not sent to the network",
-                           request.method, request.url)
+            logger.warning(
+                "replay: %s %s is not in the WARC archive; not sent to the network", request.method, request.url
+            )
             raise IgnoreRequest(f"not in the WARC archive: {request.url}")
         self.crawler.stats.inc_value("finews/replay_hits")
         if captured.date is not None:

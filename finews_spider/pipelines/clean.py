@@ -14,8 +14,9 @@ class CleanPipeline(ArticlePipeline):
     def process_item(self, item):
         adapter = ItemAdapter(item)
         try:
-            fields = clean_article_fields(adapter["title"], adapter["body_html"], adapter.get("share_url"),
-                                          adapter["newspaper"])
+            fields = clean_article_fields(
+                adapter["title"], adapter["body_html"], adapter.get("share_url"), adapter["newspaper"]
+            )
         except ArticleRefused as exc:
             raise self.drop(item, exc.reason, str(exc)) from None
         for key, value in fields.items():

@@ -43,8 +43,14 @@ class PublishPipeline:
         except Exception as exc:
             stats.inc_value("finews/articles_failed")
             stats.inc_value("finews/errors")
-            logger.error("article %s could not be recorded (%s: %s); nothing of its batch was committed, and it "
-                         "will be fetched again next run", adapter.get("info_code"), type(exc).__name__, exc, extra=COUNTED)
+            logger.error(
+                "article %s could not be recorded (%s: %s); nothing of its batch was committed, and it "
+                "will be fetched again next run",
+                adapter.get("info_code"),
+                type(exc).__name__,
+                exc,
+                extra=COUNTED,
+            )
             raise NotRecorded(f"not recorded: {exc}") from exc
         for key, value in decided.items():
             if key in adapter.field_names():

@@ -45,7 +45,9 @@ from ..exporters.jekyll import post_path as article_url
 PAGE_SIZE = 50
 FEED_SIZE = 50  # articles in a feed
 JUMP_PAGES = 20
-WRITER_THREADS = 2  # threads writing files during a full build  # numbered pages linked from a front page (the newest ones)
+WRITER_THREADS = (
+    2  # threads writing files during a full build  # numbered pages linked from a front page (the newest ones)
+)
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -57,9 +59,24 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 # Registry regions that are cities, and their province (the newspapers page groups by province).
 CITY_PROVINCE = {
-    "太原": "山西", "青岛": "山东", "长沙": "湖南", "郑州": "河南", "西安": "陕西", "武汉": "湖北",
-    "杭州": "浙江", "成都": "四川", "广州": "广东", "深圳": "广东", "厦门": "福建", "大连": "辽宁",
-    "宁波": "浙江", "南京": "江苏", "苏州": "江苏", "济南": "山东", "沈阳": "辽宁", "哈尔滨": "黑龙江",
+    "太原": "山西",
+    "青岛": "山东",
+    "长沙": "湖南",
+    "郑州": "河南",
+    "西安": "陕西",
+    "武汉": "湖北",
+    "杭州": "浙江",
+    "成都": "四川",
+    "广州": "广东",
+    "深圳": "广东",
+    "厦门": "福建",
+    "大连": "辽宁",
+    "宁波": "浙江",
+    "南京": "江苏",
+    "苏州": "江苏",
+    "济南": "山东",
+    "沈阳": "辽宁",
+    "哈尔滨": "黑龙江",
 }
 OTHER_PROVINCE = "其他"
 
@@ -196,8 +213,14 @@ class SiteIndex:
             raise SiteError(f"not a finews archive: {exc}") from exc
         entries, skipped = [], 0
         for code, slug, title, published, name in rows:
-            if not (code and _SAFE_CODE.fullmatch(code) and slug and _SAFE_SLUG.fullmatch(slug)
-                    and published and _DATE.match(published)):
+            if not (
+                code
+                and _SAFE_CODE.fullmatch(code)
+                and slug
+                and _SAFE_SLUG.fullmatch(slug)
+                and published
+                and _DATE.match(published)
+            ):
                 skipped += 1  # never let a bad value become a path
                 continue
             entries.append(Entry(code, slug, title or code, published, name or slug))
@@ -213,8 +236,15 @@ class SiteIndex:
                 continue
             items = by_paper.get(slug, [])
             papers[slug] = Listing(items, f"category/{slug}.html", f"category/{slug}/page/", f"{name}新闻", slug)
-            newspapers.append({"slug": slug, "name": name or slug, "region": region or "",
-                               "province": province_of(region), "count": len(items)})
+            newspapers.append(
+                {
+                    "slug": slug,
+                    "name": name or slug,
+                    "region": region or "",
+                    "province": province_of(region),
+                    "count": len(items),
+                }
+            )
             for rank, e in enumerate(items):
                 position[e.info_code] = (slug, rank)
         home = Listing(entries, "index.html", "page/", "最新文章")
@@ -258,7 +288,7 @@ class Writer:
     def _write_in_thread(self, rel: str, data: bytes) -> None:
         try:
             self._write(rel, data)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by write()/close()
+        except BaseException as exc:
             self._error = self._error or exc
         finally:
             self._slots.release()
@@ -297,7 +327,10 @@ class Writer:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     return env
 
@@ -323,7 +356,10 @@ class Renderer:
             return False
         older, newer = self.index.neighbours(code)
         html = self.article_template.render(
-            a=row, date=display_date(row["published_at"]), older=older, newer=newer,
+            a=row,
+            date=display_date(row["published_at"]),
+            older=older,
+            newer=newer,
             paper_name=self.paper_names.get(row["slug"]) or row["newspaper"],
         )
         self.writer.write(article_url(row["slug"], row["published_at"], code), html.encode("utf-8"))
@@ -344,7 +380,12 @@ class Renderer:
             newer = page + 1 if page < pages else 0
             jump = []
         html = self.listing_template.render(
-            listing=listing, page=page, items=items, older=older, newer=newer, jump=jump,
+            listing=listing,
+            page=page,
+            items=items,
+            older=older,
+            newer=newer,
+            jump=jump,
             older_path=listing.path(older) if older else None,
             newer_path=listing.path(newer) if newer is not None else None,
             count=n if page == 0 else None,
@@ -353,7 +394,7 @@ class Renderer:
         self.writer.write(listing.path(page), html.encode("utf-8"))
 
     def listing(self, listing: Listing, pages: Iterable[int] | None = None) -> None:
-        for page in (range(listing.pages + 1) if pages is None else pages):
+        for page in range(listing.pages + 1) if pages is None else pages:
             self.listing_page(listing, page)
 
     def feed(self, listing: Listing) -> None:
@@ -362,20 +403,40 @@ class Renderer:
         extra: dict[str, tuple[str, str]] = {}
         if newest:
             codes = [e.info_code for e in newest]
-            extra = {code: (body, share) for code, body, share in self.conn.execute(
-                f"SELECT info_code, body_html, share_url FROM articles WHERE info_code IN ({','.join('?' * len(codes))})",
-                codes)}
-        entries = [FeedEntry(entry_id=FEED_ID_PREFIX + e.info_code, title=e.title, url=self.base + e.url,
-                             published=e.published_at, newspaper=e.newspaper, category=e.slug,
-                             share_url=extra.get(e.info_code, ("", ""))[1] or None,
-                             content_html=extra.get(e.info_code, ("", ""))[0] or "") for e in newest]
-        xml = format_feed(feed_id=FEED_ID_PREFIX + (listing.slug or "all"), title=listing.title,
-                          self_url=self.base + listing.feed, alternate_url=self.base + listing.front, entries=entries)
+            extra = {
+                code: (body, share)
+                for code, body, share in self.conn.execute(
+                    f"SELECT info_code, body_html, share_url FROM articles WHERE info_code IN ({','.join('?' * len(codes))})",
+                    codes,
+                )
+            }
+        entries = [
+            FeedEntry(
+                entry_id=FEED_ID_PREFIX + e.info_code,
+                title=e.title,
+                url=self.base + e.url,
+                published=e.published_at,
+                newspaper=e.newspaper,
+                category=e.slug,
+                share_url=extra.get(e.info_code, ("", ""))[1] or None,
+                content_html=extra.get(e.info_code, ("", ""))[0] or "",
+            )
+            for e in newest
+        ]
+        xml = format_feed(
+            feed_id=FEED_ID_PREFIX + (listing.slug or "all"),
+            title=listing.title,
+            self_url=self.base + listing.feed,
+            alternate_url=self.base + listing.front,
+            entries=entries,
+        )
         self.writer.write(listing.feed, xml.encode("utf-8"))
 
     def newspapers(self) -> None:
         groups: dict[str, list[dict]] = {}
-        for paper in sorted(self.index.newspapers, key=lambda p: (p["province"] == OTHER_PROVINCE, _pinyin(p["province"]), p["slug"])):
+        for paper in sorted(
+            self.index.newspapers, key=lambda p: (p["province"] == OTHER_PROVINCE, _pinyin(p["province"]), p["slug"])
+        ):
             groups.setdefault(paper["province"], []).append(paper)
         html = self.newspapers_template.render(groups=groups)
         self.writer.write("newspapers.html", html.encode("utf-8"))
@@ -390,8 +451,7 @@ class Renderer:
         self.writer.write(rel, html.encode("utf-8"))
 
 
-ARTICLE_SQL = ("SELECT info_code, slug, title, published_at, newspaper, body_html, share_url, source "
-               "FROM articles")
+ARTICLE_SQL = "SELECT info_code, slug, title, published_at, newspaper, body_html, share_url, source FROM articles"
 
 
 def _rows(conn: sqlite3.Connection, where: str = "", params: Iterable = ()) -> Iterable[dict]:
@@ -414,8 +474,13 @@ def _check_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-def build_site(conn: sqlite3.Connection, out_dir: str | Path, site_url: str = "/", prune: bool = True,
-               threads: int = WRITER_THREADS) -> dict:
+def build_site(
+    conn: sqlite3.Connection,
+    out_dir: str | Path,
+    site_url: str = "/",
+    prune: bool = True,
+    threads: int = WRITER_THREADS,
+) -> dict:
     """Render the whole site from the archive open on ``conn`` (only read) into ``out_dir``.
 
     Files already holding the same bytes are not written, so building again over an
@@ -443,12 +508,23 @@ def build_site(conn: sqlite3.Connection, out_dir: str | Path, site_url: str = "/
         writer.close()
     removed = _prune(out_dir, index) if prune else 0
     writer.write(STATE_FILE, b"finews site\n")
-    return {"articles": articles, "skipped": index.skipped, "written": writer.written,
-            "unchanged": writer.unchanged, "removed": removed, "seconds": round(time.perf_counter() - t0, 3)}
+    return {
+        "articles": articles,
+        "skipped": index.skipped,
+        "written": writer.written,
+        "unchanged": writer.unchanged,
+        "removed": removed,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
-def update_site(conn: sqlite3.Connection, out_dir: str | Path, info_codes: Iterable[str], site_url: str = "/",
-                previous: Mapping[str, tuple[str, str]] | None = None) -> dict:
+def update_site(
+    conn: sqlite3.Connection,
+    out_dir: str | Path,
+    info_codes: Iterable[str],
+    site_url: str = "/",
+    previous: Mapping[str, tuple[str, str]] | None = None,
+) -> dict:
     """Bring the site in ``out_dir`` up to date after the articles ``info_codes`` were added
     or changed in the archive. What it (re)renders, writing only files whose bytes differ:
 
@@ -518,8 +594,14 @@ def update_site(conn: sqlite3.Connection, out_dir: str | Path, info_codes: Itera
     r.newspapers()
     r.static()
     writer.write(STATE_FILE, b"finews site\n")
-    return {"articles": len(to_render), "skipped": index.skipped, "written": writer.written,
-            "unchanged": writer.unchanged, "removed": removed, "seconds": round(time.perf_counter() - t0, 3)}
+    return {
+        "articles": len(to_render),
+        "skipped": index.skipped,
+        "written": writer.written,
+        "unchanged": writer.unchanged,
+        "removed": removed,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def write_legacy_redirects(out_dir: str | Path, legacy: Mapping[str, str], site_url: str = "/") -> int:
@@ -551,8 +633,12 @@ def _remove_page_past_end(out_dir: Path, listing: Listing) -> int:
     return 0
 
 
-def update_configured_site(out_dir: str | Path | None, conn: sqlite3.Connection, info_codes: Iterable[str],
-                           previous: Mapping[str, tuple[str, str]] | None = None) -> dict | None:
+def update_configured_site(
+    out_dir: str | Path | None,
+    conn: sqlite3.Connection,
+    info_codes: Iterable[str],
+    previous: Mapping[str, tuple[str, str]] | None = None,
+) -> dict | None:
     """The hook the archive calls after each committed batch: :func:`update_site` into
     ``out_dir`` (the setting ``FINEWS_SITE_DIR``; a full build the first time), or nothing
     (None) when it is unset or no article changed."""

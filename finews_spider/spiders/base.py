@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import scrapy
@@ -71,7 +71,9 @@ def parse_window(since: str | None, until: str | None) -> tuple[date | None, dat
                 raise ValueError
             out.append(date.fromisoformat(text))
         except ValueError:
-            raise SpiderArgumentError(f"{name}={value!r}: accepts a date YYYY-MM-DD (Beijing time), e.g. 2021-12-23") from None
+            raise SpiderArgumentError(
+                f"{name}={value!r}: accepts a date YYYY-MM-DD (Beijing time), e.g. 2021-12-23"
+            ) from None
     if out[0] and out[1] and out[0] > out[1]:
         raise SpiderArgumentError(f"since={since!r} is after until={until!r}: the window would be empty")
     return out[0], out[1]
@@ -99,8 +101,16 @@ class FinewsSpider(scrapy.Spider):
     newspaper: str | None = None
     reads_feeds = True  # False for spiders that never read the feed (reextract)
 
-    def __init__(self, *args, urls: str | None = None, url_file: str | None = None, refresh=None,
-                 since: str | None = None, until: str | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        urls: str | None = None,
+        url_file: str | None = None,
+        refresh=None,
+        since: str | None = None,
+        until: str | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.share_urls: list[str] | None = None
         if urls is not None or url_file is not None:
@@ -110,7 +120,9 @@ class FinewsSpider(scrapy.Spider):
                     lines = Path(url_file).read_text(encoding="utf-8").splitlines()
                 except (OSError, UnicodeDecodeError) as exc:
                     raise SpiderArgumentError(f"url_file {url_file!r} cannot be read: {exc}") from None
-                self.share_urls += [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
+                self.share_urls += [
+                    line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+                ]
             if not self.share_urls:
                 raise SpiderArgumentError("urls / url_file given, but no URL in them")
         self.refresh = parse_refresh(refresh)
@@ -169,8 +181,9 @@ class FinewsSpider(scrapy.Spider):
         ``info_code``). A ``listed`` one may be skipped when archived as listed."""
         url = text_url(config_for(self.crawler).text_url, record["info_code"])
         meta = {SKIP_IF_ARCHIVED: record} if listed and not self.refresh else {}
-        return scrapy.Request(url, callback=self.parse_text, errback=self.text_failed,
-                              cb_kwargs={"record": record}, meta=meta)
+        return scrapy.Request(
+            url, callback=self.parse_text, errback=self.text_failed, cb_kwargs={"record": record}, meta=meta
+        )
 
     def wants(self, record: dict) -> bool:
         return self.newspaper is None or normalize_newspaper_name(record.get("newspaper")) == self.newspaper
@@ -196,8 +209,9 @@ class FinewsSpider(scrapy.Spider):
             if not record.get("info_code"):
                 stats.inc_value("finews/feed_records_invalid")
                 stats.inc_value("finews/errors")
-                logger.error("feed %s: a record without infoCode cannot be archived: %r", response.url, record,
-                             extra=COUNTED)
+                logger.error(
+                    "feed %s: a record without infoCode cannot be archived: %r", response.url, record, extra=COUNTED
+                )
             elif self.wants(record):
                 wanted.append(record)
         return wanted
@@ -220,10 +234,14 @@ class FinewsSpider(scrapy.Spider):
         except (ValueError, UpstreamFormatError) as exc:
             self.crawler.stats.inc_value("finews/text_invalid")
             self.crawler.stats.inc_value("finews/errors")
-            logger.error("article %s: text response is not valid (%s); it will be retried next run",
-                         record["info_code"], exc, extra=COUNTED)
+            logger.error(
+                "article %s: text response is not valid (%s); it will be retried next run",
+                record["info_code"],
+                exc,
+                extra=COUNTED,
+            )
             return
-        fetched = response.meta.get(FETCHED_META) or datetime.now(timezone.utc).replace(microsecond=0)
+        fetched = response.meta.get(FETCHED_META) or datetime.now(UTC).replace(microsecond=0)
         if not describes(record, fields):
             # A share link whose text does not say what the article is: the archive, or
             # this run's feeds (read now, once), may.
@@ -275,8 +293,12 @@ class FinewsSpider(scrapy.Spider):
         self.lookup_feeds = {"pending": len(config.market_types), "failed": []}
         for market_type in config.market_types:
             self.crawler.stats.inc_value("finews/lookup_feeds_requested")
-            yield scrapy.Request(feed_url(config.feed_url, market_type, config.feed_count), callback=self.parse_lookup_feed,
-                                 errback=self.lookup_feed_failed, dont_filter=True)
+            yield scrapy.Request(
+                feed_url(config.feed_url, market_type, config.feed_count),
+                callback=self.parse_lookup_feed,
+                errback=self.lookup_feed_failed,
+                dont_filter=True,
+            )
 
     def parse_lookup_feed(self, response):
         try:
@@ -293,7 +315,9 @@ class FinewsSpider(scrapy.Spider):
     def lookup_feed_failed(self, failure):
         self.lookup_feeds["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
         self.lookup_feeds["pending"] -= 1
-        logger.warning("feed %s, read to describe share links, failed: %s", failure.request.url, failure.getErrorMessage())
+        logger.warning(
+            "feed %s, read to describe share links, failed: %s", failure.request.url, failure.getErrorMessage()
+        )
         yield from self._resolve_awaiting()
 
     def _resolve_awaiting(self):
@@ -331,7 +355,9 @@ class FinewsSpider(scrapy.Spider):
         if in_window(published, self.since, self.until):
             return True
         self.crawler.stats.inc_value("finews/records_outside_window")
-        logger.debug("article %s (%s) is outside the window %s..%s: skipped", info_code, published, self.since, self.until)
+        logger.debug(
+            "article %s (%s) is outside the window %s..%s: skipped", info_code, published, self.since, self.until
+        )
         return False
 
     def build_article(self, record: dict, fields: dict, fetched_at: datetime) -> Article:
@@ -360,5 +386,7 @@ class FinewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("finews/errors")
         logger.error(
             "article %s: text request failed (%s); it will be retried next run",
-            record["info_code"], failure.getErrorMessage(), extra=COUNTED,
+            record["info_code"],
+            failure.getErrorMessage(),
+            extra=COUNTED,
         )

@@ -22,7 +22,6 @@ from ..exceptions import SpiderArgumentError
 from ..middlewares.warc import REPLAY_CAPTURE, WarcReplayMiddleware
 from .base import FinewsSpider
 
-
 #: The crawl settings of a re-extraction (spider priority: ``-s`` still overrides them).
 #: Every answer comes from the captures, so nothing that spaces, retries or remembers
 #: requests for the upstream's sake applies: no delay, no AutoThrottle, no retries (a
@@ -116,8 +115,14 @@ class ReextractSpider(FinewsSpider):
         if not self.feeds_pending:
             self.feeds_done.callback(None)
         for number, location in enumerate(index.feeds):
-            yield Request(index.feed_url_of(location), callback=self.parse_feed, errback=self.feed_failed,
-                          dont_filter=True, cb_kwargs={"capture": number}, meta={REPLAY_CAPTURE: location})
+            yield Request(
+                index.feed_url_of(location),
+                callback=self.parse_feed,
+                errback=self.feed_failed,
+                dont_filter=True,
+                cb_kwargs={"capture": number},
+                meta={REPLAY_CAPTURE: location},
+            )
         await maybe_deferred_to_future(self.feeds_done)
         for code in sorted(index.texts):  # this worker's share only (replays_text)
             listing = self.listings.pop(code, None)
