@@ -51,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finews_spider.extensions.summary import parse_summary, run_figures  # noqa: E402
+from finews_spider.run import parse_summary, run_figures  # noqa: E402
 from tests.conftest import SAMPLE_UPSTREAM, TEST_SETTINGS  # noqa: E402
 from tests.test_fault_matrix import EXITS, archive_state, closed_port, crawl_rows, verdict  # noqa: E402
 from tests.upstream_server import Upstream  # noqa: E402

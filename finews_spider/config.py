@@ -13,6 +13,7 @@ settings themselves: the config is built once per crawler and cached on it.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable
@@ -128,6 +129,29 @@ def _exporters(value: Any) -> frozenset[str]:
     return frozenset(names)
 
 
+def _sinks(value: Any) -> dict[str, str]:
+    """``FINEWS_SINKS``: sink name -> class path (``package.module.Class``); a class path
+    of ``None`` or empty turns that sink off (as Scrapy's component dicts do)."""
+    accepts = 'accepts a mapping of sink names to class paths (package.module.Class), e.g. {"site": null}'
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "{}")
+        except ValueError:
+            raise ValueError(accepts) from None
+    if hasattr(value, "copy_to_dict"):  # a Scrapy BaseSettings
+        value = value.copy_to_dict()
+    if not isinstance(value, dict):
+        raise ValueError(accepts)
+    out = {}
+    for name, path in value.items():
+        if path in (None, ""):
+            continue
+        if not isinstance(name, str) or not isinstance(path, str) or not re.fullmatch(r"[\w.]+\.\w+", path):
+            raise ValueError(accepts)
+        out[name] = path
+    return out
+
+
 def _http_url(value: Any) -> str:
     accepts = "accepts an http:// or https:// URL with a host"
     if not isinstance(value, str) or value != value.strip() or not value:
@@ -228,6 +252,7 @@ PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "FINEWS_DATA_DIR": ("data_dir", _path),
     "FINEWS_DB_NAME": ("db_name", _file_name),
     "FINEWS_EXPORTERS": ("exporters", _exporters),
+    "FINEWS_SINKS": ("sinks", _sinks),
     "FINEWS_SITE_URL": ("site_url", _site_url),
     "FINEWS_SITE_DIR": ("site_dir", _optional_path),
     "FINEWS_SQLITE_BATCH_SIZE": ("sqlite_batch_size", lambda v: _int(v, 1, MAX_BATCH_SIZE)),
@@ -267,6 +292,7 @@ class FinewsConfig:
     data_dir: Path
     db_name: str
     exporters: frozenset[str]
+    sinks: dict[str, str]
     site_url: str
     site_dir: Path | None
     sqlite_batch_size: int

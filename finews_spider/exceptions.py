@@ -1,4 +1,7 @@
-"""Errors that stop a run before it starts; ``scrapy crawl`` maps each to an exit status."""
+"""The project's exceptions. Those that stop a run before it starts map to an exit status
+(``commands/crawl.py``: ``NOT_STARTED``)."""
+
+import sqlite3
 
 
 class LockHeld(RuntimeError):
@@ -20,3 +23,7 @@ class ArchiveUnusable(RuntimeError):
 
 class FleetUnreachable(RuntimeError):
     """The fleet's Redis server (``FINEWS_REDIS_URL``) cannot be used: a worker does not start."""
+
+
+class ArchiveDamaged(sqlite3.DatabaseError):
+    """The database file is not a readable SQLite archive (truncated, overwritten)."""

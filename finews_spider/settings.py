@@ -20,6 +20,13 @@ FINEWS_FEED_TTL = 60
 FINEWS_DATA_DIR = "data"
 FINEWS_DB_NAME = "finews.db"
 FINEWS_EXPORTERS = ["jekyll", "sqlite"]
+# What the data folder holds besides the database, each written by one sink after the
+# archive's batches (archive/sinks.py); a sink is off when its settings say so.
+FINEWS_SINKS = {
+    "posts": "finews_spider.archive.sinks.PostsSink",
+    "feeds": "finews_spider.archive.sinks.FeedsSink",
+    "site": "finews_spider.site.sink.SiteSink",
+}
 FINEWS_SITE_URL = "//finews.withounder.com"
 FINEWS_SITE_DIR = None  # the reading site (scrapy site DIR); when set, runs update it after each batch
 FINEWS_SQLITE_BATCH_SIZE = 200  # articles per database commit, at most ...
@@ -92,7 +99,7 @@ EXTENSIONS = {
     # The verdict first (it sees the whole run), then the archive: the owner of the data
     # folder, which takes the run lock before anything else starts.
     "finews_spider.extensions.summary.RunSummary": 0,
-    "finews_spider.archive.Archive": 1,
+    "finews_spider.extensions.archive.ArchiveExtension": 1,
 }
 ITEM_PIPELINES = {
     "finews_spider.pipelines.validate.ValidatePipeline": 100,

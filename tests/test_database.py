@@ -355,7 +355,7 @@ def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch)
 
     archive = Archive(project_config(data_dir=tmp_path))
     events = []
-    monkeypatch.setattr("finews_spider.archive.sync_filesystem", lambda path: events.append(("sync", path)))
+    monkeypatch.setattr("finews_spider.archive.core.sync_filesystem", lambda path: events.append(("sync", path)))
     original = database_module.ArchiveDatabase.save_prepared
     monkeypatch.setattr(
         archive.db,
@@ -375,7 +375,7 @@ def test_posts_are_flushed_with_syncfs_on_linux():
     """One syncfs(2) of the archive's filesystem, not sync(2) of every filesystem."""
     import sys
 
-    from finews_spider.archive import files
+    from finews_spider import files
 
     if not sys.platform.startswith("linux"):
         pytest.skip("syncfs is Linux-only; elsewhere sync(2) is used")

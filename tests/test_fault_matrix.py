@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from finews_spider.extensions.summary import parse_summary, run_figures
+from finews_spider.run import parse_summary, run_figures
 from tests.conftest import ROOT, SAMPLE_UPSTREAM, TEST_SETTINGS, crawl, jekyll_build, posts, rows, sample_records
 from tests.test_unattended import archive_state, wait_for
 from tests.upstream_server import Upstream

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from finews_spider.archive import Archive
-from finews_spider.config import project_config
+from finews_spider.archive.feedcache import FeedCache
 from tests.conftest import crawl, rows
 
 CACHE = {"FINEWS_FEED_TTL": "60"}
@@ -68,16 +67,13 @@ def test_a_failed_feed_is_not_kept(upstream, tmp_path):
 
 
 def test_cached_feed_freshness_and_damage(tmp_path):
-    archive = Archive(project_config(data_dir=tmp_path))
-    try:
-        url = "http://127.0.0.1:1/feed?marketType=37&count=100"
-        then = datetime(2026, 1, 1, tzinfo=UTC)
-        archive.store_feed(url, b'{"record": []}', then)
-        assert archive.cached_feed(url, 60, now=then + timedelta(seconds=59)) == (b'{"record": []}', then)
-        assert archive.cached_feed(url, 60, now=then + timedelta(seconds=61)) is None
-        assert archive.cached_feed(url, 60, now=then - timedelta(seconds=5)) is None  # from the future: stale
-        assert archive.cached_feed(url.replace("37", "38"), 60, now=then) is None
-        archive._feed_path(url).write_text("{not json", "utf-8")
-        assert archive.cached_feed(url, 60, now=then) is None
-    finally:
-        archive.close()
+    cache = FeedCache(tmp_path)
+    url = "http://127.0.0.1:1/feed?marketType=37&count=100"
+    then = datetime(2026, 1, 1, tzinfo=UTC)
+    cache.store(url, b'{"record": []}', then)
+    assert cache.cached(url, 60, now=then + timedelta(seconds=59)) == (b'{"record": []}', then)
+    assert cache.cached(url, 60, now=then + timedelta(seconds=61)) is None
+    assert cache.cached(url, 60, now=then - timedelta(seconds=5)) is None  # from the future: stale
+    assert cache.cached(url.replace("37", "38"), 60, now=then) is None
+    cache.path(url).write_text("{not json", "utf-8")
+    assert cache.cached(url, 60, now=then) is None

@@ -122,5 +122,5 @@ def test_rebuild_writes_every_feed(archive, tmp_path):
     archive.publish_batch([article(1), article(2, paper="海口晚报")], SEEN)
     for feed in (tmp_path / "feed").iterdir():
         feed.unlink()
-    archive.rebuild_posts()
+    archive.rebuild()
     assert {p.name for p in (tmp_path / "feed").iterdir()} == {"shanxiwanbao.xml", "haikouwanbao.xml", "all.xml"}

@@ -16,7 +16,7 @@ from finews_spider.distributed import (
     encode_item,
     workers_alive,
 )
-from finews_spider.extensions.summary import judge
+from finews_spider.run import judge
 
 
 def test_item_round_trip_keeps_datetimes():

@@ -3,9 +3,9 @@
 import os
 
 from finews_spider.archive import Archive
-from finews_spider.archive.files import remove_stale_temporaries, write_atomic
 from finews_spider.config import project_config
 from finews_spider.exporters.jekyll import site_files
+from finews_spider.files import remove_stale_temporaries, write_atomic
 
 
 def test_write_atomic_replaces_and_reports_unchanged(tmp_path):
@@ -43,5 +43,5 @@ def test_site_files_are_written_once_and_never_overwritten(tmp_path):
     assert {"_config.yml", "_layouts/post.html", "_layouts/category.html", "index.html"} <= set(site_files())
     assert all((tmp_path / rel).read_text("utf-8") == text for rel, text in site_files().items())
     (tmp_path / "_config.yml").write_text("title: mine\n")
-    assert archive._ensure_site_files() == []
+    assert archive.sinks["posts"].ensure_site_files() == []
     assert (tmp_path / "_config.yml").read_text() == "title: mine\n"

@@ -9,7 +9,8 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from finews_spider import settings as project_settings
-from finews_spider.middlewares.retry import NOT_BEFORE, BackoffRetryMiddleware
+from finews_spider.meta import NOT_BEFORE
+from finews_spider.middlewares.retry import BackoffRetryMiddleware
 from finews_spider.spiders.finews import AllNewspapersSpider
 
 

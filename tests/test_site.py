@@ -372,18 +372,37 @@ def test_atom_feeds(archive, tmp_path):
     ET.parse(out / "category/anhuiribao.xml")  # an empty paper's feed is valid too
 
 
-def test_update_configured_site(archive, tmp_path):
-    from finews_spider.site import update_configured_site
+def test_the_site_sink_follows_the_archives_batches(tmp_path):
+    """The ``site`` sink: off without FINEWS_SITE_DIR; with it, a full build after the
+    first committed batch, then the pages each batch's changed articles touch, linked
+    with the site_url the site was built with."""
+    from finews_spider.archive import Archive as Storage
+    from finews_spider.config import project_config
+    from finews_spider.site.builder import built_site_url
 
-    codes = archive.add(article(1), article(2))
-    assert update_configured_site(None, archive.conn, codes) is None  # FINEWS_SITE_DIR unset: nothing
-    settings = tmp_path / "site"
-    assert update_configured_site(settings, archive.conn, []) is None
-    first = update_configured_site(settings, archive.conn, codes)  # no site yet: a full build
-    assert first["articles"] == 2 and (tmp_path / "site/category/anhuiribao.html").is_file()
-    new = archive.add(article(3))
-    stats = update_configured_site(settings, archive.conn, new)
-    assert stats["articles"] == 2 and (tmp_path / "site" / url(3)).is_file()  # the new one and its older
+    def prepared(*articles):
+        return [{**a, "content_hash": derive_text_fields(a["title"], a["body_html"])[1]} for a in articles]
+
+    without = Storage(project_config(data_dir=tmp_path / "a", lock=False))
+    try:
+        assert "site" not in without.sinks
+    finally:
+        without.close()
+    site = tmp_path / "site"
+    storage = Storage(project_config(data_dir=tmp_path / "b", site_dir=site, lock=False))
+    try:
+        assert "site" in storage.sinks
+        storage.publish_batch(prepared(article(1), article(2)), SEEN)  # no site yet: a full build
+        assert (site / url(1)).is_file() and (site / "category/anhuiribao.html").is_file()
+        assert built_site_url(site) == "/"
+        (site / ".finews-site").write_text("finews site\nsite_url: /archive/\n")  # as if built with --site-url
+        before = snapshot(site)
+        storage.publish_batch(prepared(article(3)), SEEN)
+        assert (site / url(3)).is_file() and url(3) in rewritten(before, snapshot(site))
+        assert 'href="/archive/' in (site / url(3)).read_text("utf-8")  # the built site's links, not "/"
+        assert url(1) not in rewritten(before, snapshot(site))  # pages the batch does not touch
+    finally:
+        storage.close()
 
 
 def test_a_crawl_with_finews_site_dir_updates_the_site_after_each_batch(upstream, tmp_path):

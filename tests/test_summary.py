@@ -2,7 +2,7 @@
 
 import pytest
 
-from finews_spider.extensions.summary import judge, run_figures
+from finews_spider.run import judge, run_figures
 
 FEEDS_OK = {"finews/feeds_requested": 3, "finews/feeds_ok": 3, "finews/feeds_nonempty": 3}
 
@@ -111,7 +111,7 @@ def test_run_figures():
 
 
 def test_summary_line_reads_back():
-    from finews_spider.extensions.summary import parse_summary, summary_line
+    from finews_spider.run import parse_summary, summary_line
 
     figures = run_figures({"finews/articles_new": 3, "finews/articles_skipped": 30, "downloader/request_count": 6})
     line = summary_line("shanxiwanbao", "ok", figures, 1.5)

@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..cleaning.text import content_hash
+from ..exceptions import ArchiveDamaged
 from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..search import FTS_COLUMNS, FTS_HASHSIZE, FTS_TABLE, INDEX_VERSION, document_tokens
 
@@ -129,10 +130,6 @@ def doc_id_base(published_at: str) -> int:
 
 def iso(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
-
-
-class ArchiveDamaged(sqlite3.DatabaseError):
-    """The database file is not a readable SQLite archive (truncated, overwritten)."""
 
 
 def check_file(path: Path) -> None:

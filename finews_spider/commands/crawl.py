@@ -19,14 +19,17 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..archive import Archive
-from ..archive.lock import EXIT_LOCKED
 from ..config import FinewsConfig, install_config, project_config
 from ..exceptions import ArchiveUnusable, FleetUnreachable, LockHeld, SettingsError, SpiderArgumentError
-from ..extensions.summary import (
+from ..extensions.archive import ArchiveExtension
+from ..extensions.summary import RunSummary
+from ..run import (
     COUNTED,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    RunSummary,
+    EXIT_LOCKED,
+    EXIT_USAGE,
+    crawls_row,
     keep_the_verdict,
     run_figures,
     summary_line,
@@ -34,7 +37,6 @@ from ..extensions.summary import (
 
 logger = logging.getLogger(__name__)
 
-EXIT_USAGE = 2
 # Errors that stop a run before it starts: the exit status and the status word of each.
 NOT_STARTED = {
     LockHeld: (EXIT_LOCKED, "locked"),
@@ -98,7 +100,7 @@ def run_crawl(process, crawler, spargs: dict) -> int:
         "the run was forced to stop before it ended: what was recorded stays, the rest is fetched again next run",
         extra=COUNTED,
     )
-    archive = _extension(crawler, Archive)
+    archive = _extension(crawler, ArchiveExtension)
     if archive is not None:
         archive.stop_writer()  # the batch being written ends first; a thread left running would keep the process alive
     try:
@@ -126,7 +128,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
         logger.error("the crawl could not start: %s", error, exc_info=error, extra=COUNTED)
     else:
         _say_not_started(crawler.settings, error)
-    archive = _extension(crawler, Archive)
+    archive = _extension(crawler, ArchiveExtension)
     if archive is not None:
         archive.close()
     name = getattr(crawler.spidercls, "name", None) or "finews"
@@ -139,18 +141,7 @@ def _not_started(crawler, error: BaseException, started_at: datetime) -> int:
     # A locked run is no failure (another run is doing the work): no crawls row, or cron
     # would add one every few minutes while a long run holds the lock.
     if not isinstance(error, (ArchiveUnusable, LockHeld)):
-        _record_unstarted(
-            crawler.settings,
-            {
-                "spider": name,
-                "started_at": started_at.isoformat(timespec="seconds"),
-                "finished_at": finished.isoformat(timespec="seconds"),
-                "status": status,
-                "reason": reason,
-                **figures,
-                "duration_seconds": duration,
-            },
-        )
+        _record_unstarted(crawler.settings, crawls_row(name, status, reason, figures, started_at, finished, duration))
     return code
 
 
@@ -167,7 +158,7 @@ def _record_unstarted(settings, row: dict) -> None:
     if not where.database_path.is_file():
         return
     try:
-        archive = Archive(replace(where, exporters=frozenset({"sqlite"})))
+        archive = Archive(replace(where, exporters=frozenset({"sqlite"}), sinks={}))
         try:
             archive.record_crawl(row)
         finally:

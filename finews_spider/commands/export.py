@@ -13,37 +13,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from ..exporters.rows import FORMATS, article_columns, export_rows, format_for, write_csv, write_jsonl
+from ..files import atomic_output
+from ..run import EXIT_USAGE
 from ..search import article_filters, fts_query
-from .crawl import EXIT_USAGE
 from .search import open_archive_read_only
-
-
-@contextmanager
-def atomic_output(out: str):
-    """A text stream for ``out``: stdout for ``-``; else a temporary file beside ``out``,
-    renamed to it when the block ends without error and removed when it fails."""
-    if out == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    path = Path(out)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def run_export(conn: sqlite3.Connection, out: str, fmt: str, filters: list) -> int:

@@ -3,7 +3,7 @@
 PATH is a folder of posts (the old site's ``_posts/``, ``old_post/``; read with its
 subfolders, hidden files skipped) or a single post. Each post is read by
 ``importing.import_article`` (the old shapes, today's cleaning) and recorded through
-:meth:`Archive.import_posts`: regional articles become articles of the paper they name;
+:func:`archive.importer.import_posts`: regional articles become articles of the paper they name;
 digests and the site's init post are reported and skipped (not articles); broken posts
 are reported with the file and the reason, skipped and counted. The files read are
 never changed; posts from outside ``<data>/_posts/`` are copied there unchanged, or
@@ -31,16 +31,15 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from ..archive import Archive
-from ..archive.database import ArchiveDatabase
-from ..archive.lock import EXIT_LOCKED
+from ..archive import Archive, ArchiveDatabase
+from ..archive.importer import import_posts
 from ..config import FinewsConfig
 from ..exceptions import ArchiveUnusable, LockHeld
 from ..exporters import jekyll
 from ..importing import BROKEN, Skip, import_article, reason_kind
-from .crawl import EXIT_USAGE, settings_refused
+from ..run import ARCHIVE_LOCK, EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, crawls_row
+from .crawl import settings_refused
 
-EXIT_FAILED = 1
 POST_SUFFIXES = (".md", ".markdown", ".html")
 BATCH = 1000  # articles per database transaction (one syncfs each)
 SERIAL_BELOW = 300  # fewer posts than this are read in this process (a pool costs more)
@@ -151,7 +150,7 @@ def run_import(
     def flush() -> None:
         if batch:
             seen = datetime.now(UTC).replace(microsecond=0)
-            for result in archive.import_posts(batch, seen, rewrite=rewrite):
+            for result in import_posts(archive, batch, seen, rewrite=rewrite):
                 report.statuses[result["status"]] += 1
             batch.clear()
 
@@ -239,7 +238,7 @@ def import_paths(config: FinewsConfig, paths: list[Path], *, rewrite: bool = Fal
     files = list(post_files(paths, report))
     try:
         # The same lock as `scrapy crawl finews`: no crawl writes this archive meanwhile.
-        archive = Archive(replace(config, exporters=frozenset({"jekyll", "sqlite"})), lock_name="finews")
+        archive = Archive(replace(config, exporters=frozenset({"jekyll", "sqlite"})), lock_name=ARCHIVE_LOCK)
     except (ArchiveUnusable, LockHeld) as exc:
         print(f"scrapy import: {exc}", file=sys.stderr)
         return EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILED
@@ -271,22 +270,11 @@ def import_paths(config: FinewsConfig, paths: list[Path], *, rewrite: bool = Fal
 
 def _record(archive: Archive, started_at: datetime, report: ImportReport, status: str, reason: str | None) -> None:
     """The ``crawls`` row of this import (spider ``import``)."""
-    finished = datetime.now(UTC)
-    archive.record_crawl(
-        {
-            "spider": "import",
-            "started_at": started_at.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "status": status,
-            "reason": reason,
-            "articles_new": report.statuses["new"],
-            "articles_changed": report.statuses["changed"],
-            "articles_unchanged": report.statuses["unchanged"],
-            "articles_skipped": report.not_articles + report.duplicates,
-            "articles_dropped": sum(report.broken.values()),
-            "requests": 0,
-            "retries": 0,
-            "errors": 0,
-            "duration_seconds": round((finished - started_at).total_seconds(), 3),
-        }
-    )
+    figures = {
+        "articles_new": report.statuses["new"],
+        "articles_changed": report.statuses["changed"],
+        "articles_unchanged": report.statuses["unchanged"],
+        "articles_skipped": report.not_articles + report.duplicates,
+        "articles_dropped": sum(report.broken.values()),
+    }
+    archive.record_crawl(crawls_row("import", status, reason, figures, started_at, datetime.now(UTC)))

@@ -9,7 +9,8 @@ from scrapy.commands import ScrapyCommand
 from ..archive import Archive
 from ..config import FinewsConfig
 from ..exceptions import ArchiveUnusable, LockHeld
-from .crawl import EXIT_USAGE, settings_refused
+from ..run import ARCHIVE_LOCK, EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from .crawl import settings_refused
 
 
 class Command(ScrapyCommand):
@@ -29,13 +30,13 @@ class Command(ScrapyCommand):
             return
         try:
             # The same lock as `scrapy crawl finews`: nobody else rewrites every post meanwhile.
-            archive = Archive(replace(where, exporters=frozenset({"jekyll", "sqlite"})), lock_name="finews")
+            archive = Archive(replace(where, exporters=frozenset({"jekyll", "sqlite"})), lock_name=ARCHIVE_LOCK)
         except (ArchiveUnusable, LockHeld) as exc:
             print(f"rebuild: {exc}")
-            self.exitcode = 75 if isinstance(exc, LockHeld) else 1
+            self.exitcode = EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILED
             return
         try:
-            written, same = archive.rebuild_posts()
+            written, same = archive.rebuild()
         finally:
             archive.close()
         print(f"posts written: {written}, already up to date: {same}")

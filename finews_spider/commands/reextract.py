@@ -29,16 +29,23 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 
 from ..archive import Archive
-from ..archive.lock import EXIT_LOCKED
 from ..config import FinewsConfig
 from ..exceptions import ArchiveUnusable, LockHeld, SettingsError
-from ..extensions.summary import EXIT_FAILED, EXIT_OK, judge, run_figures, summary_line
+from ..run import (
+    ARCHIVE_LOCK,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    crawls_row,
+    judge,
+    run_figures,
+    summary_line,
+)
 from ..spiders.reextract import ReextractSpider
-from .crawl import EXIT_USAGE, run_crawl, settings_refused
+from .crawl import run_crawl, settings_refused
 
 logger = logging.getLogger(__name__)
-
-LOCK_NAME = "finews"
 
 
 def default_workers() -> int:
@@ -77,7 +84,7 @@ class Command(CrawlCommand):
         if "shard" in opts.spargs:  # a worker of another reextract command: it holds the lock
             self.settings.set("FINEWS_LOCK", False, priority="cmdline")
         else:
-            self.settings.set("FINEWS_LOCK_NAME", LOCK_NAME, priority="cmdline")
+            self.settings.set("FINEWS_LOCK_NAME", ARCHIVE_LOCK, priority="cmdline")
         self.settings.set("FINEWS_REPLAY", ",".join(locations), priority="cmdline")
         if opts.workers > 1 and "shard" not in opts.spargs:
             self.exitcode = self._run_workers(locations, opts)
@@ -91,7 +98,7 @@ class Command(CrawlCommand):
         started = datetime.now(UTC)
         clock = time.monotonic()
         try:
-            archive = Archive.open(self.settings, lock_name=LOCK_NAME)
+            archive = Archive(FinewsConfig.from_settings(self.settings), lock_name=ARCHIVE_LOCK)
         except LockHeld as exc:
             logger.error("not started: %s", exc)
             return EXIT_LOCKED
@@ -125,16 +132,9 @@ class Command(CrawlCommand):
         )
         (logger.info if status == "ok" else logger.error)(line)
         try:
+            finished = datetime.now(UTC)
             archive.record_crawl(
-                {
-                    "spider": "reextract",
-                    "started_at": started.isoformat(timespec="seconds"),
-                    "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "status": status,
-                    "reason": why or "finished",
-                    **figures,
-                    "duration_seconds": duration,
-                }
+                crawls_row("reextract", status, why or "finished", figures, started, finished, duration)
             )
         finally:
             archive.close()

@@ -17,8 +17,9 @@ from scrapy.exceptions import UsageError
 
 from ..archive import open_read_only
 from ..config import FinewsConfig
+from ..run import EXIT_USAGE
 from ..search import search_archive
-from .crawl import EXIT_USAGE, settings_refused
+from .crawl import settings_refused
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 
 from ..config import FinewsConfig
-from .crawl import EXIT_USAGE, settings_refused
+from ..run import EXIT_USAGE
+from .crawl import settings_refused
 
 PLUGIN_MODULE = "finews_spider.datasette_plugin"
 # The metadata that ships with the code; a data directory may carry its own.

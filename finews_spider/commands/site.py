@@ -20,8 +20,9 @@ from scrapy.exceptions import UsageError
 from ..archive import open_read_only
 from ..config import FinewsConfig
 from ..registry import Registry
+from ..run import EXIT_USAGE
 from ..site import SiteError, build_site, is_site_dir, update_site, write_legacy_redirects
-from .crawl import EXIT_USAGE, settings_refused
+from .crawl import settings_refused
 
 
 def open_archive(path: Path) -> sqlite3.Connection:

@@ -13,10 +13,9 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..config import FinewsConfig
-from ..distributed.writer import WriterSpider
-from .crawl import EXIT_USAGE, run_crawl, settings_refused
-
-LOCK_NAME = "finews"
+from ..run import ARCHIVE_LOCK, EXIT_USAGE
+from ..spiders.writer import WriterSpider
+from .crawl import run_crawl, settings_refused
 
 
 class Command(CrawlCommand):
@@ -42,7 +41,7 @@ class Command(CrawlCommand):
             return
         if FinewsConfig.from_settings(self.settings).redis_url is None:
             raise UsageError("scrapy writer needs FINEWS_REDIS_URL (the Redis server of the fleet)")
-        self.settings.set("FINEWS_LOCK_NAME", LOCK_NAME, priority="cmdline")
+        self.settings.set("FINEWS_LOCK_NAME", ARCHIVE_LOCK, priority="cmdline")
         self.settings.set("FINEWS_LOCK", True, priority="cmdline")
         crawler = self.crawler_process.create_crawler(WriterSpider)
         self.exitcode = run_crawl(self.crawler_process, crawler, {**opts.spargs, "drain": "1" if opts.drain else ""})

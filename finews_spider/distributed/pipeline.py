@@ -5,6 +5,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 
 from ..config import config_for
+from ..run import Stat
 from . import ItemQueue, connect, encode_item
 
 
@@ -22,5 +23,5 @@ class QueuePipeline:
 
     def process_item(self, item):
         self.queue.push(encode_item(ItemAdapter(item).asdict()))
-        self.crawler.stats.inc_value("finews/articles_queued")
+        self.crawler.stats.inc_value(Stat.ARTICLES_QUEUED)
         return item

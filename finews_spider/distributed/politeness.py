@@ -20,9 +20,10 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
+from ..asynctools import sleep
 from ..config import config_for
+from ..run import Stat
 from . import PREFIX, connect
-from .writer import _sleep
 
 #: Request meta key, owned by :class:`FleetPolitenessMiddleware`: ``(host, lease id)`` of
 #: the lease a request holds while it is downloaded.
@@ -111,9 +112,9 @@ class FleetPolitenessMiddleware:
         waited = False
         while (wait := self.semaphore.try_take(host, lease, self.slot_delay(request))) > 0:
             waited = True
-            await _sleep(wait)
+            await sleep(wait)
         if waited:
-            self.crawler.stats.inc_value("finews/fleet/waits")
+            self.crawler.stats.inc_value(Stat.FLEET_WAITS)
         request.meta[LEASE] = (host, lease)
         return None
 

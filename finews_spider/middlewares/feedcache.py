@@ -3,7 +3,8 @@ folder answers the others for ``FINEWS_FEED_TTL`` seconds.
 
 Every spider reads the same three feeds; run one per paper from cron and each would
 fetch them. This downloader middleware answers a feed request from the archive's feed
-cache (:meth:`Archive.cached_feed`, ``<data>/.feeds/``) while it is fresh, so the spider
+cache (:class:`~finews_spider.archive.feedcache.FeedCache`, ``<data>/.feeds/``, read and
+written on a thread) while it is fresh, so the spider
 and its parsing are unchanged (a cached feed is read, counted ``finews/feeds_ok`` and
 judged like any other), and keeps each good feed response it sees go by (2xx, a JSON
 object) for the runs that follow. Cached answers carry the response flag
@@ -19,22 +20,23 @@ from datetime import UTC, datetime
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
-from ..archive import Archive
+from ..archive.feedcache import FeedCache
 from ..config import config_for
+from ..meta import CACHED_FLAG
+from ..run import Stat
 
 logger = logging.getLogger(__name__)
-
-#: Response flag of a feed answered from the cache (read by the WARC capture).
-CACHED_FLAG = "finews-feed-cache"
 
 
 class FeedCacheMiddleware:
     """Answer feed requests from the archive's cache when fresh; store fresh good ones.
     Counts ``finews/feeds_cached`` (answered from the cache) and ``finews/feeds_stored``."""
 
-    def __init__(self, crawler, archive: Archive, ttl: float, feed_url: str):
-        self.crawler, self.archive, self.ttl = crawler, archive, ttl
+    def __init__(self, crawler, cache: FeedCache, ttl: float, feed_url: str):
+        self.crawler, self.cache, self.ttl = crawler, cache, ttl
         self.prefix = feed_url + "?"
 
     @classmethod
@@ -42,10 +44,7 @@ class FeedCacheMiddleware:
         config = config_for(crawler)
         if config.feed_ttl <= 0 or config.replay:
             raise NotConfigured  # off, or replaying: the normal cases, so no warning in the log
-        archive = crawler.get_extension(Archive)
-        if archive is None:
-            raise NotConfigured("no archive to keep feeds in")
-        return cls(crawler, archive, config.feed_ttl, config.feed_url)
+        return cls(crawler, FeedCache(config.data_dir), config.feed_ttl, config.feed_url)
 
     def is_feed(self, request) -> bool:
         return request.method == "GET" and request.url.startswith(self.prefix)
@@ -53,11 +52,11 @@ class FeedCacheMiddleware:
     async def process_request(self, request, spider=None):
         if not self.is_feed(request):
             return None
-        cached = await self.archive.cached_feed_async(request.url, self.ttl)
+        cached = await maybe_deferred_to_future(deferToThread(self.cache.cached, request.url, self.ttl))
         if cached is None:
             return None
         body, fetched = cached
-        self.crawler.stats.inc_value("finews/feeds_cached")
+        self.crawler.stats.inc_value(Stat.FEEDS_CACHED)
         logger.info("feed %s answered from the feed cache (fetched %s)", request.url, fetched.isoformat())
         return TextResponse(
             url=request.url,
@@ -77,8 +76,10 @@ class FeedCacheMiddleware:
             and _json_object(response.body)
         ):
             try:
-                await self.archive.store_feed_async(request.url, response.body, datetime.now(UTC))
-                self.crawler.stats.inc_value("finews/feeds_stored")
+                await maybe_deferred_to_future(
+                    deferToThread(self.cache.store, request.url, response.body, datetime.now(UTC))
+                )
+                self.crawler.stats.inc_value(Stat.FEEDS_STORED)
             except OSError as exc:  # the cache only saves requests: the run goes on
                 logger.warning("feed %s could not be kept in the feed cache: %s", request.url, exc)
         return response

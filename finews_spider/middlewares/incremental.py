@@ -9,18 +9,13 @@ from datetime import UTC, datetime, timedelta
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
 
-from ..archive import Archive
 from ..cleaning import clean_title, parse_published_at
 from ..config import config_for
+from ..extensions.archive import ArchiveExtension
+from ..meta import SKIP_IF_ARCHIVED
+from ..run import Stat, refetch_stat
 
 logger = logging.getLogger(__name__)
-
-#: Request meta key, read by :class:`SkipArchivedMiddleware` and owned by it: the feed
-#: record (a dict with ``info_code``, ``title`` and ``datetime`` as listed) of a request
-#: that is not needed when the archive holds that article with this title and date.
-#: Spiders set it on the text request of a listed article; a request without it (a feed,
-#: a share URL asked for by name) is always sent.
-SKIP_IF_ARCHIVED = "finews_skip_if_archived"
 
 
 def needs_fetch(record: dict, archived: dict | None, *, recheck_hours: float, now: datetime) -> str | None:
@@ -50,13 +45,13 @@ class SkipArchivedMiddleware:
     asked to ``refresh`` simply does not mark its requests). Asks the archive once per feed response, on its writer
     thread. Counts ``finews/articles_skipped`` and ``finews/refetch/<reason>``."""
 
-    def __init__(self, crawler, archive: Archive):
+    def __init__(self, crawler, archive: ArchiveExtension):
         self.crawler, self.archive = crawler, archive
         self.recheck_hours = config_for(crawler).recheck_hours
 
     @classmethod
     def from_crawler(cls, crawler):
-        archive = crawler.get_extension(Archive)
+        archive = crawler.get_extension(ArchiveExtension)
         if archive is None or not archive.remembers:
             raise NotConfigured("no database to know what is archived")
         return cls(crawler, archive)
@@ -79,9 +74,9 @@ class SkipArchivedMiddleware:
             archived = {"title": version[0], "published_at": version[1]} if version else None
             reason = needs_fetch(record, archived, recheck_hours=self.recheck_hours, now=now)
             if reason is None:
-                stats.inc_value("finews/articles_skipped")
+                stats.inc_value(Stat.ARTICLES_SKIPPED)
                 continue
             if reason != "new":
-                stats.inc_value(f"finews/refetch/{reason.replace(' ', '_')}")
+                stats.inc_value(refetch_stat(reason))
                 logger.debug("re-fetching %s: %s", record["info_code"], reason)
             yield request

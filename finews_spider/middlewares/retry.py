@@ -6,15 +6,10 @@ import time
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
 
+from ..asynctools import sleep
 from ..config import config_for
-
-#: Request meta key read by :class:`BackoffRetryMiddleware` (and set by it on retries):
-#: the ``time.monotonic()`` before which the request must not be sent.
-NOT_BEFORE = "finews_retry_not_before"
+from ..meta import NOT_BEFORE
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -50,7 +45,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         # round on another machine, whose monotonic clock is not this one's.
         wait = min(request.meta.get(NOT_BEFORE, 0) - time.monotonic(), self.backoff_max)
         if wait > 0:
-            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+            await sleep(wait)
         return None
 
     def process_response(self, request, response, spider=None):

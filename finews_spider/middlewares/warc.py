@@ -10,32 +10,24 @@ from datetime import UTC, datetime
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
 
-from ..archive import Archive
-from ..config import config_for
-from ..spiders.base import FETCHED_META
-from ..warc import WarcIndex, warcinfo
-from .feedcache import CACHED_FLAG
+from ..config import FinewsConfig, config_for
+from ..meta import CACHED_FLAG, FETCHED_AT, REPLAY_CAPTURE
+from ..run import Stat
+from ..warc import WarcIndex, WarcWriter, run_prefix, warcinfo
 
 logger = logging.getLogger(__name__)
-
-#: Request meta key read by :class:`WarcReplayMiddleware`: the location
-#: ``(file number, offset)`` in :attr:`WarcReplayMiddleware.index` of the capture that
-#: must answer this request, instead of the latest good capture of its URL (re-extraction
-#: reads every captured feed, not only the latest).
-REPLAY_CAPTURE = "finews_replay_capture"
 
 
 class WarcCaptureMiddleware:
     """Write each request and its response, as received (before decompression), to the
-    archive's WARC files (:meth:`Archive.warc_writer`). The writes (gzip and file I/O) run
+    run's WARC files, ``<FINEWS_WARC_DIR>/finews-<spider>-<host>-<time>-<pid>-<n>.warc.gz``. The writes (gzip and file I/O) run
     on a thread of their own, in order, never on the reactor thread; the spider's close
     waits for the last of them."""
 
-    def __init__(self, crawler, archive: Archive):
-        from twisted.python.threadpool import ThreadPool
-
-        self.crawler, self.archive = crawler, archive
+    def __init__(self, crawler, config: FinewsConfig):
+        self.crawler, self.config = crawler, config
         self.writer = None
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="finews-warc")
         self.pending: set = set()
@@ -45,7 +37,7 @@ class WarcCaptureMiddleware:
         config = config_for(crawler)
         if not config.warc_capture or config.replay:
             raise NotConfigured  # off, or replaying: the normal cases, so no warning in the log
-        mw = cls(crawler, crawler.get_extension(Archive))
+        mw = cls(crawler, config)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -57,14 +49,19 @@ class WarcCaptureMiddleware:
 
         if self.writer is None:
             name = self.crawler.spider.name
-            self.writer = self.archive.warc_writer(name, warcinfo(self.crawler.settings, name))
+            self.writer = WarcWriter(
+                self.config.warc_dir,
+                run_prefix(name),
+                warcinfo(self.crawler.settings, name),
+                self.config.warc_max_bytes,
+            )
             self.pool.start()
             # A forced stop never closes the spider: the thread must not keep the process alive.
             reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
         fetched = datetime.now(UTC).replace(microsecond=0)
-        request.meta[FETCHED_META] = fetched
+        request.meta[FETCHED_AT] = fetched
         protocol = getattr(response, "protocol", None) or "HTTP/1.1"
         written = deferToThreadPool(
             reactor,
@@ -93,7 +90,7 @@ class WarcCaptureMiddleware:
         if isinstance(result, Failure):
             logger.error("a WARC record could not be written: %s", result.getErrorMessage())
         else:
-            self.crawler.stats.inc_value("finews/warc_records", 2)
+            self.crawler.stats.inc_value(Stat.WARC_RECORDS, 2)
 
     async def spider_closed(self, spider, reason):
         from scrapy.utils.defer import maybe_deferred_to_future
@@ -133,12 +130,12 @@ class WarcReplayMiddleware:
         location = request.meta.get(REPLAY_CAPTURE)
         captured = self.index.read(location) if location else self.index.get(request.method, request.url)
         if captured is None:
-            self.crawler.stats.inc_value("finews/replay_missing")
+            self.crawler.stats.inc_value(Stat.REPLAY_MISSING)
             logger.warning(
                 "replay: %s %s is not in the WARC archive; not sent to the network", request.method, request.url
             )
             raise IgnoreRequest(f"not in the WARC archive: {request.url}")
-        self.crawler.stats.inc_value("finews/replay_hits")
+        self.crawler.stats.inc_value(Stat.REPLAY_HITS)
         if captured.date is not None:
-            request.meta[FETCHED_META] = captured.date
+            request.meta[FETCHED_AT] = captured.date
         return captured.response(request)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from ..run import Stat, dropped_stat
+
 
 class ArticlePipeline:
     """Base of the pipelines that judge articles: built ``from_crawler`` with its stats,
@@ -28,6 +30,6 @@ class ArticlePipeline:
         """Count a dropped article under ``finews/dropped/<reason>`` and return the
         ``DropItem`` to raise; Scrapy logs its message with the item."""
         code = ItemAdapter(item).get("info_code")
-        self.stats.inc_value("finews/articles_dropped")
-        self.stats.inc_value(f"finews/dropped/{reason}")
+        self.stats.inc_value(Stat.ARTICLES_DROPPED)
+        self.stats.inc_value(dropped_stat(reason))
         return DropItem(f"article {code!r} dropped ({reason}): {message}")

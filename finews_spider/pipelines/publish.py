@@ -9,8 +9,8 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from ..archive import Archive
-from ..extensions.summary import COUNTED
+from ..extensions.archive import ArchiveExtension
+from ..run import COUNTED, Stat
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +25,14 @@ class PublishPipeline:
     or, when its batch could not be recorded, ``finews/articles_failed`` and
     ``finews/errors`` (the article is not archived, so the next run fetches it again)."""
 
-    def __init__(self, crawler, archive: Archive):
+    def __init__(self, crawler, archive: ArchiveExtension):
         self.crawler, self.archive = crawler, archive
 
     @classmethod
     def from_crawler(cls, crawler):
-        archive = crawler.get_extension(Archive)
+        archive = crawler.get_extension(ArchiveExtension)
         if archive is None:
-            raise RuntimeError("PublishPipeline needs the Archive extension (EXTENSIONS)")
+            raise RuntimeError("PublishPipeline needs the ArchiveExtension (EXTENSIONS)")
         return cls(crawler, archive)
 
     async def process_item(self, item):
@@ -41,8 +41,8 @@ class PublishPipeline:
         try:
             decided = await self.archive.publish(adapter.asdict())
         except Exception as exc:
-            stats.inc_value("finews/articles_failed")
-            stats.inc_value("finews/errors")
+            stats.inc_value(Stat.ARTICLES_FAILED)
+            stats.inc_value(Stat.ERRORS)
             logger.error(
                 "article %s could not be recorded (%s: %s); nothing of its batch was committed, and it "
                 "will be fetched again next run",
@@ -55,7 +55,7 @@ class PublishPipeline:
         for key, value in decided.items():
             if key in adapter.field_names():
                 adapter[key] = value
-        stats.inc_value(f"finews/articles_{decided['status']}")
+        stats.inc_value(Stat.BY_STATUS[decided["status"]])
         return item
 
     async def close_spider(self):

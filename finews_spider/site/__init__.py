@@ -6,10 +6,10 @@ from .builder import (
     SiteIndex,
     article_url,
     build_site,
+    built_site_url,
     is_site_dir,
     page_bounds,
     page_count,
-    update_configured_site,
     update_site,
     write_legacy_redirects,
 )
@@ -23,7 +23,7 @@ __all__ = [
     "is_site_dir",
     "page_bounds",
     "page_count",
-    "update_configured_site",
+    "built_site_url",
     "update_site",
     "write_legacy_redirects",
 ]

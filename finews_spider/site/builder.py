@@ -41,6 +41,7 @@ import jinja2
 from ..exporters.atom import ID_PREFIX as FEED_ID_PREFIX
 from ..exporters.atom import FeedEntry, format_feed
 from ..exporters.jekyll import post_path as article_url
+from ..files import write_atomic
 
 PAGE_SIZE = 50
 FEED_SIZE = 50  # articles in a feed
@@ -269,8 +270,6 @@ class Writer:
     def __init__(self, root: Path, threads: int = 0, max_pending: int = 512):
         self.root = Path(root)
         self.written = self.unchanged = 0
-        self._dirs: set[Path] = set()
-        self._tmp_suffix = f".{os.getpid()}.tmp"
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="site-writer") if threads > 0 else None
         self._slots = threading.BoundedSemaphore(max_pending)
@@ -295,24 +294,12 @@ class Writer:
 
     def _write(self, rel: str, data: bytes) -> None:
         path = self.root / rel
-        try:
-            with open(path, "rb") as f:
-                if f.read(len(data) + 1) == data:
-                    with self._lock:
-                        self.unchanged += 1
-                    return
-        except FileNotFoundError:
-            pass
-        parent = path.parent
-        if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(parent)
-        tmp = parent / f".{path.name}.{threading.get_ident()}{self._tmp_suffix}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        written = write_atomic(path, data, fsync=False)
         with self._lock:
-            self.written += 1
+            if written:
+                self.written += 1
+            else:
+                self.unchanged += 1
 
     def close(self) -> None:
         """Wait for every pending write; raise the first error of a writing thread."""
@@ -507,7 +494,7 @@ def build_site(
     finally:
         writer.close()
     removed = _prune(out_dir, index) if prune else 0
-    writer.write(STATE_FILE, b"finews site\n")
+    writer.write(STATE_FILE, state_text(site_url))
     return {
         "articles": articles,
         "skipped": index.skipped,
@@ -593,7 +580,7 @@ def update_site(
         removed += _remove_page_past_end(out_dir, listing)
     r.newspapers()
     r.static()
-    writer.write(STATE_FILE, b"finews site\n")
+    writer.write(STATE_FILE, state_text(site_url))
     return {
         "articles": len(to_render),
         "skipped": index.skipped,
@@ -633,21 +620,20 @@ def _remove_page_past_end(out_dir: Path, listing: Listing) -> int:
     return 0
 
 
-def update_configured_site(
-    out_dir: str | Path | None,
-    conn: sqlite3.Connection,
-    info_codes: Iterable[str],
-    previous: Mapping[str, tuple[str, str]] | None = None,
-) -> dict | None:
-    """The hook the archive calls after each committed batch: :func:`update_site` into
-    ``out_dir`` (the setting ``FINEWS_SITE_DIR``; a full build the first time), or nothing
-    (None) when it is unset or no article changed."""
-    codes = list(info_codes)
-    if not out_dir or not codes:
+def state_text(site_url: str) -> bytes:
+    """What :data:`STATE_FILE` holds: the mark of a site built here, and the ``site_url``
+    its links were made with (so an update links as the build did)."""
+    return f"finews site\nsite_url: {site_url}\n".encode()
+
+
+def built_site_url(out_dir: str | Path) -> str | None:
+    """The ``site_url`` the site in ``out_dir`` was built with (``None``: no site built
+    here, or one built before the URL was recorded)."""
+    try:
+        lines = (Path(out_dir) / STATE_FILE).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
         return None
-    if not is_site_dir(out_dir):
-        return build_site(conn, out_dir)
-    return update_site(conn, out_dir, codes, previous=previous)
+    return next((line.split(": ", 1)[1] for line in lines if line.startswith("site_url: ")), None)
 
 
 def is_site_dir(out_dir: str | Path) -> bool:

@@ -18,10 +18,12 @@ import scrapy
 from ..cleaning import parse_published_at
 from ..cleaning.names import normalize_newspaper_name
 from ..config import BOOLEAN_WORDS, config_for, parse_bool
+from ..distributed.fleet import Fleet
 from ..exceptions import SpiderArgumentError
-from ..extensions.summary import COUNTED
+from ..extensions.archive import ArchiveExtension
 from ..items import Article
-from ..middlewares.incremental import SKIP_IF_ARCHIVED
+from ..meta import FETCHED_AT, SKIP_IF_ARCHIVED
+from ..run import COUNTED, Stat, dropped_stat
 from ..upstream import (
     UpstreamFormatError,
     feed_url,
@@ -33,12 +35,6 @@ from ..upstream import (
 )
 
 logger = logging.getLogger(__name__)
-
-#: Request meta key read by :meth:`FinewsSpider.parse_text`: when the response was
-#: fetched (an aware datetime). WARC capture sets it to the capture time and replay to
-#: the captured time, so a replay writes the same ``fetched_at``; absent, "now".
-FETCHED_META = "finews_fetched_at"
-
 
 _DATE_ARGUMENT = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -151,15 +147,13 @@ class FinewsSpider(scrapy.Spider):
             return
         for market_type in config.market_types:
             url = feed_url(config.feed_url, market_type, config.feed_count)
-            self.crawler.stats.inc_value("finews/feeds_requested")
+            self.crawler.stats.inc_value(Stat.FEEDS_REQUESTED)
             # dont_filter: feeds are read on every run, a resumed JOBDIR run included.
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True)
 
     def reads_feeds_this_run(self) -> bool:
         """False on a fleet worker that joined a run another worker opened: that one
         reads the feeds, once for the whole fleet (``distributed/fleet.py``)."""
-        from ..distributed.fleet import Fleet
-
         fleet = self.crawler.get_extension(Fleet) if config_for(self.crawler).fleet_worker else None
         return fleet is None or fleet.reads_feeds
 
@@ -169,11 +163,11 @@ class FinewsSpider(scrapy.Spider):
             try:
                 code = info_code_from_share_url(url)
             except ValueError as exc:
-                stats.inc_value("finews/share_url_invalid")
-                stats.inc_value("finews/errors")
+                stats.inc_value(Stat.SHARE_URL_INVALID)
+                stats.inc_value(Stat.ERRORS)
                 logger.error("skipping share URL: %s", exc, extra=COUNTED)
                 continue
-            stats.inc_value("finews/articles_requested")
+            stats.inc_value(Stat.ARTICLES_REQUESTED)
             yield self._text_request({"info_code": code})
 
     def _text_request(self, record: dict, listed: bool = False) -> scrapy.Request:
@@ -196,19 +190,19 @@ class FinewsSpider(scrapy.Spider):
         try:
             records = parse_feed(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
-            stats.inc_value("finews/feeds_invalid")
-            stats.inc_value("finews/errors")
+            stats.inc_value(Stat.FEEDS_INVALID)
+            stats.inc_value(Stat.ERRORS)
             logger.error("feed %s is not a valid listing: %s", response.url, exc, extra=COUNTED)
             return []
-        stats.inc_value("finews/feeds_ok")
-        stats.inc_value("finews/feed_records", len(records))
+        stats.inc_value(Stat.FEEDS_OK)
+        stats.inc_value(Stat.FEED_RECORDS, len(records))
         if records:
-            stats.inc_value("finews/feeds_nonempty")
+            stats.inc_value(Stat.FEEDS_NONEMPTY)
         wanted = []
         for record in records:
             if not record.get("info_code"):
-                stats.inc_value("finews/feed_records_invalid")
-                stats.inc_value("finews/errors")
+                stats.inc_value(Stat.FEED_RECORDS_INVALID)
+                stats.inc_value(Stat.ERRORS)
                 logger.error(
                     "feed %s: a record without infoCode cannot be archived: %r", response.url, record, extra=COUNTED
                 )
@@ -220,20 +214,20 @@ class FinewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         for record in self.feed_records(response):
             if record["info_code"] in self.listed:
-                stats.inc_value("finews/feed_records_repeated")  # listed in several feeds: fetched once
+                stats.inc_value(Stat.FEED_RECORDS_REPEATED)  # listed in several feeds: fetched once
                 continue
             self.listed.add(record["info_code"])
             if not self.in_window(record.get("datetime"), record["info_code"]):
                 continue
-            stats.inc_value("finews/articles_listed")
+            stats.inc_value(Stat.ARTICLES_LISTED)
             yield self._text_request(record, listed=True)
 
     async def parse_text(self, response, record: dict):
         try:
             fields = parse_text(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
-            self.crawler.stats.inc_value("finews/text_invalid")
-            self.crawler.stats.inc_value("finews/errors")
+            self.crawler.stats.inc_value(Stat.TEXT_INVALID)
+            self.crawler.stats.inc_value(Stat.ERRORS)
             logger.error(
                 "article %s: text response is not valid (%s); it will be retried next run",
                 record["info_code"],
@@ -241,7 +235,7 @@ class FinewsSpider(scrapy.Spider):
                 extra=COUNTED,
             )
             return
-        fetched = response.meta.get(FETCHED_META) or datetime.now(UTC).replace(microsecond=0)
+        fetched = response.meta.get(FETCHED_AT) or datetime.now(UTC).replace(microsecond=0)
         if not describes(record, fields):
             # A share link whose text does not say what the article is: the archive, or
             # this run's feeds (read now, once), may.
@@ -264,7 +258,7 @@ class FinewsSpider(scrapy.Spider):
         if not self.in_window(article.get("raw_datetime"), record["info_code"]):
             # A share link (or a record without a date): only the text told the date. The
             # article was asked for, so this is its outcome.
-            self.crawler.stats.inc_value("finews/articles_outside_window")
+            self.crawler.stats.inc_value(Stat.ARTICLES_OUTSIDE_WINDOW)
             return None
         return article
 
@@ -272,17 +266,15 @@ class FinewsSpider(scrapy.Spider):
     async def described_by_archive(self, info_code: str) -> dict | None:
         """The feed-record fields (title, datetime, newspaper) the archive holds for an
         article, or ``None``."""
-        from ..archive import Archive
-
         try:
-            archive = self.crawler.get_extension(Archive)
+            archive = self.crawler.get_extension(ArchiveExtension)
         except (RuntimeError, AttributeError):  # a crawler without extensions (unit tests)
             archive = None
         if archive is None or not archive.remembers:
             return None
         known = await archive.describe(info_code)
         if known is not None:
-            self.crawler.stats.inc_value("finews/described_by_archive")
+            self.crawler.stats.inc_value(Stat.DESCRIBED_BY_ARCHIVE)
         return known
 
     def _lookup_feed_requests(self):
@@ -292,7 +284,7 @@ class FinewsSpider(scrapy.Spider):
         config = config_for(self.crawler)
         self.lookup_feeds = {"pending": len(config.market_types), "failed": []}
         for market_type in config.market_types:
-            self.crawler.stats.inc_value("finews/lookup_feeds_requested")
+            self.crawler.stats.inc_value(Stat.LOOKUP_FEEDS_REQUESTED)
             yield scrapy.Request(
                 feed_url(config.feed_url, market_type, config.feed_count),
                 callback=self.parse_lookup_feed,
@@ -330,7 +322,7 @@ class FinewsSpider(scrapy.Spider):
             del self.awaiting[code]
             listed = self.lookup_index.get(code)
             if listed is not None:
-                stats.inc_value("finews/described_by_feed")
+                stats.inc_value(Stat.DESCRIBED_BY_FEED)
                 article = self.finish_article({**listed, **{k: v for k, v in record.items() if v}}, fields, fetched)
                 if article is not None:
                     yield article
@@ -338,8 +330,8 @@ class FinewsSpider(scrapy.Spider):
             message = "the text endpoint gave no title and neither the feeds nor the archive list this article"
             if self.lookup_feeds["failed"]:
                 message += f" (feeds not read: {'; '.join(self.lookup_feeds['failed'])})"
-            stats.inc_value("finews/articles_dropped")
-            stats.inc_value("finews/dropped/no_title")
+            stats.inc_value(Stat.ARTICLES_DROPPED)
+            stats.inc_value(dropped_stat("no_title"))
             logger.warning("article %r dropped (no_title): %s", code, message)
 
     def in_window(self, raw_datetime: str | None, info_code: str) -> bool:
@@ -354,7 +346,7 @@ class FinewsSpider(scrapy.Spider):
             return True
         if in_window(published, self.since, self.until):
             return True
-        self.crawler.stats.inc_value("finews/records_outside_window")
+        self.crawler.stats.inc_value(Stat.RECORDS_OUTSIDE_WINDOW)
         logger.debug(
             "article %s (%s) is outside the window %s..%s: skipped", info_code, published, self.since, self.until
         )
@@ -376,14 +368,14 @@ class FinewsSpider(scrapy.Spider):
 
     # -- failures --------------------------------------------------------------------
     def feed_failed(self, failure):
-        self.crawler.stats.inc_value("finews/feeds_failed")
-        self.crawler.stats.inc_value("finews/errors")
+        self.crawler.stats.inc_value(Stat.FEEDS_FAILED)
+        self.crawler.stats.inc_value(Stat.ERRORS)
         logger.error("feed %s failed: %s", failure.request.url, failure.getErrorMessage(), extra=COUNTED)
 
     def text_failed(self, failure):
         record = failure.request.cb_kwargs["record"]
-        self.crawler.stats.inc_value("finews/text_failed")
-        self.crawler.stats.inc_value("finews/errors")
+        self.crawler.stats.inc_value(Stat.TEXT_FAILED)
+        self.crawler.stats.inc_value(Stat.ERRORS)
         logger.error(
             "article %s: text request failed (%s); it will be retried next run",
             record["info_code"],

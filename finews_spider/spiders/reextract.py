@@ -19,7 +19,9 @@ from twisted.internet.defer import Deferred
 
 from .. import settings as project_settings
 from ..exceptions import SpiderArgumentError
-from ..middlewares.warc import REPLAY_CAPTURE, WarcReplayMiddleware
+from ..meta import REPLAY_CAPTURE
+from ..middlewares.warc import WarcReplayMiddleware
+from ..run import Stat
 from .base import FinewsSpider
 
 #: The crawl settings of a re-extraction (spider priority: ``-s`` still overrides them).
@@ -127,7 +129,7 @@ class ReextractSpider(FinewsSpider):
         for code in sorted(index.texts):  # this worker's share only (replays_text)
             listing = self.listings.pop(code, None)
             record = {"info_code": code} if listing is None else dict(zip(self.record_fields, listing[1:]))
-            self.crawler.stats.inc_value("finews/articles_requested")
+            self.crawler.stats.inc_value(Stat.ARTICLES_REQUESTED)
             request = self._text_request(record)
             request.dont_filter = True  # each captured code once (a set): no fingerprint to compute and keep
             while self.texts_unanswered >= self.queued_texts:

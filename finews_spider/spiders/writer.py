@@ -22,28 +22,15 @@ import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
 
-from ..archive import Archive
+from ..asynctools import in_thread, sleep
 from ..config import config_for
+from ..distributed import ItemQueue, RedisArchiveView, connect, decode_item, workers_alive
+from ..extensions.archive import ArchiveExtension
 from ..items import Article
 from ..pipelines.publish import NotRecorded
-from . import ItemQueue, RedisArchiveView, connect, decode_item, workers_alive
+from ..run import Stat, dropped_stat
 
 logger = logging.getLogger(__name__)
-
-
-async def _in_thread(fn, *args):
-    from scrapy.utils.defer import maybe_deferred_to_future
-    from twisted.internet.threads import deferToThread
-
-    return await maybe_deferred_to_future(deferToThread(fn, *args))
-
-
-async def _sleep(seconds: float) -> None:
-    from scrapy.utils.defer import maybe_deferred_to_future
-    from twisted.internet import reactor
-    from twisted.internet.task import deferLater
-
-    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
 class WriterSpider(scrapy.Spider):
@@ -72,36 +59,36 @@ class WriterSpider(scrapy.Spider):
         server = connect(config_for(self.crawler).redis_url)
         self.queue, self.view = ItemQueue(server), RedisArchiveView(server)
         stats = self.crawler.stats
-        recovered = await _in_thread(self.queue.recover)
+        recovered = await in_thread(self.queue.recover)
         if recovered:
-            stats.set_value("finews/writer_recovered", recovered)
+            stats.set_value(Stat.WRITER_RECOVERED, recovered)
             logger.warning("%d article(s) left unrecorded by an earlier writer are taken again", recovered)
-        archive = self.crawler.get_extension(Archive)
-        published = await archive._crawl.call(lambda: self.view.record(archive.iter_versions()))
+        archive = self.crawler.get_extension(ArchiveExtension)
+        published = await archive.run(lambda: self.view.record(archive.iter_versions()))
         logger.info("writer: %d archived article(s) published to the workers", published)
         self._catch_stop()
         while True:
-            raws = await _in_thread(self.queue.take, self.TAKE)
+            raws = await in_thread(self.queue.take, self.TAKE)
             for raw in raws:
                 try:
                     item = Article(**decode_item(raw))
                 except (ValueError, KeyError, TypeError) as exc:
-                    stats.inc_value("finews/articles_requested")
-                    stats.inc_value("finews/articles_dropped")
-                    stats.inc_value("finews/dropped/unreadable")
+                    stats.inc_value(Stat.ARTICLES_REQUESTED)
+                    stats.inc_value(Stat.ARTICLES_DROPPED)
+                    stats.inc_value(dropped_stat("unreadable"))
                     logger.warning("queue item dropped (unreadable: %s): %r", exc, raw[:200])
                     self.queue.ack(raw)
                     continue
                 self.taken[id(item)] = raw
-                stats.inc_value("finews/articles_requested")
+                stats.inc_value(Stat.ARTICLES_REQUESTED)
                 yield item
             if raws:
                 continue
-            if self.stopping or (self.drain and not await _in_thread(self._fleet_busy)):
+            if self.stopping or (self.drain and not await in_thread(self._fleet_busy)):
                 while self.taken:  # ending once they are settled lets Scrapy close at once, not at its 5 s heartbeat
-                    await _sleep(self.POLL_SECONDS / 4)
+                    await sleep(self.POLL_SECONDS / 4)
                 return
-            await _sleep(self.POLL_SECONDS)
+            await sleep(self.POLL_SECONDS)
 
     def _fleet_busy(self) -> bool:
         return self.queue.waiting() > 0 or bool(workers_alive(self.queue.server))

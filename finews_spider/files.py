@@ -1,13 +1,21 @@
-"""File writes of the archive: atomic replacement, one flush for many files, and the
-clean-up of what killed runs leave behind. Only :class:`finews_spider.archive.Archive`
-calls these."""
+"""Safe file writes, for every command: atomic replacement (:func:`write_atomic` for bytes,
+:func:`atomic_output` for a stream), one flush for many files (:func:`sync_filesystem`),
+and the clean-up of what killed runs leave behind (:func:`remove_stale_temporaries`).
+
+Every temporary file is named ``.<name>[.t<thread>].<pid>.tmp`` beside its target, and
+removed when its write fails, so a failed write leaves nothing behind and a killed one
+leaves a file the next start can recognise as stale."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: bool = False) -> bool:
@@ -20,16 +28,9 @@ def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: b
     :func:`sync_filesystem` before it records the file as written anywhere else."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if not absent:
-        try:
-            if path.read_bytes() == data:
-                return False
-        except FileNotFoundError:
-            pass
-    # One temporary name per process and thread (the pid stays second to last: see
-    # remove_stale_temporaries), so threads writing the same file never share one.
-    thread = "" if threading.current_thread() is threading.main_thread() else f".t{threading.get_ident()}"
-    tmp = path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
+    if not absent and holds(path, data):
+        return False
+    tmp = temporary_name(path)
     try:
         try:
             f = open(tmp, "wb")
@@ -46,6 +47,45 @@ def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: b
         tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary behind
         raise
     return True
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data`` (reading at most one byte more than it)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(data) + 1) == data
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def temporary_name(path: Path) -> Path:
+    """The temporary file of a write of ``path``: one name per process and thread (the
+    pid stays second to last: see :func:`remove_stale_temporaries`), so threads writing
+    the same file never share one."""
+    thread = "" if threading.current_thread() is threading.main_thread() else f".t{threading.get_ident()}"
+    return path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def atomic_output(out: str | Path) -> Iterator[IO[str]]:
+    """A text stream (UTF-8) for ``out``: stdout for ``-``; else a temporary file beside
+    ``out``, flushed and renamed to it when the block ends without error, and removed
+    when it fails."""
+    if str(out) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(out)
+    tmp = temporary_name(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def sync_filesystem(path: Path) -> None:
