@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finews_spider.commands.reextract import default_workers  # noqa: E402
+from finews_spider.crawling import default_workers  # noqa: E402
 from tests.synthetic import write_captures  # noqa: E402
 
 

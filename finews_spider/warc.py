@@ -32,6 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from . import __version__
+from .config import FinewsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,9 @@ class WarcWriter:
             self.file = self.writer = None
 
 
-def warcinfo(settings, spider_name: str) -> dict:
+def warcinfo(settings, spider_name: str, config: FinewsConfig) -> dict:
+    """The ``warcinfo`` record of a run: the software, the host, the spider, and the
+    upstream settings the run used (as parsed)."""
     return {
         "software": f"finews-archive/{__version__} (Scrapy, warcio)",
         "format": "WARC File Format 1.0",
@@ -144,10 +147,12 @@ def warcinfo(settings, spider_name: str) -> dict:
         "http-header-user-agent": settings.get("USER_AGENT"),
         "finews-settings": json.dumps(
             {
-                k: settings.get(k)
-                for k in ("FINEWS_FEED_URL", "FINEWS_TEXT_URL", "FINEWS_SHARE_URL", "FINEWS_FEED_COUNT")
-            }
-            | {"FINEWS_MARKET_TYPES": settings.getlist("FINEWS_MARKET_TYPES")},
+                "FINEWS_FEED_URL": config.feed_url,
+                "FINEWS_TEXT_URL": config.text_url,
+                "FINEWS_SHARE_URL": config.share_url,
+                "FINEWS_FEED_COUNT": config.feed_count,
+                "FINEWS_MARKET_TYPES": list(config.market_types),
+            },
             ensure_ascii=False,
         ),
     }

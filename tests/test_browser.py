@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from finews_spider.commands.serve import datasette_args
+from finews_spider.api import datasette_args
 from tests.conftest import ROOT, crawl, wait_until_serving
 from tests.test_datasette_plugin import newest_first_server  # noqa: F401  (a fixture)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from finews_spider.api import write_export
 from finews_spider.cleaning import html_to_text
-from finews_spider.commands.export import run_export
 from finews_spider.search import article_filters, search_archive
 from tests.conftest import SAMPLE_UPSTREAM, crawl, rows, scrapy
 from tests.upstream_server import Upstream
@@ -146,9 +146,9 @@ def test_failed_export_leaves_the_previous_file(archive, tmp_path, monkeypatch):
         yield {"info_code": "x", "mentions": []}
         raise sqlite3.DatabaseError("disk image is malformed")
 
-    monkeypatch.setattr("finews_spider.commands.export.export_rows", broken)
+    monkeypatch.setattr("finews_spider.api.export_rows", broken)
     with pytest.raises(sqlite3.DatabaseError):
-        run_export(conn, str(out), "jsonl", [])
+        write_export(conn, str(out), "jsonl", [])
     conn.close()
     assert out.read_text() == "previous\n" and not list(tmp_path.glob(".*.tmp"))
 
@@ -173,7 +173,7 @@ def test_memory_stays_flat(archive, tmp_path):
     for copies in (10, 100):
         conn = _grown_copy(archive, tmp_path / f"grown{copies}.db", copies)
         tracemalloc.start()
-        count = run_export(conn, str(tmp_path / f"out{copies}.jsonl"), "jsonl", article_filters(require=False))
+        count = write_export(conn, str(tmp_path / f"out{copies}.jsonl"), "jsonl", article_filters(require=False))
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         conn.close()

@@ -5,7 +5,6 @@ rebuilt from its own posts; a crawl after an import; ``jekyll build`` of the res
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import re
 import shutil
@@ -185,7 +184,8 @@ def test_posts_inside_the_data_folder_stay_as_they_are(tmp_path):
 
 
 def test_a_post_is_ours_when_it_lies_in_the_data_folders_posts_once_links_are_resolved(tmp_path):
-    outside = importlib.import_module("finews_spider.commands.import")._outside
+    from finews_spider.api import _outside as outside
+
     posts_dir = tmp_path / "data" / "_posts"
     ours = write_post(posts_dir, "NW202112232223130001", b"x")
     other = write_post(tmp_path / "old", "NW202112232223130002", b"y")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from finews_spider.commands.serve import datasette_args, needs_immutable, port_in_use
+from finews_spider.api import datasette_args, needs_immutable, port_in_use
 from tests.conftest import ROOT
 
 

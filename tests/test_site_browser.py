@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from finews_spider.commands.site import open_archive
+from finews_spider.archive import open_read_only
 from finews_spider.site import build_site
 from tests.conftest import ROOT, crawl, wait_until_serving
 from tests.test_browser import CHROMIUM, HOSTILE, dump_dom, free_port, require_chromium
@@ -58,7 +58,7 @@ def site(upstream, tmp_path):
     data = tmp_path / "data"
     assert crawl("finews", data, upstream).returncode == 0
     out = tmp_path / "site"
-    conn = open_archive(data / "finews.db")
+    conn = open_read_only(data / "finews.db")
     build_site(conn, out)
     conn.close()
     port = free_port()

@@ -1,42 +1,42 @@
-"""``scrapy export OUT``: the archive, or the part a filter selects, as JSON Lines or CSV.
-
-Every column of the ``articles`` row plus the article's mentions (see
-``finews_spider.exporters.rows``), newest first, streamed (memory stays flat whatever the
-archive's size) into a temporary file renamed to ``OUT`` when complete (``-``: stdout).
-The filters are those of ``scrapy search`` (``search.article_filters``). Exit status, like
-grep: 0 rows were written, 1 nothing matched (``OUT`` then holds an empty export: no
-lines, or the CSV header), 2 usage error, no readable archive, or ``OUT`` cannot be
-written (as grep's 2: trouble)."""
+"""``scrapy export OUT``: the archive, or the part a filter selects, as JSON Lines or CSV
+(:func:`finews_spider.api.export`)."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
-from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from ..exporters.rows import FORMATS, article_columns, export_rows, format_for, write_csv, write_jsonl
-from ..files import atomic_output
-from ..run import EXIT_USAGE
-from ..search import article_filters, fts_query
-from .search import open_archive_read_only
+from .. import api
+from ..config import FinewsConfig
+from ..crawling import settings_refused
+from ..exceptions import ArchiveDamaged
+from ..exporters.rows import FORMATS
+from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import Help
 
 
-def run_export(conn: sqlite3.Connection, out: str, fmt: str, filters: list) -> int:
-    """Write the selected rows of the archive on ``conn`` to ``out`` in ``fmt``; the count."""
-    rows = export_rows(conn, filters)
-    with atomic_output(out) as f:
-        if fmt == "csv":
-            return write_csv(rows, f, article_columns(conn))
-        return write_jsonl(rows, f)
-
-
-class Command(ScrapyCommand):
+class Command(Help, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_ENABLED": False}
+    description = (
+        "Write every column of the selected articles (all of them without a filter) and their mentions to OUT "
+        "('-': stdout) as JSON Lines or CSV (by OUT's extension unless --format), newest first, streamed through "
+        "a temporary file renamed to OUT when complete. The filters are those of scrapy search."
+    )
+    examples = (
+        "scrapy export articles.jsonl",
+        "scrapy export shanxiwanbao.csv --newspaper shanxiwanbao --since 2021-12-01",
+        "scrapy export - --search 十四五 | head -1",
+        "scrapy export 600160.csv --stock 600160",
+    )
+    exit_statuses = (
+        (EXIT_OK, "rows were written"),
+        (EXIT_FAILED, "nothing matched (OUT then holds an empty export: no lines, or the CSV header)"),
+        (EXIT_USAGE, "a usage error, no readable archive, or OUT cannot be written"),
+    )
 
     def syntax(self):
         return (
@@ -45,14 +45,6 @@ class Command(ScrapyCommand):
 
     def short_desc(self):
         return "Export the archive (or a selection) as JSON Lines or CSV, newest first"
-
-    def long_desc(self):
-        return (
-            "Write every column of the selected articles (all of them without a filter) and their mentions "
-            "to OUT ('-': stdout) as JSON Lines or CSV (by OUT's extension unless --format), newest first. "
-            "Exit status: 0 rows written, 1 nothing matched, 2 usage error, no readable archive or OUT not "
-            "writable."
-        )
 
     def add_options(self, parser):
         super().add_options(parser)
@@ -69,35 +61,24 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("one output file expected (OUT, or - for stdout)")
         out = args[0]
-        fmt = opts.format or format_for(out)
-        if fmt is None:
-            raise UsageError(f"{out}: cannot tell the format from the name: end it in .jsonl or .csv, or give --format")
-        if opts.search is not None and fts_query(opts.search) == '""':
-            raise UsageError(f"--search: no words to search for in {opts.search!r}")
-        if opts.stock is not None and not opts.stock.strip():
-            raise UsageError("--stock: empty code")
+        if settings_refused(self.settings):
+            self.exitcode = EXIT_USAGE
+            return
         try:
-            filters = article_filters(
-                opts.search or "",
+            count = api.export(
+                FinewsConfig.from_settings(self.settings),
+                out,
+                format=opts.format,
                 newspaper=opts.newspaper,
                 since=opts.since,
                 until=opts.until,
+                search=opts.search,
                 stock=opts.stock,
-                require=False,
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if out != "-" and not Path(out).resolve().parent.is_dir():
-            raise UsageError(f"{out}: no such folder")
-        opened = open_archive_read_only("export", self.settings)
-        if opened is None:
-            self.exitcode = EXIT_USAGE
-            return
-        conn, path = opened
-        try:
-            count = run_export(conn, out, fmt, filters)
-        except sqlite3.DatabaseError as exc:
-            print(f"scrapy export: {path} is not a readable finews archive: {exc}", file=sys.stderr)
+        except (api.ArchiveMissing, ArchiveDamaged) as exc:
+            print(f"scrapy export: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         except BrokenPipeError:  # `scrapy export - | head`: the reader has what it wanted
@@ -107,8 +88,9 @@ class Command(ScrapyCommand):
             print(f"scrapy export: cannot write {out}: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        finally:
-            conn.close()
         if out != "-":
-            print(f"scrapy export: {count} articles written to {out} ({fmt})", file=sys.stderr)
-        self.exitcode = 0 if count else 1
+            print(
+                f"scrapy export: {count} articles written to {out} ({opts.format or api.format_for(out)})",
+                file=sys.stderr,
+            )
+        self.exitcode = EXIT_OK if count else EXIT_FAILED

@@ -1,43 +1,22 @@
-"""``scrapy search WORDS``: the archive's Chinese search from the shell, like grep.
-
-Prints, newest first, each matching article's date, newspaper, title, share link and an
-excerpt around the words (highlighted on a terminal). Exit status: 0 something matched,
-1 nothing did, 2 usage error or no readable archive. The work is done by
-``finews_spider.search.search_archive``, which Python code can call directly."""
+"""``scrapy search WORDS``: the archive's Chinese search from the shell, like grep
+(:func:`finews_spider.api.search`)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
-from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from ..archive import open_read_only
+from .. import api
 from ..config import FinewsConfig
-from ..run import EXIT_USAGE
-from ..search import search_archive
-from .crawl import settings_refused
+from ..crawling import settings_refused
+from ..exceptions import ArchiveDamaged
+from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import Help
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
-
-
-def open_archive_read_only(command: str, settings) -> tuple[sqlite3.Connection, Path] | None:
-    """A read-only connection to the archive of ``settings`` and its path, or None after
-    saying why on stderr (bad settings, no archive, not a readable archive): the caller
-    then exits 2. Shared by the commands that only read (``search``, ``export``)."""
-    if settings_refused(settings):
-        return None
-    path = FinewsConfig.from_settings(settings).database_path
-    try:
-        return open_read_only(path), path
-    except FileNotFoundError:
-        print(f"scrapy {command}: no archive at {path}: run a crawl first", file=sys.stderr)
-    except sqlite3.DatabaseError as exc:
-        print(f"scrapy {command}: {path} is not a readable finews archive: {exc}", file=sys.stderr)
-    return None
 
 
 def format_match(match: dict, indent: str = "    ") -> str:
@@ -47,22 +26,31 @@ def format_match(match: dict, indent: str = "    ") -> str:
     return f"{when}  {match['newspaper']}  {match['title']}\n{indent}{match['share_url']}\n{indent}{match['snippet']}"
 
 
-class Command(ScrapyCommand):
+class Command(Help, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_ENABLED": False}
+    description = (
+        'Search the archive for articles containing every word (a "quoted phrase" as one), newest first: '
+        "each match's date, newspaper, title, share link and an excerpt around the words (highlighted on a "
+        "terminal)."
+    )
+    examples = (
+        "scrapy search 十四五",
+        "scrapy search 国寿 --newspaper shanxiwanbao --since 2021-12-01",
+        "scrapy search --stock 600160 --limit 0",
+        "scrapy search 高质量发展 --json > matches.json",
+    )
+    exit_statuses = (
+        (EXIT_OK, "something matched"),
+        (EXIT_FAILED, "nothing matched"),
+        (EXIT_USAGE, "a usage error, or no readable archive"),
+    )
 
     def syntax(self):
         return "[WORDS…] [--stock CODE] [--newspaper SLUG] [--since DATE] [--until DATE] [--limit N] [--json]"
 
     def short_desc(self):
         return "Search the archive (Chinese words of any length), newest first"
-
-    def long_desc(self):
-        return (
-            'Search the archive for articles containing every word (a "quoted phrase" as one), newest '
-            "first. Exit status: 0 if something matched, 1 if nothing did, 2 on a usage error or when "
-            "there is no readable archive."
-        )
 
     def add_options(self, parser):
         super().add_options(parser)
@@ -86,15 +74,13 @@ class Command(ScrapyCommand):
             raise UsageError("no words to search for (or --stock CODE)")
         if opts.limit < 0:
             raise UsageError(f"--limit: not a count: {opts.limit}")
-        opened = open_archive_read_only("search", self.settings)
-        if opened is None:
+        if settings_refused(self.settings):
             self.exitcode = EXIT_USAGE
             return
-        conn, path = opened
         limit = opts.limit or None
         try:
-            matches = search_archive(
-                conn,
+            matches = api.search(
+                FinewsConfig.from_settings(self.settings),
                 words,
                 newspaper=opts.newspaper,
                 since=opts.since,
@@ -105,12 +91,10 @@ class Command(ScrapyCommand):
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        except sqlite3.DatabaseError as exc:
-            print(f"scrapy search: {path} is not a readable finews archive: {exc}", file=sys.stderr)
-            self.exitcode = 2
+        except (api.ArchiveMissing, ArchiveDamaged) as exc:
+            print(f"scrapy search: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
             return
-        finally:
-            conn.close()
         more = limit is not None and len(matches) > limit
         matches = matches[:limit]
         if opts.json:
@@ -119,4 +103,4 @@ class Command(ScrapyCommand):
             print("\n\n".join(format_match(m) for m in matches))
         if more:
             print(f"(more than {limit} matches: --limit N to see more, --limit 0 for all)", file=sys.stderr)
-        self.exitcode = 0 if matches else 1
+        self.exitcode = EXIT_OK if matches else EXIT_FAILED

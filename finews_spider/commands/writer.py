@@ -1,11 +1,5 @@
 """``scrapy writer [--drain]``: on the archive machine, archive what the fleet's workers
-queued in Redis (``FINEWS_REDIS_URL``; README "Many machines").
-
-It runs until stopped (SIGTERM, Ctrl-C); with ``--drain`` it ends once the queue is
-empty and no worker is running (for cron and tests). It holds the archive's lock
-``finews`` (as ``scrapy crawl finews`` and ``reextract`` do) and ends like any run: a
-summary line, a ``crawls`` row and the exit status of ``scrapy crawl``.
-"""
+queued in Redis (``FINEWS_REDIS_URL``; docs/fleet.md)."""
 
 from __future__ import annotations
 
@@ -13,13 +7,25 @@ from scrapy.commands.crawl import Command as CrawlCommand
 from scrapy.exceptions import UsageError
 
 from ..config import FinewsConfig
+from ..crawling import run_crawl, settings_refused
 from ..run import ARCHIVE_LOCK, EXIT_USAGE
 from ..spiders.writer import WriterSpider
-from .crawl import run_crawl, settings_refused
+from . import RUN_EXIT_STATUSES, Help
 
 
-class Command(CrawlCommand):
+class Command(Help, CrawlCommand):
     requires_project = True
+    description = (
+        "Archive the articles the fleet's workers queued in Redis (FINEWS_REDIS_URL), through the usual "
+        "pipelines, until stopped (SIGTERM, Ctrl-C: the articles taken are finished first); with --drain, "
+        "until the queue is empty and no worker is running. It holds the archive's lock (as scrapy crawl "
+        "finews) and ends like any run: a summary line, a crawls row and an exit status."
+    )
+    examples = (
+        "scrapy writer -s FINEWS_REDIS_URL=redis://redis.internal:6379/0",
+        "scrapy writer --drain -s FINEWS_REDIS_URL=redis://127.0.0.1:6379/0   # for cron and tests",
+    )
+    exit_statuses = RUN_EXIT_STATUSES
 
     def syntax(self):
         return "[--drain]"

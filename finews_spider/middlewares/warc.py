@@ -52,7 +52,7 @@ class WarcCaptureMiddleware:
             self.writer = WarcWriter(
                 self.config.warc_dir,
                 run_prefix(name),
-                warcinfo(self.crawler.settings, name),
+                warcinfo(self.crawler.settings, name, self.config),
                 self.config.warc_max_bytes,
             )
             self.pool.start()
