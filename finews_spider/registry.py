@@ -64,13 +64,6 @@ class Newspaper:
     slug_note: str = ""
 
     @property
-    def region(self) -> str:
-        """Province, followed by the city when the paper is a city's (山西, 山西太原, 北京)."""
-        if self.city and self.city != self.province:
-            return f"{self.province}{self.city}"
-        return self.province
-
-    @property
     def old_slug(self) -> str:
         """The slug the old site filed this paper's posts under."""
         return self.legacy_slug or self.slug

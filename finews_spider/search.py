@@ -91,11 +91,12 @@ def index_text(text: str) -> str:
     return " ".join(out)
 
 
-def document_tokens(title: str | None, body_html: str | None) -> tuple[str, str]:
+def document_tokens(title: str | None, body_html: str | None, body_text: str | None = None) -> tuple[str, str]:
     """What the search index holds for an article: the tokens of its title and of its
-    body's plain text. The one function used to add and to remove an article, so the
-    two always agree (see :data:`INDEX_VERSION`)."""
-    return index_text(title or ""), index_text(html_to_text(body_html or ""))
+    body's plain text (``body_text`` when the caller has it already: it is
+    ``html_to_text(body_html)``, computed once by cleaning). The one function used to
+    add and to remove an article, so the two always agree (see :data:`INDEX_VERSION`)."""
+    return index_text(title or ""), index_text(html_to_text(body_html or "") if body_text is None else body_text)
 
 
 def _term_query(term: str) -> str | None:

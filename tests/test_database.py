@@ -424,3 +424,27 @@ def test_a_dropped_articles_table_is_created_again_with_an_empty_index(tmp_path)
     db.save_articles([article("NW3")], T0)
     assert search(db, "国寿") == ["NW3"]
     db.close()
+
+
+def test_archive_of_schema_6_gets_province_and_city_apart(tmp_path):
+    """Version 6 kept a paper's province and city joined in ``region`` (山西太原): the
+    column is dropped and province and city are filled from the registry."""
+    path = tmp_path / "finews.db"
+    db = ArchiveDatabase(path)
+    db.conn.execute("ALTER TABLE newspapers ADD COLUMN region TEXT")
+    db.conn.execute("ALTER TABLE newspapers DROP COLUMN province")
+    db.conn.execute("ALTER TABLE newspapers DROP COLUMN city")
+    db.conn.execute(
+        "INSERT INTO newspapers (slug, name, region, article_count) VALUES ('taiyuanribao', '太原日报', '山西太原', 0)"
+    )
+    db.conn.execute("PRAGMA user_version = 6")
+    db.close()
+    db = ArchiveDatabase(path)
+    assert "region" not in db.db["newspapers"].columns_dict
+    db.sync_newspapers(Registry.load().papers)
+    assert db.conn.execute("SELECT province, city FROM newspapers WHERE slug='taiyuanribao'").fetchone() == (
+        "山西",
+        "太原",
+    )
+    assert db.conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    db.close()

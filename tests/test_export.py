@@ -46,12 +46,16 @@ def newest_first(archive, where="1", params=()):
     found = rows(
         archive / "finews.db", f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params
     )
-    return [
-        dict(
-            sum(([(k, v), ("body_text", html_to_text(v))] if k == "body_html" else [(k, v)] for k, v in r.items()), [])
-        )
-        for r in found
-    ]
+    papers = {r["slug"]: r for r in rows(archive / "finews.db", "SELECT slug, province, city FROM newspapers")}
+
+    def columns(k, v, slug):
+        if k == "body_html":
+            return [(k, v), ("body_text", html_to_text(v))]
+        if k == "newspaper":  # the paper's province and city follow its name
+            return [(k, v), ("province", papers[slug]["province"]), ("city", papers[slug]["city"])]
+        return [(k, v)]
+
+    return [dict(sum((columns(k, v, r["slug"]) for k, v in r.items()), [])) for r in found]
 
 
 def test_jsonl_every_column_and_mentions_newest_first(archive, tmp_path):
@@ -72,6 +76,10 @@ def test_jsonl_every_column_and_mentions_newest_first(archive, tmp_path):
         ]
     assert "34 articles written" in result.stderr
     assert not list(tmp_path.glob(".*.tmp"))
+    # Each article carries its paper's province and city, apart, right after the paper's name.
+    keys = list(exported[0])
+    assert keys[keys.index("newspaper") + 1 : keys.index("newspaper") + 3] == ["province", "city"]
+    assert {"山西", "海南"} <= {row["province"] for row in exported}
 
 
 def test_csv_by_extension_with_joined_mentions(archive, tmp_path):

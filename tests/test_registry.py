@@ -234,9 +234,12 @@ def test_rows_carry_province_city_and_kind():
     for name, row in real.items():
         paper = registry.by_name[name]
         assert (paper.province, paper.city) == (row["province"], row["city"]), name
-    assert registry.by_name["山西晚报"].region == "山西"
-    assert registry.by_name["太原日报"].region == "山西太原"
-    assert registry.by_name["北京晚报"].region == "北京"
+    assert (registry.by_name["山西晚报"].province, registry.by_name["山西晚报"].city) == ("山西", "")
+    assert (registry.by_name["太原日报"].province, registry.by_name["太原日报"].city) == ("山西", "太原")
+    assert registry.by_name["北京晚报"].province == "北京"
+    # Provinces are provinces (31 in mainland China at most), never a city's name joined to one.
+    provinces = {paper.province for paper in registry.papers}
+    assert len(provinces) <= 31 and "山西" in provinces and not any(p.endswith(("太原", "合肥")) for p in provinces)
     assert registry.by_name["华商报"].kind == "都市报"
 
 

@@ -416,3 +416,23 @@ def test_a_crawl_with_finews_site_dir_updates_the_site_after_each_batch(upstream
     pages = sorted(p.relative_to(site).as_posix() for p in (site / "shanxiwanbao").rglob("*.html"))
     assert len(pages) == 7 and "shanxiwanbao/2021/12/23/NW202112232223130395.html" in pages
     assert "中国人寿山西省分公司" in (site / "index.html").read_text("utf-8")
+
+
+def test_the_newspapers_page_groups_by_real_provinces(archive, tmp_path):
+    """Province and city are kept apart (newspapers.province, .city): the page lists
+    provinces (at most the 31 of mainland China, and 其他 for papers missing from the
+    registry), never a city's name joined to its province (安徽合肥, 山东青岛)."""
+    archive.add(article(1), article(2, slug="hefeiwanbao", paper="合肥晚报"), article(3, slug="x", paper="某某报"))
+    out = tmp_path / "site"
+    build_site(archive.conn, out)
+    groups = re.findall(r"<dt>(.*?)</dt>", (out / "newspapers.html").read_text("utf-8"))
+    registry = Registry.load()
+    provinces = {paper.province for paper in registry.papers}
+    assert set(groups) <= provinces | {"其他"} and len(groups) == len(set(groups))
+    assert len(provinces) <= 31 and "安徽" in groups and "山东" in groups and "其他" in groups
+    assert not any(g.startswith(p) and g != p for g in groups for p in provinces)
+    hefei = registry.by_name["合肥晚报"]
+    assert archive.conn.execute("SELECT province, city FROM newspapers WHERE slug=?", (hefei.slug,)).fetchone() == (
+        "安徽",
+        "合肥",
+    )

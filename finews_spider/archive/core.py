@@ -177,8 +177,8 @@ class Archive:
         archived = self.db.archived_versions([a["info_code"] for a in articles], ("content_hash",))
         prepared = self.db.prepare(articles, {code: version[0] for code, version in archived.items()})
         slugs = self._slugs({a["newspaper"] for a in articles})
-        for article, (row, *_rest) in zip(articles, prepared):
-            row["slug"] = article["slug"] = slugs[article["newspaper"]]
+        for article, item in zip(articles, prepared):
+            item.row["slug"] = article["slug"] = slugs[article["newspaper"]]
         self._write(articles)
         with self.db.transaction():
             saved = self.db.save_prepared(prepared, seen_at)

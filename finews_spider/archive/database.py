@@ -12,18 +12,21 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
+from ..cleaning.dates import BEIJING
 from ..cleaning.text import content_hash
 from ..exceptions import ArchiveDamaged
 from ..schema import APPLICATION_ID  # the marker by which tools recognise an archive
 from ..search import FTS_COLUMNS, FTS_HASHSIZE, FTS_TABLE, INDEX_VERSION, document_tokens
 
-# 4: the application_id marker; 5: mentions; 6: doc_id in publication order, no body_text column
-SCHEMA_VERSION = 6
+# 4: the application_id marker; 5: mentions; 6: doc_id in publication order, no body_text column;
+# 7: newspapers.province and .city (no region: the two joined could not be split again)
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction
 
 ARTICLE_COLUMNS = {
@@ -44,7 +47,7 @@ ARTICLE_COLUMNS = {
     "last_seen_at": str,
 }
 TABLES = {
-    "newspapers": ({"slug": str, "name": str, "region": str, "article_count": int}, "slug"),
+    "newspapers": ({"slug": str, "name": str, "province": str, "city": str, "article_count": int}, "slug"),
     "revisions": (
         {
             "id": int,
@@ -106,23 +109,21 @@ INDEXES = {
 DROPPED_INDEXES = ["idx_articles_doc_id", "idx_articles_published_at", "idx_articles_published_date_slug"]
 DOC_ID_INDEX = "idx_articles_doc_id_unique"
 
+
 #: doc_id = the publication time in Unix seconds, or the first free integer after it
 #: (articles published in the same second take the following ones): ordering by doc_id
 #: is ordering by publication time, to the second, as it was when the article was first
 #: archived (the id never changes). Seconds, not seconds × a number of slots: the search
 #: index stores each posting's distance to the previous doc_id as a varint, so sparser
 #: ids make it larger (measured on 20,000 synthetic articles: see README).
-BEIJING = timezone(timedelta(hours=8))
-
-
-def doc_id_base(published_at: str) -> int:
-    """The smallest doc_id of an article published at ``published_at`` (ISO 8601; a time
-    without an offset is Beijing time)::
+def doc_id_base(published_at: datetime | str) -> int:
+    """The smallest doc_id of an article published at ``published_at`` (a datetime, or
+    ISO 8601 as stored; a time without an offset is Beijing time)::
 
         >>> doc_id_base("2021-12-23T07:25:33+08:00")
         1640215533
     """
-    moment = datetime.fromisoformat(published_at)
+    moment = published_at if isinstance(published_at, datetime) else datetime.fromisoformat(published_at)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BEIJING)
     return int(moment.timestamp())
@@ -161,6 +162,15 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     from urllib.request import pathname2url
 
     return sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False)
+
+
+class Prepared(NamedTuple):
+    """What :meth:`ArchiveDatabase.prepare` computes of an article before the write lock."""
+
+    row: dict  # the articles row (times as ISO 8601)
+    tokens: tuple[str, str] | None  # the search index's tokens (None: unchanged, its entry stays)
+    mentions: list[dict] | None  # its mentions (None: leave them as they are)
+    doc_id_base: int  # its publication second (see doc_id_base)
 
 
 class ArchiveDatabase:
@@ -280,6 +290,9 @@ class ArchiveDatabase:
             if version < 6 or self.migrated_missing or stale_index:
                 self._reindex(renumber=version < 6, on_reindex=on_reindex)
             self.conn.execute("DELETE FROM finews_meta WHERE key='last_doc_id'")  # the counter of versions before 6
+            if "region" in self.db["newspapers"].columns_dict:
+                # Province and city, kept apart since version 7, are filled from the registry on open.
+                self.conn.execute("ALTER TABLE newspapers DROP COLUMN region")
             if "body_text" in self.db["articles"].columns_dict:
                 # Derived from body_html when needed (snippets, exports): 29% of the archive.
                 self.conn.execute("ALTER TABLE articles DROP COLUMN body_text")
@@ -337,7 +350,7 @@ class ArchiveDatabase:
                     doc_id = last = max(doc_id_base(published), last + 1)
                     self.conn.execute("UPDATE articles SET doc_id=? WHERE rowid=?", (doc_id, rowid))
                 elif doc_id is None:
-                    doc_id = self._new_doc_id(published)
+                    doc_id = self._new_doc_id(doc_id_base(published))
                     self.conn.execute("UPDATE articles SET doc_id=? WHERE rowid=?", (doc_id, rowid))
                 self._index(doc_id, title, body)
         self.conn.execute(
@@ -352,16 +365,18 @@ class ArchiveDatabase:
 
     # -- newspapers -------------------------------------------------------------------
     def sync_newspapers(self, papers: Iterable) -> None:
-        """Upsert the registry (name, slug, region) without touching the counts."""
+        """Upsert the registry (slug, name, province, city) without touching the counts.
+        A paper of a province's own has no city (NULL)."""
         with self._transaction():
             for paper in papers:
-                self._ensure_newspaper(paper.slug, paper.name, paper.region)
+                self._ensure_newspaper(paper.slug, paper.name, paper.province or None, paper.city or None)
 
-    def _ensure_newspaper(self, slug: str, name: str, region: str | None = None) -> None:
+    def _ensure_newspaper(self, slug: str, name: str, province: str | None = None, city: str | None = None) -> None:
         self.conn.execute(
-            "INSERT INTO newspapers (slug, name, region, article_count) VALUES (?, ?, ?, 0) "
-            "ON CONFLICT(slug) DO UPDATE SET name=excluded.name, region=COALESCE(excluded.region, newspapers.region)",
-            (slug, name, region),
+            "INSERT INTO newspapers (slug, name, province, city, article_count) VALUES (?, ?, ?, ?, 0) "
+            "ON CONFLICT(slug) DO UPDATE SET name=excluded.name, "
+            "province=COALESCE(excluded.province, newspapers.province), city=COALESCE(excluded.city, newspapers.city)",
+            (slug, name, province, city),
         )
 
     def known_slug(self, name: str, registry) -> str | None:
@@ -455,11 +470,13 @@ class ArchiveDatabase:
             return self.save_prepared(prepared, seen_at)
 
     @staticmethod
-    def prepare(articles: Iterable[Mapping], archived_hashes: Mapping[str, str] | None = None) -> list[tuple]:
+    def prepare(articles: Iterable[Mapping], archived_hashes: Mapping[str, str] | None = None) -> list[Prepared]:
         """Rows and search tokens of ``articles``: everything that needs no database, to
         compute before the write lock is taken, so concurrent writers wait less. An
         article whose ``content_hash`` is its archived one (``archived_hashes``: info_code
-        -> content hash) gets no tokens: it is unchanged, its index entry stays."""
+        -> content hash) gets no tokens: it is unchanged, its index entry stays. The body's
+        plain text is the article's ``body_text`` (computed once, by cleaning) when it
+        carries one."""
         prepared = []
         for article in articles:
             row = {c: iso(article.get(c)) for c in ARTICLE_COLUMNS if c in article}
@@ -468,11 +485,15 @@ class ArchiveDatabase:
                 raise ValueError(f"article {row.get('info_code')!r} has no content_hash")
             mentions = article.get("mentions")
             unchanged = archived_hashes is not None and archived_hashes.get(row["info_code"]) == row["content_hash"]
+            tokens = (
+                None if unchanged else document_tokens(row["title"], row.get("body_html"), article.get("body_text"))
+            )
             prepared.append(
-                (
+                Prepared(
                     row,
-                    None if unchanged else document_tokens(row["title"], row.get("body_html")),
+                    tokens,
                     None if mentions is None else [dict(m) for m in mentions],
+                    doc_id_base(article["published_at"]),
                 )
             )
         return prepared
@@ -483,22 +504,22 @@ class ArchiveDatabase:
         seen = iso(seen_at)
         with self._transaction():
             results = []
-            for row, tokens, mentions in prepared:
+            for row, tokens, mentions, base in prepared:
                 if not row.get("slug"):
                     raise ValueError(f"article {row.get('info_code')!r} has no slug")
-                results.append(self._save(row, tokens, seen))
+                results.append(self._save(row, tokens, seen, base))
                 if mentions is not None:
                     self._set_mentions(row["info_code"], row["published_at"], mentions)
             return results
 
-    def _save(self, row: dict, tokens: tuple[str, str] | None, seen: str) -> dict:
+    def _save(self, row: dict, tokens: tuple[str, str] | None, seen: str, base: int) -> dict:
         old = self.conn.execute(
             "SELECT doc_id, title, body_html, content_hash, slug, first_seen_at, last_seen_at "
             "FROM articles WHERE info_code=?",
             (row["info_code"],),
         ).fetchone()
         if old is None:
-            status, row["doc_id"], row["first_seen_at"] = "new", self._new_doc_id(row["published_at"]), seen
+            status, row["doc_id"], row["first_seen_at"] = "new", self._new_doc_id(base), seen
         else:
             doc_id, old_title, old_body, old_hash, old_slug, first_seen, last_seen = old
             row["doc_id"], row["first_seen_at"] = doc_id, first_seen
@@ -547,10 +568,10 @@ class ArchiveDatabase:
             ],
         )
 
-    def _new_doc_id(self, published_at: str) -> int:
-        """The doc_id of a new article: the first free one from its publication second
-        (see :func:`doc_id_base`), so doc_ids follow the publication order."""
-        doc_id = doc_id_base(published_at)
+    def _new_doc_id(self, base: int) -> int:
+        """The doc_id of a new article: the first free one from ``base``, its publication
+        second (:func:`doc_id_base`), so doc_ids follow the publication order."""
+        doc_id = base
         while self.conn.execute("SELECT 1 FROM articles WHERE doc_id=?", (doc_id,)).fetchone():
             doc_id += 1
         return doc_id

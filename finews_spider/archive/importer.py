@@ -52,7 +52,7 @@ def import_posts(archive: Archive, entries: list[dict], seen_at: datetime, *, re
         current = db.slugs() | set(archive.registry.by_slug)
         to_save = []
         for article, item in zip(articles, prepared):
-            row = item[0]
+            row = item.row
             row["slug"] = article["slug"] = db.slug_for(article["newspaper"], archive.registry)
             current.add(article["slug"])
             same = known.get(article["info_code"]) == (

@@ -1,6 +1,6 @@
 """Exports of archived rows as JSON Lines or CSV: what ``scrapy export`` writes.
 
-Every column of the ``articles`` row, the body's plain text (``body_text``, derived from
+Every column of the ``articles`` row, the paper's ``province`` and ``city``, the body's plain text (``body_text``, derived from
 ``body_html`` as cleaning derives it: the archive does not store it), plus the article's
 mentions (``mentions`` table,
 in order of first appearance): a list of objects in JSON Lines, one text column in CSV
@@ -35,12 +35,19 @@ def format_for(path: str) -> str | None:
     return None
 
 
+#: The newspaper's columns an export adds to each article, after its ``newspaper``.
+PAPER_COLUMNS = ("province", "city")
+
+
 def article_columns(conn: sqlite3.Connection) -> list[str]:
     """The columns of an export: those of the archive's ``articles`` table, in table
-    order, with ``body_text`` after ``body_html``."""
+    order, with the paper's ``province`` and ``city`` after ``newspaper`` and
+    ``body_text`` after ``body_html``."""
     columns = [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
     if "body_text" not in columns:
         columns.insert(columns.index("body_html") + 1 if "body_html" in columns else len(columns), "body_text")
+    at = columns.index("newspaper") + 1 if "newspaper" in columns else len(columns)
+    columns[at:at] = PAPER_COLUMNS
     return columns
 
 
@@ -52,13 +59,20 @@ def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]
     has_mentions = (
         conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='mentions'").fetchone() is not None
     )
-    cursor = conn.execute(f"SELECT * FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params)
+    paper_columns = {r[1] for r in conn.execute("PRAGMA table_info(newspapers)")}
+    paper = ", ".join(
+        f"(SELECT {c} FROM newspapers WHERE newspapers.slug = articles.slug) AS paper_{c}"
+        if c in paper_columns
+        else f"NULL AS paper_{c}"  # an archive of an older schema, exported without being upgraded
+        for c in PAPER_COLUMNS
+    )
+    cursor = conn.execute(
+        f"SELECT *, {paper} FROM articles WHERE {where} ORDER BY published_at DESC, doc_id DESC", params
+    )
     names = [d[0] for d in cursor.description]
     derive = "body_text" not in names
     for values in cursor:
-        row = dict(zip(names, values))
-        if derive:
-            row = _with_text(row)
+        row = _arranged(dict(zip(names, values)), derive)
         row["mentions"] = (
             [
                 dict(zip(MENTION_FIELDS, m))
@@ -73,12 +87,16 @@ def export_rows(conn: sqlite3.Connection, filters: Iterable[tuple[str, Sequence]
         yield row
 
 
-def _with_text(row: dict) -> dict:
-    """``row`` with ``body_text`` (the plain text of ``body_html``) right after ``body_html``."""
+def _arranged(row: dict, derive: bool) -> dict:
+    """``row`` in the export's column order: the paper's ``province`` and ``city`` after
+    ``newspaper``, and (``derive``) ``body_text``, the plain text of ``body_html``, after it."""
+    paper = {c: row.pop(f"paper_{c}") for c in PAPER_COLUMNS}
     out = {}
     for name, value in row.items():
         out[name] = value
-        if name == "body_html":
+        if name == "newspaper":
+            out.update(paper)
+        elif name == "body_html" and derive:
             out["body_text"] = html_to_text(value or "")
     return out
 

@@ -58,28 +58,7 @@ _SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _SAFE_CODE = re.compile(r"[A-Za-z0-9]+")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
-# Registry regions that are cities, and their province (the newspapers page groups by province).
-CITY_PROVINCE = {
-    "太原": "山西",
-    "青岛": "山东",
-    "长沙": "湖南",
-    "郑州": "河南",
-    "西安": "陕西",
-    "武汉": "湖北",
-    "杭州": "浙江",
-    "成都": "四川",
-    "广州": "广东",
-    "深圳": "广东",
-    "厦门": "福建",
-    "大连": "辽宁",
-    "宁波": "浙江",
-    "南京": "江苏",
-    "苏州": "江苏",
-    "济南": "山东",
-    "沈阳": "辽宁",
-    "哈尔滨": "黑龙江",
-}
-OTHER_PROVINCE = "其他"
+OTHER_PROVINCE = "其他"  # the newspapers page's group of papers with no province (missing from the registry)
 
 
 class SiteError(Exception):
@@ -119,11 +98,6 @@ def _pinyin(text: str) -> str:
     from pypinyin import lazy_pinyin  # here: importing it takes 0.3 s, which every scrapy command paid
 
     return " ".join(lazy_pinyin(text))
-
-
-def province_of(region: str | None) -> str:
-    region = (region or "").strip()
-    return CITY_PROVINCE.get(region, region) or OTHER_PROVINCE
 
 
 # -- pagination ------------------------------------------------------------------------
@@ -199,7 +173,7 @@ class SiteIndex:
 
     home: Listing
     papers: dict[str, Listing]
-    newspapers: list[dict]  # slug, name, region, province, count
+    newspapers: list[dict]  # slug, name, province, city, count
     position: dict[str, tuple[str, int]]  # info_code -> (slug, rank in the paper)
     skipped: int = 0
 
@@ -209,7 +183,7 @@ class SiteIndex:
             rows = conn.execute(
                 "SELECT info_code, slug, title, published_at, newspaper FROM articles ORDER BY published_at, info_code"
             )
-            papers_rows = conn.execute("SELECT slug, name, region FROM newspapers ORDER BY slug").fetchall()
+            papers_rows = conn.execute("SELECT slug, name, province, city FROM newspapers ORDER BY slug").fetchall()
         except sqlite3.OperationalError as exc:
             raise SiteError(f"not a finews archive: {exc}") from exc
         entries, skipped = [], 0
@@ -228,11 +202,11 @@ class SiteIndex:
         by_paper: dict[str, list[Entry]] = {}
         for e in entries:
             by_paper.setdefault(e.slug, []).append(e)
-        names = {slug: (name, region) for slug, name, region in papers_rows}
+        names = {slug: (name, province, city) for slug, name, province, city in papers_rows}
         for slug, items in by_paper.items():
-            names.setdefault(slug, (items[-1].newspaper, None))
+            names.setdefault(slug, (items[-1].newspaper, None, None))
         papers, newspapers, position = {}, [], {}
-        for slug, (name, region) in sorted(names.items()):
+        for slug, (name, province, city) in sorted(names.items()):
             if not _SAFE_SLUG.fullmatch(slug or ""):
                 continue
             items = by_paper.get(slug, [])
@@ -241,8 +215,8 @@ class SiteIndex:
                 {
                     "slug": slug,
                     "name": name or slug,
-                    "region": region or "",
-                    "province": province_of(region),
+                    "province": (province or "").strip() or OTHER_PROVINCE,
+                    "city": city or "",
                     "count": len(items),
                 }
             )
