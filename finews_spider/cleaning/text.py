@@ -7,6 +7,8 @@ import html
 import re
 import unicodedata
 
+from .body import html_to_text
+
 _BREAKS = re.compile(r"[\r\n\t\u0085\u2028\u2029\v\f]+")
 
 
@@ -28,6 +30,4 @@ def content_hash(title: str, body_html: str) -> str:
 def derive_text_fields(title: str, body_html: str) -> tuple[str, str]:
     """The fields derived from a cleaned title and body: (plain text of the body, content
     hash). The one place they are computed, for new articles and old rows alike."""
-    from .body import html_to_text
-
     return html_to_text(body_html), content_hash(title, body_html)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from .jekyll import post_path
+
 ID_PREFIX = "tag:finews.withounder.com,2021:"  # entry and feed ids: stable whatever the site's address
 EPOCH = "1970-01-01T00:00:00+00:00"  # the <updated> of a feed without entries
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -99,7 +101,6 @@ def archive_feed(rows: Iterable[dict], slug: str | None, site_url: str) -> str:
     of ``rows`` (newest first: ``info_code``, ``title``, ``published_at``, ``newspaper``,
     ``slug``, ``share_url``): each entry links to its post on the site (``site_url`` +
     the Jekyll permalink) and to its share link; no bodies (the post has them)."""
-    from .jekyll import post_path  # pure too; imported here to keep this module standalone
 
     rows = list(rows)
     base = site_url.rstrip("/") + "/"
