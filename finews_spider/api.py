@@ -423,8 +423,9 @@ def import_posts(
 
 # -- serving -------------------------------------------------------------------------------
 PLUGIN_MODULE = "finews_spider.datasette_plugin"
-#: The metadata that ships with the code; a data folder may carry its own (``metadata.yml``).
-DEFAULT_METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
+#: The metadata ``scrapy serve`` passes to Datasette (it ships with the package); a data
+#: folder's own ``metadata.yml`` replaces it.
+DEFAULT_METADATA = Path(__file__).with_name("serve_metadata.yml")
 
 
 def plugin_installed() -> bool:

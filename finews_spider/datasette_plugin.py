@@ -21,7 +21,8 @@ other database is left alone. For archives the plugin
 - shows the articles table as a results list (title, newspaper, date, snippet), unless
   the URL chooses columns itself (``_col``/``_nocol``); bodies stay on the article page.
 
-``data/metadata.yml`` or any ``-m`` file still overrides all of it.
+Any ``-m`` metadata file (``scrapy serve`` passes ``finews_spider/serve_metadata.yml``, or the
+data folder's ``metadata.yml``) still overrides all of it.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from finews_spider.api import DEFAULT_METADATA
 from tests.upstream_server import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +117,7 @@ def sample_archive(tmp_path_factory):
     result = crawl("finews", data_dir, up)
     up.stop()
     assert result.returncode == 0, result.stderr[-3000:]
-    (data_dir / "metadata.yml").write_bytes((ROOT / "data" / "metadata.yml").read_bytes())
+    (data_dir / "metadata.yml").write_bytes(DEFAULT_METADATA.read_bytes())
     return data_dir
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from finews_spider.api import datasette_args
+from finews_spider.api import DEFAULT_METADATA, datasette_args
 from tests.conftest import ROOT, crawl, wait_until_serving
 from tests.test_datasette_plugin import newest_first_server  # noqa: F401  (a fixture)
 
@@ -74,7 +74,7 @@ def served(upstream, tmp_path):
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     server = subprocess.Popen(
-        datasette_args(data / "finews.db", ROOT / "data" / "metadata.yml", port=port),
+        datasette_args(data / "finews.db", DEFAULT_METADATA, port=port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

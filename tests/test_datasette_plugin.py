@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from finews_spider.api import DEFAULT_METADATA
 from finews_spider.cleaning import html_to_text
 from finews_spider.schema import APPLICATION_ID
 from tests.conftest import ROOT, rows, wait_until_serving
@@ -439,7 +440,7 @@ def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):
             "datasette",
             str(replayed_archive / "finews.db"),
             "-m",
-            str(ROOT / "data" / "metadata.yml"),
+            str(DEFAULT_METADATA),
             "--get",
             "/finews/articles.json?_search=%E5%8D%81%E5%9B%9B%E4%BA%94&_shape=array&_col=info_code&_size=max",
         ],

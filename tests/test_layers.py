@@ -123,7 +123,10 @@ def test_no_module_imports_from_a_higher_layer():
 
 def test_no_project_import_inside_a_function():
     hidden = [
-        f"{module}: {target}, line {line}" for module, found in imports().items() for target, line, inner in found if inner
+        f"{module}: {target}, line {line}"
+        for module, found in imports().items()
+        for target, line, inner in found
+        if inner
     ]
     assert not hidden, "\n".join(hidden)
 

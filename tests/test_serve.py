@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from finews_spider.api import datasette_args, needs_immutable, port_in_use
+from finews_spider.api import DEFAULT_METADATA, datasette_args, needs_immutable, port_in_use
 from tests.conftest import ROOT
 
 
@@ -191,7 +191,7 @@ def test_an_archive_on_a_read_only_file_system_is_served(sample_archive, tmp_pat
     if how == "scrapy serve":
         command = serve_command(data, port)
     else:
-        command = datasette_args(data / "finews.db", ROOT / "data" / "metadata.yml", port=port)
+        command = datasette_args(data / "finews.db", DEFAULT_METADATA, port=port)
     copy = tmp_path / "src" / "data"
     copy.mkdir(parents=True)
     for name in ("finews.db", "metadata.yml"):  # a cleanly closed archive: no -wal or -shm file

@@ -1,0 +1,49 @@
+"""Publication dates, in any of the forms the newspapers use, as Beijing time."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateutil_parser
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+_CJK_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "时": ":", "点": ":", "分": " ", "秒": " "})
+# A full calendar date must be present; a time and an offset may follow. Anything else
+# is refused rather than guessed (dateutil alone would read "12" as the 12th of this month).
+_SHAPE = re.compile(
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"(?:[ T]+\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?"
+    r"\s*(?:Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def parse_published_at(value: str | None) -> datetime:
+    """Parse an upstream date into an aware ``datetime`` in Asia/Shanghai.
+
+    A date without an offset is Beijing time; one with an offset is converted to it.
+    Raises ``ValueError`` for anything that is not a full date.
+
+    >>> parse_published_at("2021年12月24日 08:40").isoformat()
+    '2021-12-24T08:40:00+08:00'
+    """
+    if not value or not isinstance(value, str):
+        raise ValueError("no date")
+    text = value.strip().translate(_CJK_DATE).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    if not _SHAPE.fullmatch(text):
+        raise ValueError(f"unrecognised date {value!r}")
+    try:
+        # The feed's own form (and ISO 8601) parse in C; dateutil handles the rest.
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            text = re.sub(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", r"\1-\2-\3", text)
+            parsed = dateutil_parser.parse(text, yearfirst=True)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"unparseable date {value!r}: {exc}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=BEIJING)
+    return parsed.astimezone(BEIJING)

@@ -1,0 +1,1 @@
+"""Where articles end up: Jekyll posts (``jekyll``) and the SQLite archive (``sqlite``)."""

@@ -1,0 +1,136 @@
+"""Safe file writes, for every command: atomic replacement (:func:`write_atomic` for bytes,
+:func:`atomic_output` for a stream), one flush for many files (:func:`sync_filesystem`),
+and the clean-up of what killed runs leave behind (:func:`remove_stale_temporaries`).
+
+Every temporary file is named ``.<name>[.t<thread>].<pid>.tmp`` beside its target, and
+removed when its write fails, so a failed write leaves nothing behind and a killed one
+leaves a file the next start can recognise as stale."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: bool = False) -> bool:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader (or a
+    run killed half-way) never sees a partial file. Returns False when the file already
+    held exactly these bytes (nothing written); ``absent`` says the caller knows there is
+    no such file, so it is not read first. Its folder is made when missing.
+
+    With ``fsync=False`` the data is not flushed to disk here: the caller must call
+    :func:`sync_filesystem` before it records the file as written anywhere else."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not absent and holds(path, data):
+        return False
+    tmp = temporary_name(path)
+    try:
+        try:
+            f = open(tmp, "wb")
+        except FileNotFoundError:  # the folder is not there yet (checked only then: a post is one of thousands)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(tmp, "wb")
+        with f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary behind
+        raise
+    return True
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data`` (reading at most one byte more than it)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(data) + 1) == data
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def temporary_name(path: Path) -> Path:
+    """The temporary file of a write of ``path``: one name per process and thread (the
+    pid stays second to last: see :func:`remove_stale_temporaries`), so threads writing
+    the same file never share one."""
+    thread = "" if threading.current_thread() is threading.main_thread() else f".t{threading.get_ident()}"
+    return path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def atomic_output(out: str | Path) -> Iterator[IO[str]]:
+    """A text stream (UTF-8) for ``out``: stdout for ``-``; else a temporary file beside
+    ``out``, flushed and renamed to it when the block ends without error, and removed
+    when it fails."""
+    if str(out) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(out)
+    tmp = temporary_name(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every file written under ``path`` to disk: one ``syncfs`` of its filesystem
+    (Linux), else ``sync``. Cheaper than an fsync per post when many posts precede one
+    database commit."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _syncfs is not None and _syncfs(fd) == 0:
+            return
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _load_syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
+def remove_stale_temporaries(folders: list[Path]) -> list[Path]:
+    """Remove the temporary files (``.<name>.<pid>.tmp``) of runs that were killed (their
+    process is gone) from ``folders`` (not recursively: warc/ and _site/ can be big)."""
+    removed = []
+    for tmp in (t for folder in folders if folder.is_dir() for t in folder.glob(".*.tmp")):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,2 @@
+"""Spider and downloader middlewares: skipping archived articles, retry backoff, WARC
+capture and replay."""
