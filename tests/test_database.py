@@ -1,11 +1,14 @@
 """The SQLite archive: upserts, revisions, counts, migrations, Chinese search."""
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
+from finews_spider.archive import database as database_module
 from finews_spider.archive.database import ArchiveDatabase, doc_id_base
 from finews_spider.cleaning import derive_text_fields
 from finews_spider.registry import Registry
@@ -334,7 +337,6 @@ def test_archive_of_schema_5_upgrades(tmp_path):
 def test_a_new_index_version_rebuilds_the_index(tmp_path, monkeypatch):
     """When the tokens an article is indexed with change (search.INDEX_VERSION), the next
     open rebuilds the index: removing an old version needs exactly its tokens."""
-    from finews_spider.archive import database as database_module
 
     db = ArchiveDatabase(tmp_path / "finews.db")
     db.save_articles([article("NW1")], T0)
@@ -350,7 +352,6 @@ def test_a_new_index_version_rebuilds_the_index(tmp_path, monkeypatch):
 def test_posts_are_flushed_before_their_batch_is_recorded(tmp_path, monkeypatch):
     """Publishing a batch: the posts are written, one syncfs, then the rows commit."""
     from finews_spider.archive import Archive
-    from finews_spider.archive import database as database_module
     from finews_spider.config import project_config
 
     archive = Archive(project_config(data_dir=tmp_path))
@@ -448,3 +449,51 @@ def test_archive_of_schema_6_gets_province_and_city_apart(tmp_path):
     )
     assert db.conn.execute("PRAGMA user_version").fetchone()[0] == 7
     db.close()
+
+
+def _wal_database(path: Path, rows: int = 400) -> tuple[sqlite3.Connection, int]:
+    """A WAL database whose newest pages are only in its write-ahead log (no checkpoint):
+    the connection (keep it open: closing checkpoints) and its page count."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file: 2 pages; what follows stays in the WAL
+    conn.executemany("INSERT INTO t VALUES (?)", [("国寿" * 200,) for _ in range(rows)])
+    return conn, conn.execute("PRAGMA page_count").fetchone()[0]
+
+
+def test_a_header_counting_pages_still_in_the_wal_is_healthy(tmp_path):
+    """After a checkpoint cut short by a full disk, the file's header counts pages that are
+    still only in the WAL: SQLite reads them from there, so the check must not call the
+    file truncated (it did, and every later run refused the archive for good)."""
+    conn, pages = _wal_database(tmp_path / "live.db")
+    for name in ("live.db", "live.db-wal"):
+        shutil.copy(tmp_path / name, tmp_path / name.replace("live", "copy"))
+    conn.close()
+    copy = tmp_path / "copy.db"
+    header = bytearray(copy.read_bytes()[:100])
+    assert int.from_bytes(header[28:32], "big") < pages  # the file itself is short
+    with open(copy, "r+b") as f:  # its header now counts every page, as a half-done checkpoint leaves it
+        f.seek(28)
+        f.write(pages.to_bytes(4, "big"))
+    assert copy.stat().st_size < pages * 4096
+    database_module.check_file(copy)  # healthy: the WAL holds every page past the end
+    check = sqlite3.connect(copy)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert check.execute("SELECT count(*) FROM t").fetchone() == (400,)
+    check.close()
+
+
+def test_a_file_cut_short_is_truncated_when_its_wal_lacks_the_pages(tmp_path):
+    conn, pages = _wal_database(tmp_path / "live.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the file, the WAL empty
+    conn.close()
+    path = tmp_path / "live.db"
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    with pytest.raises(database_module.ArchiveDamaged, match="truncated"):
+        database_module.check_file(path)
+    (tmp_path / "live.db-wal").write_bytes(b"garbage, not a write-ahead log" * 10)
+    with pytest.raises(database_module.ArchiveDamaged, match="truncated"):
+        database_module.check_file(path)

@@ -110,12 +110,7 @@ class Archive:
                 db.close()
                 raise
         except Exception as exc:  # sqlite3.DatabaseError, OSError (a full disk too): both end the run here
-            raise ArchiveUnusable(
-                f"the archive database {path} cannot be used ({type(exc).__name__}: {exc}). If the disk is full, "
-                f"free space and run again; else restore it from a backup, or move it aside and rebuild it from "
-                f"the posts and the WARC files: scrapy import {self.root / '_posts'} && scrapy reextract "
-                f"{self.config.warc_dir}"
-            ) from exc
+            raise ArchiveUnusable(damaged_advice(path, exc, self.root / "_posts", self.config.warc_dir)) from exc
         if db.migrated_missing:
             logger.warning(
                 "the archive database %s lacked %s: created again; this run completes the archive",
@@ -252,6 +247,18 @@ class Archive:
         for sink in self.sinks.values():
             sink.refresh(self.db.slugs_with_articles())
         return written, same
+
+
+def damaged_advice(path: Path, error: BaseException, posts: Path, warc: Path) -> str:
+    """The one line a database that cannot be used gets: what happened, and the ways back,
+    least destructive first."""
+    return (
+        f"the archive database {path} cannot be used ({type(error).__name__}: {error}). If the disk is full, free "
+        f"space and run again. Else keep the file and recover what it holds: restore it from a backup, or "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.db` and put recovered.db in its place. Only as a last "
+        f"resort rebuild it from the posts and the WARC files (scrapy import {posts} && scrapy reextract {warc}): "
+        f"that loses the revisions, the crawls history and every article's first_seen_at"
+    )
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -135,8 +135,11 @@ def iso(value) -> str | None:
 
 def check_file(path: Path) -> None:
     """Cheap checks of a database file before it is used, in time independent of its
-    size: the SQLite header, and a file no shorter than the header says (a file cut
-    short reads as "malformed" only when a query reaches the lost pages)."""
+    size: the SQLite header, and no page missing that the header counts (a file cut short
+    reads as "malformed" only when a query reaches the lost pages). A page beyond the end
+    of the file is missing only when the write-ahead log does not hold it either: after a
+    checkpoint cut short (a full disk), the header already counts pages that are still
+    only in the WAL, and SQLite reads them from there: such a file is healthy."""
     size = path.stat().st_size
     if size == 0:
         return  # an empty file is a new database
@@ -148,8 +151,50 @@ def check_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
-    if valid and pages and size < pages * page_size:
-        raise ArchiveDamaged(f"truncated: {size} bytes, its header says {pages * page_size}")
+    if not (valid and pages and size < pages * page_size):
+        return
+    in_wal = wal_pages(Path(f"{path}-wal"), page_size)
+    missing = [p for p in range(size // page_size + 1, pages + 1) if p not in in_wal]
+    if missing:
+        raise ArchiveDamaged(
+            f"truncated: {size} bytes, its header says {pages * page_size}, and its write-ahead log lacks "
+            f"{len(missing)} of the pages past the end"
+        )
+
+
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def wal_pages(wal: Path, page_size: int) -> set[int]:
+    """The page numbers a write-ahead log holds in committed frames of its current
+    generation (the frames whose salts are the header's, up to the last commit frame);
+    empty when there is no WAL or it does not match ``page_size``. Reads the frame
+    headers only."""
+    try:
+        f = open(wal, "rb")
+    except FileNotFoundError:
+        return set()
+    with f:
+        header = f.read(32)
+        if len(header) < 32 or int.from_bytes(header[:4], "big") not in _WAL_MAGIC:
+            return set()
+        if int.from_bytes(header[8:12], "big") != page_size:
+            return set()
+        salts = header[16:24]
+        committed: set[int] = set()
+        pending: set[int] = set()
+        offset = 32
+        while True:
+            f.seek(offset)
+            frame = f.read(24)
+            if len(frame) < 24 or frame[8:16] != salts:
+                break
+            pending.add(int.from_bytes(frame[:4], "big"))
+            if int.from_bytes(frame[4:8], "big"):  # a commit frame: the transaction is whole
+                committed |= pending
+                pending = set()
+            offset += 24 + page_size
+        return committed
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
