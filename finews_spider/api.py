@@ -43,7 +43,7 @@ from .config import FinewsConfig
 from .exceptions import ArchiveDamaged, ArchiveUnusable
 from .exporters import jekyll
 from .exporters.rows import FORMATS, article_columns, export_rows, format_for, write_csv, write_jsonl
-from .files import atomic_output
+from .files import atomic_output, output_kind
 from .importing import BROKEN, Skip, import_article, reason_kind
 from .registry import Registry
 from .run import ARCHIVE_LOCK, crawls_row
@@ -57,6 +57,13 @@ class ArchiveMissing(FileNotFoundError):
 
 
 # -- reading -----------------------------------------------------------------------------
+def archive_paths(config: FinewsConfig) -> list[Path]:
+    """What belongs to the archive of ``config`` and no command may write over: the data
+    folder (the database and its WAL, posts, feeds, locks), the WARC folder and the
+    captures replayed."""
+    return [config.data_dir, config.warc_dir, *config.replay]
+
+
 def open_archive(config: FinewsConfig) -> sqlite3.Connection:
     """A read-only connection to the archive of ``config`` (it never creates, migrates or
     writes): :class:`ArchiveMissing` when there is none, :class:`ArchiveDamaged` when the
@@ -137,17 +144,18 @@ def export(
     if stock is not None and not stock.strip():
         raise ValueError("--stock: empty code")
     filters = article_filters(search or "", newspaper=newspaper, since=since, until=until, stock=stock, require=False)
-    if out != "-" and not Path(out).resolve().parent.is_dir():
-        raise ValueError(f"{out}: no such folder")
+    protected = archive_paths(config)
+    output_kind(out, protected)  # refused before anything is read
     with reading(config) as conn:
-        return write_export(conn, out, fmt, filters)
+        return write_export(conn, out, fmt, filters, protected)
 
 
-def write_export(conn: sqlite3.Connection, out: str, fmt: str, filters: list) -> int:
+def write_export(conn: sqlite3.Connection, out: str, fmt: str, filters: list, protected: Iterable[Path] = ()) -> int:
     """Write the rows of the archive on ``conn`` that ``filters`` select
-    (``search.article_filters``) to ``out`` in ``fmt`` (``jsonl`` or ``csv``); the count."""
+    (``search.article_filters``) to ``out`` in ``fmt`` (``jsonl`` or ``csv``), never over
+    one of ``protected`` (see :func:`finews_spider.files.output_kind`); the count."""
     rows = export_rows(conn, filters)
-    with atomic_output(out) as f:
+    with atomic_output(out, protected) as f:
         if fmt == "csv":
             return write_csv(rows, f, article_columns(conn))
         return write_jsonl(rows, f)

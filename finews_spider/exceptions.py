@@ -27,3 +27,8 @@ class FleetUnreachable(RuntimeError):
 
 class ArchiveDamaged(sqlite3.DatabaseError):
     """The database file is not a readable SQLite archive (truncated, overwritten)."""
+
+
+class OutputRefused(ValueError):
+    """An output a command must not write: the archive's own files, a folder, a FIFO…
+    (``files.output_kind`` says why); the command exits 2 with that one line."""

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import ctypes
 import os
+import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+from .exceptions import OutputRefused
 
 
 def write_atomic(path: Path, data: str | bytes, fsync: bool = True, *, absent: bool = False) -> bool:
@@ -66,16 +69,69 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}{thread}.{os.getpid()}.tmp")
 
 
-@contextmanager
-def atomic_output(out: str | Path) -> Iterator[IO[str]]:
-    """A text stream (UTF-8) for ``out``: stdout for ``-``; else a temporary file beside
-    ``out``, flushed and renamed to it when the block ends without error, and removed
-    when it fails."""
+def _is_stdout(path: Path) -> bool:
+    """Whether ``path`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``,
+    or the very file or pipe stdout is)."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):
+        return False
+
+
+def output_kind(out: str | Path, protected: Iterable[Path] = ()) -> str:
+    """How a command may write ``out``, or :class:`OutputRefused` saying why not. A
+    command writes only:
+
+    - ``"stdout"``: ``-``, or a path that is its standard output (``/dev/stdout``);
+    - ``"device"``: a character device (``/dev/null``, a terminal), written through,
+      never replaced;
+    - ``"file"``: a new file, or a regular file it is asked to replace (through a
+      symbolic link: the file it points to), replaced atomically.
+
+    Anything else is refused: a directory, a FIFO, a socket, a block device, a path
+    whose folder does not exist, and any path that is or lies inside one of
+    ``protected`` (the archive's own files and folders), however it is spelled
+    (links, ``..``)."""
     if str(out) == "-":
+        return "stdout"
+    path = Path(out)
+    if _is_stdout(path):
+        return "stdout"
+    target = path.resolve()
+    for own in protected:
+        own = Path(own).resolve()
+        if target == own or target.is_relative_to(own):
+            raise OutputRefused(f"{out} is the archive's own ({own}): choose another output")
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise OutputRefused(f"{out}: no such folder ({target.parent})") from None
+        return "file"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISCHR(mode):
+        return "device"
+    what = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+    raise OutputRefused(f"{out} is {what}: give a file name (or - for stdout)")
+
+
+@contextmanager
+def atomic_output(out: str | Path, protected: Iterable[Path] = ()) -> Iterator[IO[str]]:
+    """A text stream (UTF-8) for ``out``, as :func:`output_kind` allows it: stdout; a
+    character device written through; else a temporary file beside the (link-resolved)
+    target, flushed and renamed to it when the block ends without error, and removed when
+    it fails: a failed write never leaves a file behind, nor a half-written one."""
+    kind = output_kind(out, protected)
+    if kind == "stdout":
         yield sys.stdout
         sys.stdout.flush()
         return
-    path = Path(out)
+    if kind == "device":
+        with open(out, "w", encoding="utf-8", newline="") as device:
+            yield device
+        return
+    path = Path(out).resolve()
     tmp = temporary_name(path)
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:

@@ -11,9 +11,14 @@ statuses; ``scrapy <command> -h`` prints them with the options, and
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import textwrap
+from pathlib import Path
+from typing import TextIO
 
 from scrapy.commands import ScrapyHelpFormatter
+from scrapy.exceptions import UsageError
 
 from ..run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 
@@ -24,7 +29,13 @@ class HelpFormatter(ScrapyHelpFormatter, argparse.RawDescriptionHelpFormatter):
 
 
 class Help:
-    """A command's help, declared once (mixed into a ``ScrapyCommand``)."""
+    """What every command of the project does alike (mixed into a ``ScrapyCommand``): its
+    help, declared once, and the shell's conventions:
+
+    - ``LOG_FILE`` in a folder that does not exist yet: the folder is made (else Scrapy
+      stops with a traceback before anything else runs);
+    - output to a closed pipe ends quietly, to a full device with one line (:func:`emit`).
+    """
 
     #: What the command does: a paragraph (``short_desc`` is its first sentence's gist).
     description = ""
@@ -51,6 +62,42 @@ class Help:
         super().add_options(parser)  # type: ignore[misc]
         parser.formatter_class = HelpFormatter
         parser.epilog = self.epilog()
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)  # type: ignore[misc]
+        log_file = self.settings.get("LOG_FILE")  # type: ignore[attr-defined]
+        if log_file:
+            folder = Path(log_file).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"LOG_FILE={log_file}: its folder cannot be made ({exc.strerror or exc})") from None
+
+
+def emit(text: str, stream: TextIO | None = None) -> bool:
+    """Write ``text`` (and a newline) to ``stream`` (stdout) and flush it. A reader that
+    went away (``| head``) ends the output quietly: stdout is pointed at /dev/null so
+    nothing more is tried at exit, and False is returned. Other errors (a full device)
+    are raised as ``OSError`` for the command to report in one line."""
+    stream = stream or sys.stdout
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        return False
+    except OSError:
+        silence_stdout()
+        raise
+    return True
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit cannot fail."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 #: The exit statuses of every run of the engine (crawl, reextract, writer).

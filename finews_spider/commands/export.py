@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from scrapy.commands import ScrapyCommand
@@ -12,10 +11,10 @@ from scrapy.exceptions import UsageError
 from .. import api
 from ..config import FinewsConfig
 from ..crawling import settings_refused
-from ..exceptions import ArchiveDamaged
+from ..exceptions import ArchiveDamaged, OutputRefused
 from ..exporters.rows import FORMATS
 from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from . import Help
+from . import Help, silence_stdout
 
 
 class Command(Help, ScrapyCommand):
@@ -75,6 +74,10 @@ class Command(Help, ScrapyCommand):
                 search=opts.search,
                 stock=opts.stock,
             )
+        except OutputRefused as exc:
+            print(f"scrapy export: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         except (api.ArchiveMissing, ArchiveDamaged) as exc:
@@ -82,10 +85,11 @@ class Command(Help, ScrapyCommand):
             self.exitcode = EXIT_USAGE
             return
         except BrokenPipeError:  # `scrapy export - | head`: the reader has what it wanted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            silence_stdout()
             return
-        except OSError as exc:
-            print(f"scrapy export: cannot write {out}: {exc}", file=sys.stderr)
+        except OSError as exc:  # a full disk or device, a folder not writable: nothing left behind
+            silence_stdout()
+            print(f"scrapy export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         if out != "-":

@@ -14,7 +14,7 @@ from ..config import FinewsConfig
 from ..crawling import settings_refused
 from ..exceptions import ArchiveDamaged
 from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from . import Help
+from . import Help, emit
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
 
@@ -97,10 +97,15 @@ class Command(Help, ScrapyCommand):
             return
         more = limit is not None and len(matches) > limit
         matches = matches[:limit]
-        if opts.json:
-            print(json.dumps(matches, ensure_ascii=False, indent=2))
-        elif matches:
-            print("\n\n".join(format_match(m) for m in matches))
+        self.exitcode = EXIT_OK if matches else EXIT_FAILED
+        try:
+            if opts.json:
+                emit(json.dumps(matches, ensure_ascii=False, indent=2))
+            elif matches:
+                emit("\n\n".join(format_match(m) for m in matches))
+        except OSError as exc:  # a full device: one line
+            print(f"scrapy search: cannot write the matches: {exc.strerror or exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         if more:
             print(f"(more than {limit} matches: --limit N to see more, --limit 0 for all)", file=sys.stderr)
-        self.exitcode = EXIT_OK if matches else EXIT_FAILED

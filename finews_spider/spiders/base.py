@@ -7,6 +7,7 @@ everything is written by the archive, through the pipelines.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -75,6 +76,22 @@ def parse_window(since: str | None, until: str | None) -> tuple[date | None, dat
     return out[0], out[1]
 
 
+#: The spider arguments (``-a name=value``) of :class:`FinewsSpider`.
+ARGUMENTS = ("urls", "url_file", "refresh", "since", "until")
+
+
+def refuse_unknown_arguments(given: dict, known: tuple[str, ...]) -> None:
+    """:class:`SpiderArgumentError` for a spider argument that is not one of ``known``
+    (a misspelling such as ``sinse=2021-12-01`` would otherwise be ignored, and the run
+    go unwindowed), naming the closest one."""
+    for name in sorted(set(given) - set(known) - {"name"}):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise SpiderArgumentError(
+            f"{name}={given[name]!r} is not an argument of this spider{hint} (arguments: {', '.join(known)})"
+        )
+
+
 def describes(record: dict, fields: dict) -> bool:
     """Whether a feed record and a text response together say what the article is: a
     title, a date and a newspaper."""
@@ -107,6 +124,7 @@ class FinewsSpider(scrapy.Spider):
         until: str | None = None,
         **kwargs,
     ):
+        refuse_unknown_arguments(kwargs, ARGUMENTS)
         super().__init__(*args, **kwargs)
         self.share_urls: list[str] | None = None
         if urls is not None or url_file is not None:

@@ -22,7 +22,7 @@ from ..exceptions import SpiderArgumentError
 from ..meta import REPLAY_CAPTURE
 from ..middlewares.warc import WarcReplayMiddleware
 from ..run import Stat
-from .base import FinewsSpider
+from .base import FinewsSpider, refuse_unknown_arguments
 
 #: The crawl settings of a re-extraction (spider priority: ``-s`` still overrides them).
 #: Every answer comes from the captures, so nothing that spaces, retries or remembers
@@ -76,6 +76,7 @@ class ReextractSpider(FinewsSpider):
     custom_settings = REEXTRACT_SETTINGS
 
     def __init__(self, *args, shard: str = "0/1", **kwargs):
+        refuse_unknown_arguments(kwargs, ("since", "until"))
         kwargs.setdefault("name", "reextract")
         super().__init__(*args, refresh="1", **kwargs)
         try:

@@ -29,6 +29,7 @@ from ..extensions.archive import ArchiveExtension
 from ..items import Article
 from ..pipelines.publish import NotRecorded
 from ..run import Stat, dropped_stat
+from .base import refuse_unknown_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class WriterSpider(scrapy.Spider):
     POLL_SECONDS = 0.2
 
     def __init__(self, *args, drain: str = "", **kwargs):
+        refuse_unknown_arguments(kwargs, ())
         kwargs.setdefault("name", "writer")
         super().__init__(*args, **kwargs)
         self.drain = drain not in ("", "0")
