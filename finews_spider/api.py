@@ -43,7 +43,7 @@ from .config import FinewsConfig
 from .exceptions import ArchiveDamaged, ArchiveUnusable
 from .exporters import jekyll
 from .exporters.rows import FORMATS, article_columns, export_rows, format_for, write_csv, write_jsonl
-from .files import atomic_output, output_kind
+from .files import atomic_output, check_site_folder, output_kind
 from .importing import BROKEN, Skip, import_article, reason_kind
 from .registry import Registry
 from .run import ARCHIVE_LOCK, crawls_row
@@ -185,11 +185,16 @@ def build_site(
     ``changed_since`` (an ISO time, UTC, as ``last_seen_at``) renders only what the
     articles seen since then touch. ``site_url`` prefixes every link (default: what the
     site was built with, else ``/``). Returns the figures (articles, written, unchanged,
-    removed, redirects, seconds)."""
+    removed, redirects, seconds).
+
+    It writes only what it owns: ``OutputRefused`` for ``/``, the home folder or the
+    archive's own folders; ``ForeignFile`` (a ``SiteError``) naming the first file it would
+    overwrite or remove that it did not write (nothing of it is touched)."""
     target = out_dir or config.site_dir
     if not target:
         raise ValueError("give the output directory (or set FINEWS_SITE_DIR)")
     target = Path(target)
+    check_site_folder(target, archive_paths(config))
     site_url = site_url or built_site_url(target) or "/"
     with reading(config) as conn:
         if changed_since and is_site_dir(target):

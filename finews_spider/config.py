@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .exceptions import SettingsError
+from .exceptions import OutputRefused, SettingsError
+from .files import check_site_folder
 
 EXPORTERS = ("jekyll", "sqlite")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -500,6 +501,13 @@ class FinewsConfig:
                 values[item.field] = item.parse(raw)
             except ValueError as exc:
                 raise SettingsError(f"{item.name}={raw!r}: {exc}") from None
+        if values["site_dir"] is not None:
+            try:
+                check_site_folder(
+                    values["site_dir"], [values["data_dir"], values["warc_dir_setting"] or values["data_dir"]]
+                )
+            except OutputRefused as exc:
+                raise SettingsError(f"FINEWS_SITE_DIR={settings.get('FINEWS_SITE_DIR')!r}: {exc}") from None
         if values["retry_backoff_max"] < values["retry_backoff_base"]:
             raise SettingsError(
                 f"FINEWS_RETRY_BACKOFF_MAX={settings.get('FINEWS_RETRY_BACKOFF_MAX')!r}: is below "

@@ -116,6 +116,22 @@ def output_kind(out: str | Path, protected: Iterable[Path] = ()) -> str:
     raise OutputRefused(f"{out} is {what}: give a file name (or - for stdout)")
 
 
+def check_site_folder(folder: str | Path, protected: Iterable[Path] = ()) -> None:
+    """:class:`OutputRefused` when ``folder`` may not hold a generated site: ``/``, the
+    home folder, or one of ``protected`` (the archive's own folders) or a folder inside
+    them."""
+    target = Path(folder).resolve()
+    if target == Path("/").resolve() or target == Path.home().resolve():
+        raise OutputRefused(
+            f"{folder} is {'/' if target == Path('/').resolve() else 'the home folder'}: "
+            "build the site into a folder of its own"
+        )
+    for own in protected:
+        own = Path(own).resolve()
+        if target == own or target.is_relative_to(own):
+            raise OutputRefused(f"{folder} is the archive's own ({own}): build the site into a folder of its own")
+
+
 @contextmanager
 def atomic_output(out: str | Path, protected: Iterable[Path] = ()) -> Iterator[IO[str]]:
     """A text stream (UTF-8) for ``out``, as :func:`output_kind` allows it: stdout; a

@@ -436,3 +436,61 @@ def test_the_newspapers_page_groups_by_real_provinces(archive, tmp_path):
         "安徽",
         "合肥",
     )
+
+
+def test_the_site_never_overwrites_or_removes_a_file_it_did_not_write(archive, tmp_path):
+    """A user's index.html, a note under a post's folder, a page of our URL shapes that is
+    theirs: the build stops (ForeignFile, naming the file) and leaves each as it was."""
+    from finews_spider.site.builder import ForeignFile, is_ours
+
+    archive.add(article(1), article(2))
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("<p>my own page</p>")
+    with pytest.raises(ForeignFile) as caught:
+        build_site(archive.conn, out)
+    assert caught.value.path == out / "index.html" and (out / "index.html").read_text() == "<p>my own page</p>"
+    (out / "index.html").unlink()
+    build_site(archive.conn, out)  # now it builds, and every file it wrote is marked as its own
+    assert all(is_ours(p) for p in out.rglob("*") if p.is_file())
+    note = out / "shanxiwanbao/2021/12/20/NOTE.html"
+    note.write_text("my notes")  # our URL shape, not our file: a full build would prune it
+    (out / "page").mkdir(exist_ok=True)
+    (out / "page/7.html").write_text("mine too")
+    with pytest.raises(ForeignFile):
+        build_site(archive.conn, out)
+    assert note.read_text() == "my notes" and (out / "page/7.html").read_text() == "mine too"
+    (out / "page/7.html").unlink()
+    with pytest.raises(ForeignFile):
+        build_site(archive.conn, out)
+    assert note.read_text() == "my notes"
+    note.unlink()
+    stats = build_site(archive.conn, out)
+    assert stats["written"] == 0 and not list(out.rglob(".*.tmp"))
+
+
+def test_scrapy_site_refuses_the_archive_root_and_home_and_foreign_files(tmp_path):
+    """One line and exit 2: the data folder, /, the home folder, a user's file."""
+    from tests.conftest import SAMPLE_WARC, scrapy
+
+    data = tmp_path / "data"
+    assert scrapy("crawl", "finews", data_dir=data, settings={"FINEWS_REPLAY": str(SAMPLE_WARC)}).returncode == 0
+    before = sorted(p.relative_to(data) for p in data.rglob("*"))
+    for target, says in [
+        (data, "is the archive's own"),
+        (data / "site", "is the archive's own"),
+        (Path("/"), "is /: build the site"),
+        (Path.home(), "is the home folder"),
+    ]:
+        result = scrapy("site", str(target), data_dir=data)
+        assert result.returncode == 2 and says in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "site.css").write_text("/* mine */")
+    result = scrapy("site", str(out), data_dir=data)
+    assert result.returncode == 2 and f"{out / 'site.css'} was not written by scrapy site" in result.stderr
+    assert (out / "site.css").read_text() == "/* mine */"
+    bad = scrapy("crawl", "finews", data_dir=data, settings={"FINEWS_SITE_DIR": str(data / "public")})
+    assert bad.returncode == 2 and "FINEWS_SITE_DIR=" in bad.stderr and "is the archive's own" in bad.stderr

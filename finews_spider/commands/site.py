@@ -11,9 +11,9 @@ from scrapy.exceptions import UsageError
 from .. import api
 from ..config import FinewsConfig
 from ..crawling import settings_refused
-from ..exceptions import ArchiveDamaged
+from ..exceptions import ArchiveDamaged, OutputRefused
 from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from ..site import SiteError
+from ..site.builder import ForeignFile, SiteError
 from . import Help
 
 
@@ -35,7 +35,12 @@ class Command(Help, ScrapyCommand):
     exit_statuses = (
         (EXIT_OK, "the site was built or updated"),
         (EXIT_FAILED, "no readable archive, or the site could not be written"),
-        (EXIT_USAGE, "a usage error (no DIR and no FINEWS_SITE_DIR, a setting that cannot be used)"),
+        (
+            EXIT_USAGE,
+            "a usage error (no DIR and no FINEWS_SITE_DIR, a setting that cannot be used), DIR refused (/, the "
+            "home folder, the archive's own), or a file in DIR that scrapy site did not write would be "
+            "overwritten or removed",
+        ),
     )
 
     def syntax(self):
@@ -63,6 +68,10 @@ class Command(Help, ScrapyCommand):
         out = args[0] if args else config.site_dir
         try:
             stats = api.build_site(config, out, site_url=opts.site_url, changed_since=opts.changed_since)
+        except (OutputRefused, ForeignFile) as exc:
+            print(f"scrapy site: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         except (api.ArchiveMissing, ArchiveDamaged, SiteError) as exc:

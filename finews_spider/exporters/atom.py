@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from .jekyll import post_path
 
+GENERATOR = "finews archive"  # the <generator> of every feed (and the mark of the site's files)
 ID_PREFIX = "tag:finews.withounder.com,2021:"  # entry and feed ids: stable whatever the site's address
 EPOCH = "1970-01-01T00:00:00+00:00"  # the <updated> of a feed without entries
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -68,6 +69,7 @@ def format_feed(
         f'<link rel="self" type="application/atom+xml" href="{xml_attr(self_url)}"/>',
         f'<link rel="alternate" type="text/html" href="{xml_attr(alternate_url)}"/>',
         f"<updated>{xml_text(updated)}</updated>",
+        f"<generator>{GENERATOR}</generator>",
         "<author><name>finews</name></author>",
     ]
     for e in entries:

@@ -41,7 +41,7 @@ import jinja2
 from ..exporters.atom import ID_PREFIX as FEED_ID_PREFIX
 from ..exporters.atom import FeedEntry, format_feed
 from ..exporters.jekyll import post_path as article_url
-from ..files import write_atomic
+from ..files import holds, write_atomic
 
 PAGE_SIZE = 50
 FEED_SIZE = 50  # articles in a feed
@@ -53,6 +53,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 STATE_FILE = ".finews-site"  # marks a directory this module built (see is_site_dir)
+#: What every file the site writes carries near its start (the pages' and the feeds'
+#: generator, the style sheet's first comment, the state file's first line): the site
+#: overwrites or removes only files that carry it (:func:`is_ours`), so a file it did not
+#: write (a user's index.html, a note beside the pages) is never touched.
+OWN_MARKS = (
+    b'<meta name="generator" content="finews archive">',
+    b"<generator>finews archive</generator>",
+    b"/* generator: finews archive",
+    b"finews site\n",
+)
 
 _SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _SAFE_CODE = re.compile(r"[A-Za-z0-9]+")
@@ -63,6 +73,40 @@ OTHER_PROVINCE = "其他"  # the newspapers page's group of papers with no provi
 
 class SiteError(Exception):
     """The site cannot be built (bad output directory, archive without the expected tables)."""
+
+
+class ForeignFile(SiteError):
+    """A file the site would overwrite or remove, which it did not write (exit 2)."""
+
+    def __init__(self, path: Path, action: str):
+        super().__init__(
+            f"{path} was not written by scrapy site and would be {action}: nothing of it is touched; move it "
+            f"away, or build the site into another folder"
+        )
+        self.path = path
+
+
+def is_ours(path: Path) -> bool:
+    """Whether ``path`` is a file the site wrote (it carries one of :data:`OWN_MARKS` in
+    its first 2 KiB); a symbolic link never is."""
+    try:
+        if path.is_symlink():
+            return False
+        with open(path, "rb") as f:
+            head = f.read(2048)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return any(mark in head for mark in OWN_MARKS)
+
+
+def remove_ours(path: Path) -> bool:
+    """Remove ``path`` when it exists; :class:`ForeignFile` when the site did not write it."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    if not is_ours(path):
+        raise ForeignFile(path, "removed")
+    path.unlink()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,12 +312,15 @@ class Writer:
 
     def _write(self, rel: str, data: bytes) -> None:
         path = self.root / rel
-        written = write_atomic(path, data, fsync=False)
-        with self._lock:
-            if written:
-                self.written += 1
-            else:
+        if holds(path, data) and not path.is_symlink():
+            with self._lock:
                 self.unchanged += 1
+            return
+        if (path.exists() or path.is_symlink()) and not is_ours(path):
+            raise ForeignFile(path, "overwritten")
+        write_atomic(path, data, fsync=False, absent=True)
+        with self._lock:
+            self.written += 1
 
     def close(self) -> None:
         """Wait for every pending write; raise the first error of a writing thread."""
@@ -536,8 +583,7 @@ def update_site(
                 new = index.position.get(code)
                 new_url = index.papers[new[0]].entries[new[1]].url if new else None
                 old_url = article_url(old_slug, old_published, code)
-                if old_url != new_url and (out_dir / old_url).exists():
-                    (out_dir / old_url).unlink()
+                if old_url != new_url and remove_ours(out_dir / old_url):
                     removed += 1
     if to_render:
         placeholders = ",".join("?" * len(to_render))
@@ -587,11 +633,7 @@ def write_legacy_redirects(out_dir: str | Path, legacy: Mapping[str, str], site_
 
 def _remove_page_past_end(out_dir: Path, listing: Listing) -> int:
     """A listing that lost articles may have one numbered page fewer: remove it."""
-    stale = out_dir / listing.path(listing.pages + 1)
-    if stale.exists():
-        stale.unlink()
-        return 1
-    return 0
+    return int(remove_ours(out_dir / listing.path(listing.pages + 1)))
 
 
 def state_text(site_url: str) -> bytes:
@@ -620,7 +662,8 @@ _NUMBERED = re.compile(r"(\d+)\.html")
 
 def _prune(out_dir: Path, index: SiteIndex) -> int:
     """Remove article pages and numbered listing pages that the site no longer has. Only
-    files of our URL shapes are considered: anything else in ``out_dir`` is left alone."""
+    files of our URL shapes are considered, and only those the site wrote are removed
+    (:func:`remove_ours`); anything else in ``out_dir`` is left alone."""
     removed = 0
     wanted_pages = {index.home.page_prefix: index.home.pages}
     wanted_pages.update({p.page_prefix: p.pages for p in index.papers.values()})
@@ -630,8 +673,7 @@ def _prune(out_dir: Path, index: SiteIndex) -> int:
             for f in folder.iterdir():
                 m = _NUMBERED.fullmatch(f.name)
                 if m and not 1 <= int(m.group(1)) <= pages:
-                    f.unlink()
-                    removed += 1
+                    removed += remove_ours(f)
     for slug, listing in index.papers.items():
         folder = out_dir / slug
         if not folder.is_dir():
@@ -644,6 +686,5 @@ def _prune(out_dir: Path, index: SiteIndex) -> int:
             for name in files:
                 rel = f"{rel_dir.replace(os.sep, '/')}/{name}"
                 if name.endswith(".html") and _SAFE_CODE.fullmatch(name[:-5]) and rel not in wanted:
-                    os.unlink(os.path.join(dirpath, name))
-                    removed += 1
+                    removed += remove_ours(Path(dirpath) / name)
     return removed
