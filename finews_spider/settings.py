@@ -22,6 +22,11 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_ITEMS = 4
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 20
+# A feed of 100 records is about 100 KB and an article's text 5–20 KB: an answer past these
+# (its decompressed size too: Scrapy checks it while inflating) is no article; it is dropped
+# (finews/dropped/too_large) instead of filling the memory.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 10

@@ -4,6 +4,7 @@ truncated JSON). Used by the crawl tests and the benchmarks."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import struct
@@ -23,7 +24,8 @@ class Upstream:
 
     ``faults[key]`` is a list of actions used up one per request, where ``key`` is
     ``"feed:<marketType>"`` or ``"text:<infoCode>"`` and an action is ``500``, ``503``,
-    ``"hang"``, ``"reset"`` or ``"truncate"``."""
+    ``"hang"``, ``"reset"``, ``"truncate"``, ``("redirect", url)`` (a 302 to ``url``) or
+    ``("gzip-bomb", n)`` (a gzip body that inflates to ``n`` bytes)."""
 
     def __init__(self, feeds: dict | None = None, texts: dict | None = None):
         self.feeds: dict[str, dict] = {str(k): v for k, v in (feeds or {}).items()}
@@ -125,6 +127,21 @@ class Upstream:
             return
         if isinstance(action, int):
             return self._send(h, action, {"error": "injected"})
+        if isinstance(action, tuple) and action[0] == "redirect":
+            h.send_response(302)
+            h.send_header("Location", action[1])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        if isinstance(action, tuple) and action[0] == "gzip-bomb":
+            body = gzip.compress(b"{" + b" " * action[1], compresslevel=9)
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json; charset=utf-8")
+            h.send_header("Content-Encoding", "gzip")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
         if payload is None:
             return self._send(h, 404, {"error": "not found"})
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

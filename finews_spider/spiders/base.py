@@ -13,8 +13,10 @@ import logging
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 
 from ..cleaning import parse_published_at
 from ..cleaning.names import normalize_newspaper_name
@@ -92,6 +94,17 @@ def refuse_unknown_arguments(given: dict, known: tuple[str, ...]) -> None:
         )
 
 
+def refusal(failure) -> tuple[str, str] | None:
+    """``(reason, message)`` when a request failed because its answer is not to be used
+    whatever the next run does: larger than ``DOWNLOAD_MAXSIZE`` (decompressed too); ``None`` for a
+    failure that another run may not meet (a timeout, a reset, a 5xx). (A redirect to
+    another host never reaches an errback: see :meth:`FinewsSpider.request_dropped`.)"""
+    message = failure.getErrorMessage()
+    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
+        return "too_large", message
+    return None
+
+
 def describes(record: dict, fields: dict) -> bool:
     """Whether a feed record and a text response together say what the article is: a
     title, a date and a newspaper."""
@@ -150,9 +163,27 @@ class FinewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        config = config_for(crawler)
         if spider.refresh is None:
-            spider.refresh = config_for(crawler).refresh
+            spider.refresh = config.refresh
+        # Only the upstream's hosts: a redirect elsewhere is not followed (Scrapy's offsite
+        # filter drops it as it is scheduled, silently: no errback, no request_dropped).
+        spider.allowed_domains = sorted({urlsplit(url).hostname for url in (config.feed_url, config.text_url)})
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
         return spider
+
+    def request_scheduled(self, request, spider=None):
+        """A text request to another host (a redirect, which the offsite filter drops as
+        it is scheduled) is the article's outcome: dropped, ``offsite_redirect``."""
+        record = request.cb_kwargs.get("record")
+        host = urlsplit(request.url).hostname
+        if request.callback != self.parse_text or record is None or host in self.allowed_domains:
+            return
+        self.crawler.stats.inc_value(Stat.ARTICLES_DROPPED)
+        self.crawler.stats.inc_value(dropped_stat("offsite_redirect"))
+        logger.warning(
+            "article %s dropped (offsite_redirect): the upstream redirected to %s", record["info_code"], request.url
+        )
 
     # -- requests --------------------------------------------------------------------
     async def start(self):
@@ -392,6 +423,13 @@ class FinewsSpider(scrapy.Spider):
 
     def text_failed(self, failure):
         record = failure.request.cb_kwargs["record"]
+        refused = refusal(failure)
+        if refused is not None:  # the upstream's answer cannot be used, now or later: set aside
+            reason, why = refused
+            self.crawler.stats.inc_value(Stat.ARTICLES_DROPPED)
+            self.crawler.stats.inc_value(dropped_stat(reason))
+            logger.warning("article %s dropped (%s): %s", record["info_code"], reason, why)
+            return
         self.crawler.stats.inc_value(Stat.TEXT_FAILED)
         self.crawler.stats.inc_value(Stat.ERRORS)
         logger.error(
