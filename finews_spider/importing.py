@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from .cleaning import ArticleRefused, clean_article_fields
-from .cleaning.dates import BEIJING
+from .cleaning.dates import BEIJING, check_sane
 from .cleaning.names import NameRefused, check_newspaper_name
 from .registry import Newspaper, Registry
 from .upstream import info_code_from_share_url
@@ -259,14 +259,22 @@ def parse_post_date(value: str | None) -> datetime:
         raise PostError(f"date {value!r}: {exc}") from None
     offset = match["offset"]
     if offset is None:
-        return naive.replace(tzinfo=BEIJING)
-    if offset == "Z":
-        zone = UTC
+        moment = naive.replace(tzinfo=BEIJING)
     else:
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    return naive.replace(tzinfo=zone).astimezone(BEIJING)
+        if offset == "Z":
+            zone = UTC
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        try:
+            moment = naive.replace(tzinfo=zone).astimezone(BEIJING)
+        except OverflowError:  # 9999-12-31 23:00:00 -1000: past what datetime holds
+            raise PostError(f"date {value!r} is out of range") from None
+    try:
+        return check_sane(moment)
+    except ValueError as exc:
+        raise PostError(str(exc)) from None
 
 
 def registry_paper(name: str, registry: Registry) -> Newspaper:

@@ -40,3 +40,17 @@ def test_an_answer_that_inflates_past_the_limit_is_dropped_without_filling_memor
     assert again.returncode == 0 and code in {
         r["info_code"] for r in rows(tmp_path / "finews.db", "SELECT info_code FROM articles")
     }
+
+
+def test_a_record_dated_year_9999_is_dropped_and_the_rest_archived(upstream, tmp_path):
+    """One record's date out of range drops that record (finews/dropped/date); the run is
+    ok and a later run is not failed by it either."""
+    record = upstream.feeds["37"]["record"][0]
+    upstream.texts[record["infoCode"]] = {**upstream.texts[record["infoCode"]], "showtime": "9999-12-31 23:00:00"}
+    record["datetime"] = record["showtime"] = "9999-12-31 23:00:00"
+    for _ in range(2):
+        result = crawl("finews", tmp_path, upstream)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "OverflowError" not in result.stderr
+    archived = {r["info_code"] for r in rows(tmp_path / "finews.db", "SELECT info_code FROM articles")}
+    assert record["infoCode"] not in archived and len(archived) == 33

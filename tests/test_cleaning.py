@@ -1,7 +1,7 @@
 """Cleaning rules, on the hostile fixture corpus (tests/fixtures/bodies) and by case."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -205,3 +205,22 @@ def test_bundled_reference_matches_shared_copy_when_present():
 def test_split_credits_prefers_em_media():
     _, credits = split_credits('<p>来源：新华社</p><p class="em_media">（文章来源：山西晚报）</p>')
     assert credits.source == "山西晚报"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31 23:00:00", "9999-12-31T23:00:00-10:00", "0001-01-01 00:00:00", "1989-12-31 23:59", "2099-01-01"],
+)
+def test_a_date_outside_the_sane_range_is_refused(value):
+    """Before 1990 or more than a day ahead: a broken record, refused (dropped/date), never
+    an OverflowError that would fail every run for ever."""
+    with pytest.raises(ValueError, match="outside|out of range"):
+        parse_published_at(value)
+
+
+def test_the_sane_range_is_measured_from_now():
+    now = datetime(2021, 12, 24, tzinfo=UTC)
+    assert parse_published_at("2021-12-24 23:00", now=now).isoformat() == "2021-12-24T23:00:00+08:00"
+    with pytest.raises(ValueError, match="outside"):
+        parse_published_at("2021-12-26 12:00", now=now)
+    assert parse_published_at("1990-01-01 00:00").year == 1990

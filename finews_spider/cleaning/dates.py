@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -20,11 +20,28 @@ _SHAPE = re.compile(
 )
 
 
-def parse_published_at(value: str | None) -> datetime:
+#: The earliest publication date an article may carry: the regional press online, and the
+#: service, are younger; an earlier date is a broken record, not an old article.
+EARLIEST = datetime(1990, 1, 1, tzinfo=BEIJING)
+#: How far ahead of now a publication date may be (clocks and time zones differ a little).
+AHEAD = timedelta(days=1)
+
+
+def check_sane(moment: datetime, now: datetime | None = None) -> datetime:
+    """``moment`` when it lies between :data:`EARLIEST` and a day after ``now``, else
+    ``ValueError`` saying so (a date of year 9999 or 0001 is a broken record)."""
+    latest = (now or datetime.now(UTC)) + AHEAD
+    if not EARLIEST <= moment <= latest:
+        raise ValueError(f"date {moment.isoformat()} is outside {EARLIEST:%Y-%m-%d} … {latest:%Y-%m-%d} (a day ahead)")
+    return moment
+
+
+def parse_published_at(value: str | None, now: datetime | None = None) -> datetime:
     """Parse an upstream date into an aware ``datetime`` in Asia/Shanghai.
 
     A date without an offset is Beijing time; one with an offset is converted to it.
-    Raises ``ValueError`` for anything that is not a full date.
+    Raises ``ValueError`` for anything that is not a full date, and for a date outside
+    the sane range (:func:`check_sane`, with ``now``).
 
     >>> parse_published_at("2021年12月24日 08:40").isoformat()
     '2021-12-24T08:40:00+08:00'
@@ -44,6 +61,8 @@ def parse_published_at(value: str | None) -> datetime:
             parsed = dateutil_parser.parse(text, yearfirst=True)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"unparseable date {value!r}: {exc}") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=BEIJING)
-    return parsed.astimezone(BEIJING)
+    try:
+        parsed = parsed.replace(tzinfo=BEIJING) if parsed.tzinfo is None else parsed.astimezone(BEIJING)
+    except OverflowError:  # year 9999 with an offset: past what datetime holds
+        raise ValueError(f"date {value!r} is out of range") from None
+    return check_sane(parsed, now)
