@@ -387,15 +387,22 @@ HOSTILE = ["<script>alert(1)</script>日报", "長" * 300, "{}\n", "../../etc/pa
 
 def f_hostile_names(c: Case) -> Verdict:
     hostile = dict(zip(CODES[: len(HOSTILE)], HOSTILE))
+    original = copy.deepcopy(c.upstream.feeds)
     for feed in c.upstream.feeds.values():
         for record in feed.get("record") or feed.get("nodeList"):
             code = record.get("infoCode") or record.get("infocode")
             if code in hostile:
                 key = "medianame" if "medianame" in record or "from" not in record else "from"
                 record[key] = hostile[code].format(record[key])
-    v = c.run()
-    assert v.figures["articles_dropped"] == 4  # the trailing newline is dropped; the others are refused
-    jekyll_build(c.data, c.root / "site")
+    live = c.root / "live"  # a paper's name corrected upstream is another paper: its own folder
+    v = c.run(data=live)
+    assert v.figures["articles_dropped"] == 0 and v.figures["articles_new"] == 34  # every article kept
+    jekyll_build(live, c.root / "site")
+    c.upstream.feeds = original
+    again = c.run("-a", "refresh=1", data=live)  # the names corrected: each article moves to its paper
+    assert again.status == "ok"
+    papers = "SELECT info_code, newspaper, slug FROM articles ORDER BY info_code"
+    assert rows(live / "finews.db", papers) == rows(c.reference / "finews.db", papers)
     return v
 
 

@@ -1,9 +1,11 @@
-"""Newspaper names are input (``cleaning/names.py``): hostile names are normalized or
-refused, slugs are bounded, the footer's Markdown cannot be broken, and a crawl of hostile
-names drops them with the reason ``newspaper`` and leaves a site that builds."""
+"""Newspaper names are input (``cleaning/names.py``): hostile names are normalized and
+kept (never a reason to drop an article), slugs are bounded, the footer's Markdown cannot
+be broken, and a crawl of hostile names archives every article and leaves a Jekyll site,
+a reading site and feeds where no name can form markup."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -20,7 +22,7 @@ from finews_spider.cleaning.names import (
 )
 from finews_spider.exporters.jekyll import format_post
 from finews_spider.registry import MAX_SLUG_LENGTH, Registry, slugify
-from tests.conftest import REFERENCE_POST, crawl, jekyll_build, posts, rows
+from tests.conftest import REFERENCE_POST, crawl, executable_markup, jekyll_build, posts, rows
 
 ACCEPTED = [
     ("山西晚报", "山西晚报"),
@@ -40,23 +42,21 @@ ACCEPTED = [
     ("e\u0301日报", "\u00e9日报"),  # NFC
 ]
 
-REFUSED = [
-    ("<script>alert(1)</script>日报", "markup '<'"),
-    ("&lt;b&gt;日报", "markup '<'"),
-    ("<b>日报</b>", "markup '<'"),
-    ("長" * 300, "300 characters long, more than 40"),
-    ("報" * (MAX_NAME_LENGTH + 1), "more than 40"),
-    ("../../etc/passwd", "path character '/'"),
-    ("..\\windows", "path character '\\\\'"),
-    ("..", "has no letter"),
-    ("😀", "character '😀'"),
-    ("日报😀", "character '😀'"),
-    ("!!!", "character '!'"),
-    ("——", "has no letter"),
-    ("2021", "has no letter"),
-    ("[返回](javascript:alert(1))", "character '['"),
-    ("日报*粗*", "character '*'"),
-    ("日报;", "character ';'"),
+KEPT = [  # (raw, normalized): no name is refused for what it holds
+    ("<script>alert(1)</script>日报", "<script>alert(1)</script>日报"),
+    ("&lt;b&gt;日报", "<b>日报"),
+    ("長" * 300, "長" * 300),
+    ("報" * (MAX_NAME_LENGTH + 5), "報" * (MAX_NAME_LENGTH - 1) + "…"),  # bounded
+    ("../../etc/passwd", "../../etc/passwd"),
+    ("..", ".."),
+    ("😀", "😀"),
+    ("日报😀", "日报😀"),
+    ("2021", "2021"),
+    ("[返回](javascript:alert(1))", "[返回](javascript:alert(1))"),
+    ("日报*粗*", "日报*粗*"),
+]
+
+REFUSED = [  # no name at all
     ("", "nothing is left"),
     ("\u200b\u200f\u3000\n", "nothing is left"),
     (None, "not text"),
@@ -69,8 +69,13 @@ def test_names_are_normalized(raw, expected):
     assert check_newspaper_name(raw) == expected == normalize_newspaper_name(raw)
 
 
+@pytest.mark.parametrize("raw, expected", KEPT, ids=[repr(r)[:30] for r, _ in KEPT])
+def test_unusual_names_are_kept_as_given(raw, expected):
+    assert check_newspaper_name(raw) == expected == normalize_newspaper_name(raw)
+
+
 @pytest.mark.parametrize("raw, reason", REFUSED, ids=[repr(r)[:30] for r, _ in REFUSED])
-def test_hostile_names_are_refused_with_a_reason(raw, reason):
+def test_what_is_no_name_at_all_is_refused_with_a_reason(raw, reason):
     with pytest.raises(NameRefused) as caught:
         check_newspaper_name(raw)
     assert reason in str(caught.value)
@@ -78,12 +83,18 @@ def test_hostile_names_are_refused_with_a_reason(raw, reason):
 
 
 @given(st.text(max_size=60))
-def test_an_accepted_name_is_stable_and_needs_no_markdown_escaping(raw):
+def test_a_normalized_name_is_stable_and_bounded(raw):
     name = normalize_newspaper_name(raw)
     if name is not None:
         assert check_newspaper_name(name) == name  # idempotent
-        assert markdown_text(name) == name  # posts keep their bytes
         assert 0 < len(name) <= MAX_NAME_LENGTH and name == name.strip()
+
+
+@given(st.text(alphabet=st.characters(categories=["Lo", "Nd", "Zs"]), max_size=30))
+def test_an_ordinary_name_needs_no_markdown_escaping(raw):
+    name = normalize_newspaper_name(raw)
+    if name is not None:
+        assert markdown_text(name) == name  # the posts of ordinary papers keep their bytes
 
 
 def test_markdown_text_escapes_what_would_be_syntax():
@@ -134,10 +145,12 @@ HOSTILE = {
     5: "\u200b山西晚报\u200f",
     6: "[返回](javascript:alert(1))",
 }
-REFUSED_INDEXES = {0, 2, 3, 4, 6}
 
 
-def test_a_crawl_of_hostile_names_drops_them_and_the_site_builds(upstream, tmp_path):
+def test_a_crawl_of_hostile_names_keeps_every_article_and_escapes_the_names_everywhere(upstream, tmp_path):
+    """Markup, a path, an emoji, 300 characters, Markdown link syntax: every article is
+    archived under a bounded slug, and neither the Jekyll build, the reading site nor the
+    feeds carry a name as markup."""
     codes: list[str] = []
     for feed in upstream.feeds.values():
         for record in feed.get("record") or feed.get("nodeList"):
@@ -148,18 +161,21 @@ def test_a_crawl_of_hostile_names_drops_them_and_the_site_builds(upstream, tmp_p
             if index in HOSTILE:
                 record["medianame" if "medianame" in record or "from" not in record else "from"] = HOSTILE[index]
     data = tmp_path / "data"
-    result = crawl("finews", data, upstream)
+    result = crawl("finews", data, upstream, settings={"FINEWS_SITE_DIR": str(tmp_path / "reading")})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert f"'finews/dropped/newspaper': {len(REFUSED_INDEXES)}" in result.stderr
-    assert "holds markup '<'" in result.stderr
+    assert "finews/dropped/newspaper" not in result.stderr
     archived = {name.split("-", 3)[3].removesuffix(".md") for name in posts(data)}
-    assert archived == {c for i, c in enumerate(codes) if i not in REFUSED_INDEXES}
+    assert archived == set(codes)  # every article, whatever its paper's name
     for index in (1, 5):  # the trailing newline and the invisible marks: the same paper, not a second one
         row = rows(data / "finews.db", "SELECT newspaper, slug FROM articles WHERE info_code = ?", (codes[index],))
         assert row == [{"newspaper": "山西晚报", "slug": "shanxiwanbao"}]
-    names = [r["name"] for r in rows(data / "finews.db", "SELECT name FROM newspapers WHERE article_count > 0")]
-    assert all(normalize_newspaper_name(n) == n for n in names) and "山西晚报" in names
-    assert sorted(p.name for p in (data / "category").iterdir()) == sorted(
-        f"{r['slug']}.html" for r in rows(data / "finews.db", "SELECT DISTINCT slug FROM articles")
-    )
+    stored = {r["newspaper"] for r in rows(data / "finews.db", "SELECT newspaper FROM articles")}
+    assert {"<script>alert(1)</script>日报", "../../etc/passwd", "😀", "長" * 300} <= stored  # as given
+    slugs = [r["slug"] for r in rows(data / "finews.db", "SELECT DISTINCT slug FROM articles")]
+    assert all(re.fullmatch(r"[a-z0-9-]{1,60}", s) for s in slugs), slugs
+    assert sorted(p.name for p in (data / "category").iterdir()) == sorted(f"{s}.html" for s in slugs)
     jekyll_build(data, tmp_path / "site")
+    built = [*(tmp_path / "site").rglob("*.html")] if (tmp_path / "site").is_dir() else []
+    for page in [*(tmp_path / "reading").rglob("*.html"), *(data / "feed").glob("*.xml"), *built]:
+        assert not executable_markup(page.read_text("utf-8")), page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;日报" in (tmp_path / "reading/newspapers.html").read_text("utf-8")
