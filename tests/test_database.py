@@ -497,3 +497,17 @@ def test_a_file_cut_short_is_truncated_when_its_wal_lacks_the_pages(tmp_path):
     (tmp_path / "live.db-wal").write_bytes(b"garbage, not a write-ahead log" * 10)
     with pytest.raises(database_module.ArchiveDamaged, match="truncated"):
         database_module.check_file(path)
+
+
+def test_a_header_counting_billions_of_pages_is_refused_at_once(tmp_path):
+    """A damaged header may count 2^32 pages: the check compares counts, never lists them."""
+    path = tmp_path / "finews.db"
+    header = bytearray(b"SQLite format 3\x00" + bytes(84))
+    header[16:18] = (4096).to_bytes(2, "big")
+    header[28:32] = header[24:28] = header[92:96] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(header) + bytes(8000))
+    with pytest.raises(database_module.ArchiveDamaged, match="truncated"):
+        database_module.check_file(path)
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)  # page size 65535: no SQLite file
+    with pytest.raises(database_module.ArchiveDamaged, match="not an SQLite database"):
+        database_module.check_file(path)

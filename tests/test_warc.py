@@ -291,3 +291,29 @@ def test_an_interrupted_reextract_with_workers_fails_as_one_run(tmp_path):
     assert "status=failed" in line and "shutdown" in line
     [row] = rows(data / "finews.db", "SELECT * FROM crawls")
     assert (row["spider"], row["status"]) == ("reextract", "failed")
+
+
+def test_capture_is_part_of_the_commit(upstream, tmp_path):
+    """A WARC folder that cannot be written fails the run and archives nothing whose
+    exchange was not captured; once it can be written, the next run archives and captures
+    every article (none is left archived but never captured)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the WARC folder should be")
+    data = tmp_path / "data"
+    first = crawl("finews", data, upstream, settings={"FINEWS_WARC_DIR": str(blocked / "warc")})
+    assert first.returncode == 1 and "could not be captured in WARC" in first.stderr
+    assert rows(data / "finews.db", "SELECT count(*) AS n FROM articles") == [{"n": 0}]
+    blocked.unlink()
+    second = crawl("finews", data, upstream, settings={"FINEWS_WARC_DIR": str(blocked / "warc")})
+    assert second.returncode == 0, second.stderr[-2000:]
+    captured = set()
+    for path in (blocked / "warc").glob("*.warc.gz"):
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if record.rec_type == "response" and "GetNewsText" in uri:
+                    captured.add(uri.rsplit("=", 1)[1])
+    archived = {r["info_code"] for r in rows(data / "finews.db", "SELECT info_code FROM articles")}
+    assert len(archived) == 34 and archived == captured

@@ -149,16 +149,18 @@ def check_file(path: Path) -> None:
         raise ArchiveDamaged("not an SQLite database")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise ArchiveDamaged(f"not an SQLite database (page size {page_size})")
     pages = int.from_bytes(header[28:32], "big")
     valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
     if not (valid and pages and size < pages * page_size):
         return
+    beyond = range(size // page_size + 1, pages + 1)  # the pages past the end of the file
     in_wal = wal_pages(Path(f"{path}-wal"), page_size)
-    missing = [p for p in range(size // page_size + 1, pages + 1) if p not in in_wal]
-    if missing:
+    if len(beyond) > len(in_wal) or any(p not in in_wal for p in beyond):
         raise ArchiveDamaged(
-            f"truncated: {size} bytes, its header says {pages * page_size}, and its write-ahead log lacks "
-            f"{len(missing)} of the pages past the end"
+            f"truncated: {size} bytes, its header says {pages * page_size}, and its write-ahead log does not "
+            f"hold the {len(beyond)} pages past the end"
         )
 
 

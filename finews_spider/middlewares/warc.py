@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from twisted.python.failure import Failure
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
+from ..asynctools import reactor
 from ..config import FinewsConfig, config_for
 from ..meta import CACHED_FLAG, FETCHED_AT, REPLAY_CAPTURE
 from ..run import Stat
@@ -22,15 +24,17 @@ logger = logging.getLogger(__name__)
 
 class WarcCaptureMiddleware:
     """Write each request and its response, as received (before decompression), to the
-    run's WARC files, ``<FINEWS_WARC_DIR>/finews-<spider>-<host>-<time>-<pid>-<n>.warc.gz``. The writes (gzip and file I/O) run
-    on a thread of their own, in order, never on the reactor thread; the spider's close
-    waits for the last of them."""
+    run's WARC files, ``<FINEWS_WARC_DIR>/finews-<spider>-<host>-<time>-<pid>-<n>.warc.gz``,
+    before the response goes on: **the capture is part of the commit**. A response whose
+    exchange could not be written (a folder that cannot be written, a full disk) does not
+    reach the spider (``IgnoreRequest``: its errback counts it failed), so its article is
+    not archived and the next run fetches it again, and captures it. The writes (gzip and
+    file I/O) run on a thread of their own, in order, never on the reactor thread."""
 
     def __init__(self, crawler, config: FinewsConfig):
         self.crawler, self.config = crawler, config
-        self.writer = None
+        self.writer: WarcWriter | None = None
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="finews-warc")
-        self.pending: set = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -41,12 +45,40 @@ class WarcCaptureMiddleware:
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
-    def process_response(self, request, response, spider=None):
+    async def process_response(self, request, response, spider=None):
         if CACHED_FLAG in response.flags:
             return response  # answered from the feed cache: captured by the run that fetched it
-        from twisted.internet import reactor
-        from twisted.internet.threads import deferToThreadPool
+        # The capture time is the article's fetched_at, so a replay of this WARC writes
+        # the same rows as this crawl.
+        fetched = datetime.now(UTC).replace(microsecond=0)
+        request.meta[FETCHED_AT] = fetched
+        try:
+            writer = self._writer()
+            await maybe_deferred_to_future(
+                deferToThreadPool(
+                    reactor(),
+                    self.pool,
+                    writer.write_exchange,
+                    request.method,
+                    response.url,
+                    request.headers,
+                    request.body,
+                    response.status,
+                    response.headers,
+                    response.body,
+                    protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+                    date=fetched,
+                )
+            )
+        except Exception as exc:
+            raise IgnoreRequest(
+                f"the exchange could not be captured in WARC ({type(exc).__name__}: {exc}): not archived, "
+                f"fetched again next run"
+            ) from exc
+        self.crawler.stats.inc_value(Stat.WARC_RECORDS, 2)
+        return response
 
+    def _writer(self) -> WarcWriter:
         if self.writer is None:
             name = self.crawler.spider.name
             self.writer = WarcWriter(
@@ -57,47 +89,14 @@ class WarcCaptureMiddleware:
             )
             self.pool.start()
             # A forced stop never closes the spider: the thread must not keep the process alive.
-            reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)
-        # The capture time is the article's fetched_at, so a replay of this WARC writes
-        # the same rows as this crawl.
-        fetched = datetime.now(UTC).replace(microsecond=0)
-        request.meta[FETCHED_AT] = fetched
-        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        written = deferToThreadPool(
-            reactor,
-            self.pool,
-            self.writer.write_exchange,
-            request.method,
-            response.url,
-            request.headers,
-            request.body,
-            response.status,
-            response.headers,
-            response.body,
-            protocol=protocol,
-            date=fetched,
-        )
-        self.pending.add(written)
-        written.addBoth(self._written, written)
-        return response
+            reactor().addSystemEventTrigger("before", "shutdown", self._stop_pool)
+        return self.writer
 
     def _stop_pool(self) -> None:
         if self.pool.started and not self.pool.joined:
             self.pool.stop()  # lets the record being written finish: records reach the file whole
 
-    def _written(self, result, written):
-        self.pending.discard(written)
-        if isinstance(result, Failure):
-            logger.error("a WARC record could not be written: %s", result.getErrorMessage())
-        else:
-            self.crawler.stats.inc_value(Stat.WARC_RECORDS, 2)
-
     async def spider_closed(self, spider, reason):
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet.defer import DeferredList
-
-        if self.pending:
-            await maybe_deferred_to_future(DeferredList(list(self.pending)))
         if self.writer is not None:
             self.writer.close()
             self._stop_pool()
