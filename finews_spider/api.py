@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 import sys
 import time
 from collections import Counter
@@ -236,6 +237,7 @@ class ImportReport:
     not_articles: int = 0
     broken: Counter = field(default_factory=Counter)  # reason kind -> posts
     duplicates: int = 0
+    kept_crawled: int = 0  # unchanged because a crawl archived a newer version
     other_files: int = 0
     seconds: float = 0.0
     status: str = "ok"
@@ -268,6 +270,7 @@ class ImportReport:
             f"import: {self.files} posts read: imported {self.imported} (new {self.statuses['new']}, "
             f"changed {self.statuses['changed']}, unchanged {self.statuses['unchanged']}), "
             f"not articles {self.not_articles}, broken {sum(self.broken.values())}, duplicates {self.duplicates}"
+            + (f", kept as crawled {self.kept_crawled}" if self.kept_crawled else "")
             + (f", other files ignored {self.other_files}" if self.other_files else "")
             + f"; {self.seconds:.1f}s{rate}"
         ]
@@ -295,12 +298,28 @@ def post_files(paths: Iterable[Path], report: ImportReport) -> Iterator[Path]:
                     report.other_files += 1
 
 
+#: A post larger than this is no post of the old archive (theirs are 1–30 KB): broken.
+MAX_POST_BYTES = 4 * 1024 * 1024
+
+
 def _read_post(task: tuple[str, bool]) -> tuple[str, dict | Skip, bytes | None]:
     """Read and clean one post (in a worker process): its path, the article or the
-    skip, and its bytes when ``task`` asks for them (a post to copy)."""
+    skip, and its bytes when ``task`` asks for them (a post to copy). Only a regular file
+    of at most :data:`MAX_POST_BYTES` is read (a FIFO named ``*.md`` would hang the
+    import while it holds the archive's lock)."""
     path, keep = task
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb", opener=_open_without_blocking) as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return path, Skip(BROKEN, "not a regular file"), None
+            if info.st_size > MAX_POST_BYTES:
+                return (
+                    path,
+                    Skip(BROKEN, f"larger than {MAX_POST_BYTES // 1024 // 1024} MiB: {info.st_size} bytes"),
+                    None,
+                )
+            data = f.read(MAX_POST_BYTES + 1)
     except OSError as exc:
         return path, Skip(BROKEN, f"cannot be read: {exc.strerror or exc}"), None
     result = import_article(data, path)
@@ -308,6 +327,11 @@ def _read_post(task: tuple[str, bool]) -> tuple[str, dict | Skip, bytes | None]:
         return path, result, None
     result["prepared"] = ArchiveDatabase.prepare([result])[0]  # the search tokens, computed here in parallel
     return path, result, data if keep else None
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    """``open`` that never waits for a writer (a FIFO opens at once, and is then refused)."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _outside(folder: Path) -> Callable[[Path], bool]:
@@ -353,6 +377,7 @@ def import_into(
             seen = datetime.now(UTC).replace(microsecond=0)
             for result in record_posts(archive, batch, seen, rewrite=rewrite):
                 report.statuses[result["status"]] += 1
+                report.kept_crawled += "kept" in result
             batch.clear()
 
     pool = ProcessPoolExecutor(workers) if workers > 1 and len(tasks) >= SERIAL_BELOW else None

@@ -183,9 +183,24 @@ def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
     }
 
 
+def _uses_aliases(text: str) -> bool:
+    """Whether YAML ``text`` holds an anchor or an alias (``&a`` … ``*a``): posts never
+    do, and a few hundred bytes of nested aliases expand to gigabytes (scanned only when
+    an ``&`` or ``*`` is there at all)."""
+    if "&" not in text and "*" not in text:
+        return False
+    try:
+        return any(isinstance(token, (yaml.AliasToken, yaml.AnchorToken)) for token in yaml.scan(text, Loader=_Loader))
+    except yaml.YAMLError:
+        return False  # not valid YAML: the loader says so, with the line
+
+
 def _front_matter(text: str, first_line: int) -> dict:
     """The front matter as a dict of strings (and lists); unescaped double quotes inside
-    a double-quoted title are taken as part of the title."""
+    a double-quoted title are taken as part of the title. YAML anchors and aliases are
+    refused (never expanded)."""
+    if _uses_aliases(text):
+        raise PostError("front matter uses YAML anchors or aliases, which no post does")
     try:
         front = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:

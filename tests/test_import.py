@@ -370,10 +370,10 @@ def test_jekyll_builds_the_imported_archive(tmp_path):
 # -- pure parts ----------------------------------------------------------------------------------
 
 
-def test_import_article_refuses_a_hostile_name_and_an_empty_body():
+def test_import_article_keeps_an_unusual_name_and_refuses_an_empty_body():
     data = old_post("山西<b>晚报", "shanxiwanbao", CODE)
     result = import_article(data, REFERENCE_POST.name)
-    assert result.kind == "broken" and result.reason.startswith("newspaper name refused")
+    assert result["newspaper"] == "山西<b>晚报"  # kept as given (escaped wherever it is shown)
     body = re.sub(rb"---\n<p>.*?(?=\n\n<http)", b"---\n<p>&nbsp;</p>", REFERENCE_POST.read_bytes(), flags=re.S)
     result = import_article(body, REFERENCE_POST.name)
     assert result.kind == "broken" and result.reason == "body has no text left after cleaning"
@@ -385,3 +385,45 @@ def test_reason_kind():
         reason_kind("file name says NW202112232223130001, share link says NW202112232223130002")
         == "file name says …, share link says …"
     )
+
+
+def test_no_odd_post_stops_an_import(tmp_path):
+    """A FIFO named *.md (it would hang the import while it holds the lock), a post too
+    large, a YAML alias bomb (658 bytes that expand to gigabytes), dates of year 9999 and
+    0001: each is a broken post with its reason, and the good post is imported (exit 0)."""
+    old = tmp_path / "old"
+    write_post(old, CODE, old_post("山西晚报", "shanxiwanbao", CODE))
+    os.mkfifo(old / "2021-12-23-NW202112232223130001.md")
+    write_post(old, "NW202112232223130002", b"---\ntitle: x\n---\n" + b"x" * (5 * 1024 * 1024))
+    bomb = "".join(f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    write_post(old, "NW202112232223130003", ("---\na: &a [x,x,x,x,x,x,x,x,x]\n" + bomb + "title: t\n---\nx").encode())
+    for i, date in enumerate(["9999-12-31 23:00:00 -1000", "0001-01-01 00:00:00 +0800"], start=4):
+        code = f"NW20211223222313000{i}"
+        write_post(old, code, old_post("山西晚报", "shanxiwanbao", code, date=date))
+    result = do_import(tmp_path / "data", old)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "imported 1 (new 1" in summary(result) and "broken 5" in summary(result)
+    stderr = result.stderr
+    assert "NW202112232223130001.md: not a regular file" in stderr
+    assert "NW202112232223130002.md: larger than 4 MiB" in stderr
+    assert "NW202112232223130003.md: front matter uses YAML anchors or aliases" in stderr
+    assert "NW202112232223130004.md: date '9999-12-31 23:00:00 -1000' is out of range" in stderr
+    assert "NW202112232223130005.md: date '0001-01-01 00:00:00 +0800' is out of range" in stderr
+    assert rows(tmp_path / "data" / "finews.db", "SELECT status FROM crawls") == [{"status": "ok"}]
+
+
+def test_an_old_post_never_replaces_a_crawled_version(upstream, tmp_path):
+    """The archive holds the article as a crawl fetched it: an import of an older post of
+    it (another title) keeps the crawled version, row and post."""
+    data = tmp_path / "data"
+    assert crawl("finews", data, upstream).returncode == 0
+    crawled = rows(data / "finews.db", "SELECT title, content_hash FROM articles WHERE info_code=?", (CODE,))
+    post = next((data / "_posts").glob(f"*-{CODE}.md")).read_bytes()
+    old = tmp_path / "old"
+    write_post(old, CODE, old_post("山西晚报", "shanxiwanbao", CODE, title="旧标题"))
+    result = do_import(data, old)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "kept as crawled 1" in summary(result)
+    assert rows(data / "finews.db", "SELECT title, content_hash FROM articles WHERE info_code=?", (CODE,)) == crawled
+    assert next((data / "_posts").glob(f"*-{CODE}.md")).read_bytes() == post
+    assert rows(data / "finews.db", "SELECT count(*) AS n FROM revisions") == [{"n": 0}]

@@ -3,7 +3,6 @@ the storage side of an import (reading the posts is ``finews_spider.importing``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -33,7 +32,9 @@ def import_posts(archive: Archive, entries: list[dict], seen_at: datetime, *, re
     current paper's slug or an existing page that is not a redirect.
 
     An article archived with the same content, date and paper is ``unchanged`` and not
-    written again (no revision, no new ``last_seen_at``); others are recorded as
+    written again (no revision, no new ``last_seen_at``); so is one whose archived version
+    a crawl fetched (``kept: crawled``: an old post never replaces a newer crawled
+    version, whatever it holds); others are recorded as
     :meth:`Archive.publish_batch` records them (``new``, or ``changed`` with the previous
     version kept as a revision). Posts and pages are flushed to disk before the rows are
     committed; the other sinks (feeds, the reading site) follow the commit. Returns, for
@@ -44,34 +45,43 @@ def import_posts(archive: Archive, entries: list[dict], seen_at: datetime, *, re
     db.set_cache_size(IMPORT_CACHE_KIB)
     articles = [entry["article"] for entry in entries]
     known = db.archived_versions(
-        [a["info_code"] for a in articles], ("content_hash", "published_at", "slug", "newspaper")
+        [a["info_code"] for a in articles], ("content_hash", "published_at", "slug", "newspaper", "fetched_at")
     )
     prepared = [entry.get("prepared") or db.prepare([entry["article"]])[0] for entry in entries]
     results = []
     with db.transaction(), ThreadPoolExecutor(1, thread_name_prefix="finews-import") as files:
         current = db.slugs() | set(archive.registry.by_slug)
         to_save = []
-        for article, item in zip(articles, prepared):
+        writing: list[tuple[dict, dict]] = []  # (entry, article) whose files this import writes
+        for entry, article, item in zip(entries, articles, prepared):
             row = item.row
             row["slug"] = article["slug"] = db.slug_for(article["newspaper"], archive.registry)
             current.add(article["slug"])
-            same = known.get(article["info_code"]) == (
+            archived = known.get(article["info_code"])
+            same = archived is not None and archived[:4] == (
                 row["content_hash"],
                 row["published_at"],
                 row["slug"],
                 row["newspaper"],
             )
+            # A version a crawl fetched is newer than any old post of the article: kept, its
+            # post too (the old post is not copied over it).
+            if archived is not None and archived[4] is not None:
+                article["slug"] = archived[2]
+                results.append({"slug": archived[2], "status": "unchanged", "kept": "crawled"})
+                continue
             results.append({"slug": article["slug"], "status": "unchanged" if same else None})
             if not same:
                 to_save.append(item)
+            writing.append((entry, article))
         # The files are written by one thread while the rows are inserted (more threads
         # only contend for the GIL); nothing is committed before they are all on disk.
-        writes = files.submit(_write_posts, posts, entries, articles, rewrite)
+        writes = files.submit(_write_posts, posts, writing, rewrite)
         saved = iter(db.save_prepared(to_save, seen_at))
         writes.result()
         # One redirect per old slug: the last article filed under it decides, as when
         # each article wrote it in turn.
-        for article in {a.get("legacy_slug"): a for a in articles}.values():
+        for article in {a.get("legacy_slug"): a for _, a in writing}.values():
             old, slug = article.get("legacy_slug"), article["slug"]
             if old and old != slug and old not in current:
                 posts.write_redirect(old, article["newspaper"], slug)
@@ -83,10 +93,10 @@ def import_posts(archive: Archive, entries: list[dict], seen_at: datetime, *, re
     return results
 
 
-def _write_posts(posts: PostsSink, entries: list[Mapping], articles: list[Mapping], rewrite: bool) -> None:
+def _write_posts(posts: PostsSink, writing: list[tuple[dict, dict]], rewrite: bool) -> None:
     """The posts of imported articles, in order, and their papers' category pages."""
     pages: set[str] = set()  # slugs whose category page is there
-    for entry, article in zip(entries, articles):
+    for entry, article in writing:
         post = entry.get("post")
         if post is not None and rewrite:
             posts.write_post(article)  # also writes the category page when missing
