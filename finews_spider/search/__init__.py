@@ -1,0 +1,58 @@
+"""Chinese full-text search on SQLite FTS5, by overlapping character bigrams.
+
+- :mod:`.index`: what the index holds (``index_text``, ``document_tokens``,
+  ``INDEX_VERSION``, the FTS5 table's name, columns, tokenizer and buffer); all the
+  archive's write side needs.
+- :mod:`.query`: the search syntax (``fts_query``) and searching an archive with it
+  (``search_archive``, ``article_filters``, ``matches_sql``, counts).
+- :mod:`.snippets`: the excerpt around what a search found (``match_spans``, ``snippet``).
+
+The names below are the package's public ones; import them from here.
+"""
+
+from .index import (
+    FTS_COLUMNS,
+    FTS_HASHSIZE,
+    FTS_TABLE,
+    FTS_TOKENIZE,
+    INDEX_VERSION,
+    document_tokens,
+    index_text,
+    text_tokens,
+)
+from .query import (
+    FIRST_WINDOW,
+    MIDDLE_DOC_ID_SQL,
+    article_filters,
+    count_matches,
+    count_queries,
+    fts_query,
+    join_filters,
+    matches_sql,
+    newest_matches,
+    search_archive,
+)
+from .snippets import match_spans, snippet
+
+__all__ = [
+    "FIRST_WINDOW",
+    "FTS_COLUMNS",
+    "FTS_HASHSIZE",
+    "FTS_TABLE",
+    "FTS_TOKENIZE",
+    "INDEX_VERSION",
+    "MIDDLE_DOC_ID_SQL",
+    "article_filters",
+    "count_matches",
+    "count_queries",
+    "document_tokens",
+    "fts_query",
+    "index_text",
+    "join_filters",
+    "match_spans",
+    "matches_sql",
+    "newest_matches",
+    "search_archive",
+    "snippet",
+    "text_tokens",
+]
