@@ -369,9 +369,9 @@ def test_dashboard_charts_run(server):
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
-    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
-        "charts"
-    ]
+    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_plugin" / "metadata.yml").read_text("utf-8"))[
+        "dashboard"
+    ]["charts"]
     for name, chart in charts.items():
         for options in ({}, {"code": "600160"}):  # the dashboard's filter, empty and filled
             sql = replace_opts_in_query(chart["query"], options)
@@ -411,9 +411,9 @@ def test_mentions_per_day_chart_for_a_code(server, replayed_archive):
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
-    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
-        "charts"
-    ]["mentions-per-day"]
+    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_plugin" / "metadata.yml").read_text("utf-8"))[
+        "dashboard"
+    ]["charts"]["mentions-per-day"]
     days = sorted(
         r["published_at"][:10]
         for r in rows(
@@ -478,6 +478,77 @@ def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
         wait_until_serving(base, "/-/versions.json", proc)
         found = get_json(base, "/archive/articles.json", _search="乡村振兴", _shape="array", _size="max")
         assert len(found) == 13
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_built_wheel_serves_the_plugins_static_files(replayed_archive, tmp_path):
+    """The package as a wheel (``pip wheel . --no-deps``, built from a copy of the source),
+    installed without ``-e`` in a fresh virtual environment (the dependencies reached
+    through a .pth file, the package itself only from the wheel): plain ``datasette``
+    links and serves the plugin's CSS and JavaScript, and reads its metadata.yml."""
+    import shutil
+    import sysconfig
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "finews_spider", source / "finews_spider", ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheel"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    [wheel] = (tmp_path / "wheel").glob("finews_spider-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    where = subprocess.run(
+        [python, "-c", "import finews_spider.datasette_plugin as p; print(p.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert where.stdout.startswith(site), where.stdout + where.stderr  # the wheel's copy, not this source tree
+    copy = tmp_path / "news.db"
+    copy_database(replayed_archive / "finews.db", copy)
+    port = free_port()
+    proc = subprocess.Popen(
+        [python, "-m", "datasette", "serve", str(copy), "-p", str(port), "-h", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, "/-/versions.json", proc)
+        status, html = get(base, "/news/articles")
+        assert status == 200 and "Column descriptions" not in html  # (folded by the script, in a browser)
+        assert "Publication time, Beijing time" in html  # metadata.yml, from the wheel
+        static = ROOT / "finews_spider" / "datasette_plugin" / "static"
+        for name in ("finews.css", "finews.js"):
+            [url] = [u for u in html.split('"') if u.startswith(f"/-/static-plugins/finews-spider/{name}?")]
+            with urllib.request.urlopen(base + url, timeout=30) as response:
+                assert response.status == 200 and response.read() == (static / name).read_bytes()
     finally:
         proc.terminate()
         proc.wait(10)
