@@ -3,8 +3,9 @@
 - :mod:`.index`: what the index holds (``index_text``, ``document_tokens``,
   ``INDEX_VERSION``, the FTS5 table's name, columns, tokenizer and buffer); all the
   archive's write side needs.
-- :mod:`.query`: the search syntax (``fts_query``) and searching an archive with it
-  (``search_archive``, ``article_filters``, ``matches_sql``, counts).
+- :mod:`.query`: the search syntax (``parse_query``, ``fts_query``,
+  ``SearchSyntaxError``) and searching an archive with it (``search_archive``,
+  ``article_filters``, ``matches_sql``, counts).
 - :mod:`.snippets`: the excerpt around what a search found (``match_spans``, ``snippet``).
 
 The names below are the package's public ones; import them from here.
@@ -23,6 +24,11 @@ from .index import (
 from .query import (
     FIRST_WINDOW,
     MIDDLE_DOC_ID_SQL,
+    SUPPORTED,
+    All,
+    Any,
+    SearchSyntaxError,
+    Term,
     article_filters,
     count_matches,
     count_queries,
@@ -30,6 +36,7 @@ from .query import (
     join_filters,
     matches_sql,
     newest_matches,
+    parse_query,
     search_archive,
 )
 from .snippets import match_spans, snippet
@@ -42,6 +49,11 @@ __all__ = [
     "FTS_TOKENIZE",
     "INDEX_VERSION",
     "MIDDLE_DOC_ID_SQL",
+    "SUPPORTED",
+    "All",
+    "Any",
+    "SearchSyntaxError",
+    "Term",
     "article_filters",
     "count_matches",
     "count_queries",
@@ -52,6 +64,7 @@ __all__ = [
     "match_spans",
     "matches_sql",
     "newest_matches",
+    "parse_query",
     "search_archive",
     "snippet",
     "text_tokens",

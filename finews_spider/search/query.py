@@ -1,7 +1,20 @@
 """The search syntax, and searching an archive with it.
 
-A query is rewritten the way the index is (:mod:`.index`) into an FTS5 phrase of
-consecutive tokens per term: every term (or "quoted phrase") must occur.
+One syntax for ``scrapy search``, Datasette's search box and ``finews_match()`` in SQL
+(docs/search-syntax.md)::
+
+    十四五 国寿              both words, anywhere in the article (title or body)
+    "高质量 发展"            a phrase: 高质量发展 as written (spaces between Chinese characters are dropped)
+    十四五 OR 国寿           either
+    国寿 -十四五             国寿, and not 十四五 (also: 国寿 NOT 十四五)
+    (十四五 OR 国寿) 地铁    parentheses group
+
+``parse_query`` reads it into a small tree (:class:`Term`, :class:`All`, :class:`Any`),
+``fts_query`` writes that as an FTS5 MATCH expression over the index of
+:mod:`.index`, and :mod:`.snippets` marks in the text the terms the tree found. Whatever
+else FTS5 would read (NEAR, column filters, ``word*``, ``^``) is refused with a
+:class:`SearchSyntaxError` that says what is supported, rather than silently searched
+for as words.
 """
 
 from __future__ import annotations
@@ -9,43 +22,276 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from ..cleaning.body import html_to_text
-from .index import FTS_TABLE, TOKEN_RUN, cjk_tokens
-from .snippets import snippet
+from .index import _CJK, FTS_TABLE, TOKEN_RUN, cjk_tokens
 
-_QUERY_TERM = re.compile(r'"([^"]*)"|(\S+)')
+#: What the search understands, said by every refusal.
+SUPPORTED = (
+    'searches understand words (every one must occur), "quoted phrases", OR between terms, '
+    "-word or NOT word to leave out, and ( ) to group"
+)
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+MAX_DEPTH = 16  # parentheses within parentheses
 
 
-def _term_query(term: str) -> str | None:
-    runs = TOKEN_RUN.findall(term)
+class SearchSyntaxError(ValueError):
+    """A query outside the search syntax; ``str()`` is one line saying what is wrong and
+    what is supported."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"{problem}; {SUPPORTED}")
+        self.problem = problem
+
+
+# -- the tree ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a "quoted phrase": consecutive index tokens; ``prefix`` when its last
+    token is a single Chinese character, which may also start a bigram."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+
+    def fts(self) -> str:
+        return '"' + " ".join(self.tokens) + '"' + ("*" if self.prefix else "")
+
+
+@dataclass(frozen=True)
+class All:
+    """Every one of ``include`` occurs, none of ``exclude`` does."""
+
+    include: tuple[Node, ...]
+    exclude: tuple[Node, ...] = ()
+
+    def fts(self) -> str:
+        # FTS5 reads phrases side by side as AND, but wants AND written next to a group.
+        joint = " " if all(isinstance(node, Term) for node in self.include) else " AND "
+        included = joint.join(_grouped(node, Any) for node in self.include)
+        if not self.exclude:
+            return included
+        if len(self.include) > 1:
+            included = f"({included})"
+        excluded = " OR ".join(_grouped(node, All) for node in self.exclude)
+        if len(self.exclude) > 1 or not isinstance(self.exclude[0], Term):
+            excluded = f"({excluded})"
+        return f"{included} NOT {excluded}"
+
+
+@dataclass(frozen=True)
+class Any:
+    """At least one of ``alternatives`` occurs."""
+
+    alternatives: tuple[Node, ...]
+
+    def fts(self) -> str:
+        return " OR ".join(_grouped(node, All) for node in self.alternatives)
+
+
+Node = Term | All | Any
+
+
+def _grouped(node: Node, kind: type) -> str:
+    """``node`` in parentheses if it is a ``kind`` (an All or an Any has two parts or
+    more; FTS5 reads NOT before AND before OR, the parentheses make the order plain)."""
+    return f"({node.fts()})" if isinstance(node, kind) else node.fts()
+
+
+# -- reading a query -----------------------------------------------------------------------
+
+_OPERATORS = {"OR", "AND", "NOT"}
+_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_COLUMN_FILTER = re.compile(r"^(\{|(title|body_text)\s*:)", re.IGNORECASE)
+_OTHER_OPERATORS = {"|", "||", "&", "&&", "!"}
+
+
+def _term(text: str, quoted: bool) -> Term | None:
+    """The term of a word or a phrase (None if it has no letters or digits). In a phrase,
+    spaces between Chinese characters are dropped: Chinese is written without them, so
+    "高质量 发展" is 高质量发展."""
+    if quoted:
+        text = _SPACE_IN_CJK.sub("", text)
+    runs = TOKEN_RUN.findall(text)
     if not runs:
         return None
     tokens: list[str] = []
     for i, (cjk, word) in enumerate(runs):
         tokens.extend(cjk_tokens(cjk, last=i == len(runs) - 1) if cjk else [word.lower()])
-    phrase = '"' + " ".join(tokens) + '"'
-    last_cjk = runs[-1][0]
-    if len(last_cjk) == 1:
-        phrase += "*"  # a single trailing character may start a bigram
-    return phrase
+    return Term(tuple(tokens), len(runs[-1][0]) == 1)
 
 
-def fts_query(query: str) -> str:
-    """An FTS5 MATCH expression for what an analyst typed: every term (or "quoted
-    phrase") must occur. Returns ``'""'`` (matches nothing) for a query with no words."""
-    phrases = []
-    for match in _QUERY_TERM.finditer(query or ""):
-        phrase = _term_query(match.group(1) if match.group(1) is not None else match.group(2))
-        if phrase:
-            phrases.append(phrase)
-    return " ".join(phrases) if phrases else '""'
+def _refuse_other_syntax(word: str) -> None:
+    """Refuse a bare word that is another search syntax (FTS5's, or a search engine's)."""
+    if word in _OTHER_OPERATORS:
+        raise SearchSyntaxError(f"{word!r} is not an operator here (write OR)")
+    if word == "NEAR" or word.startswith(("NEAR(", "NEAR/")):
+        raise SearchSyntaxError("NEAR is not supported")
+    if _COLUMN_FILTER.match(word):
+        raise SearchSyntaxError(f"column filters ({word}) are not supported")
+    if word.startswith("^"):
+        raise SearchSyntaxError(f"^ ({word}) is not supported")
+    if len(word) > 1 and word.endswith("*") and TOKEN_RUN.search(word[-2]):
+        raise SearchSyntaxError(f"prefix searches ({word}) are not supported")
 
 
-# -- searching an archive -------------------------------------------------------------
+def _lex(query: str) -> list[tuple[str, object]]:
+    """The query as tokens: ``("(", None)``, ``(")", None)``, ``("-", None)``,
+    ``("OR"|"AND"|"NOT", None)`` and ``("term", Term | None)``. A ``(`` opens a group at
+    the start of a word, a ``)`` closes one at its end (elsewhere, as in 中国人寿(601628),
+    they are punctuation of the word); an unclosed quote runs to the end."""
+    out: list[tuple[str, object]] = []
+    i, n, depth = 0, len(query), 0
+    while i < n:
+        c = query[i]
+        if c.isspace():
+            i += 1
+        elif c == "(":
+            out.append(("(", None))
+            depth += 1
+            i += 1
+        elif c == ")" and depth:
+            out.append((")", None))
+            depth -= 1
+            i += 1
+        elif c == "-":
+            if i + 1 == n or query[i + 1].isspace():
+                raise SearchSyntaxError("a - goes right before the word it leaves out (-十四五)")
+            out.append(("-", None))
+            i += 1
+        elif c == '"':
+            end = query.find('"', i + 1)
+            end = n if end < 0 else end
+            out.append(("term", _term(query[i + 1 : end], quoted=True)))
+            i = end + 1
+        else:
+            end = i
+            while end < n and not query[end].isspace() and query[end] != '"':
+                end += 1
+            word, closes = query[i:end], 0
+            while closes < depth and word.endswith(")"):
+                word, closes = word[:-1], closes + 1
+            if word in _OPERATORS:
+                out.append((word, None))
+            elif word:
+                _refuse_other_syntax(word)
+                out.append(("term", _term(word, quoted=False)))
+            out += [(")", None)] * closes
+            depth -= closes
+            i = end
+    return out
 
-_ARTICLE_COLUMNS = "doc_id, info_code, published_at, newspaper, slug, title, share_url, body_html"
+
+class _Parser:
+    """query := any; any := all (OR all)*; all := unary ([AND] unary)*;
+    unary := (- | NOT) primary | primary; primary := term | ( any )."""
+
+    def __init__(self, tokens: list[tuple[str, object]]):
+        self.tokens, self.pos, self.terms = tokens, 0, 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, object]:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def any(self, depth: int) -> Node | None:
+        start = self.pos
+        alternatives = [self.all(depth)]
+        while self.peek() == "OR":
+            if self.pos == start:
+                raise SearchSyntaxError("OR needs a term on either side")
+            self.take()
+            start = self.pos
+            alternatives.append(self.all(depth))
+            if self.pos == start:
+                raise SearchSyntaxError("OR needs a term on either side")
+        kept = [a for a in alternatives if a is not None]  # a term of punctuation only asks for nothing
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else Any(tuple(kept))
+
+    def all(self, depth: int) -> Node | None:
+        include: list[Node] = []
+        exclude: list[Node] = []
+        while self.peek() not in (None, ")", "OR"):
+            kind = self.peek()
+            if kind == "AND":
+                self.take()
+                if self.peek() in (None, ")", "OR") or not (include or exclude):
+                    raise SearchSyntaxError("AND needs a term on either side")
+                continue
+            negative = kind in ("-", "NOT")
+            if negative:
+                self.take()
+                if self.peek() in (None, ")", "OR", "AND", "NOT", "-"):
+                    raise SearchSyntaxError(f"{'NOT' if kind == 'NOT' else '-'} needs the term it leaves out after it")
+            node = self.primary(depth)
+            if node is not None:
+                (exclude if negative else include).append(node)
+        if exclude and not include:
+            raise SearchSyntaxError("nothing to find: -word and NOT word only leave out, so add a word that must occur")
+        if not include:
+            return None
+        if len(include) == 1 and not exclude:
+            return include[0]
+        return All(tuple(include), tuple(exclude))
+
+    def primary(self, depth: int) -> Node | None:
+        kind, value = self.take()
+        if kind == "term":
+            if value is not None:
+                self.terms += 1
+                if self.terms > MAX_TERMS:
+                    raise SearchSyntaxError(f"more than {MAX_TERMS} terms")
+            return value
+        if kind == "(":
+            if depth >= MAX_DEPTH:
+                raise SearchSyntaxError(f"parentheses deeper than {MAX_DEPTH}")
+            node = self.any(depth + 1)
+            if self.peek() == ")":
+                self.take()
+            if node is None:
+                raise SearchSyntaxError("( ) with nothing to find inside")
+            return node
+        raise SearchSyntaxError(f"{kind} in the wrong place")  # never: all() only calls on a term or "("
+
+
+def parse_query(query: str | None) -> Node | None:
+    """The search tree of ``query`` (None when it has no words). Raises
+    :class:`SearchSyntaxError` for what the syntax does not support."""
+    query = query or ""
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(f"longer than {MAX_QUERY_CHARS} characters")
+    parser = _Parser(_lex(query))
+    node = parser.any(0)
+    if parser.peek() is not None:  # a ) that closes no group was read as punctuation
+        raise SearchSyntaxError(f"{parser.peek()} in the wrong place")
+    return node
+
+
+def fts_query(query: str | None) -> str:
+    """The FTS5 MATCH expression of what an analyst typed (see the module): every word
+    must occur, a "quoted phrase" as written, OR, -word / NOT word, ( ). Returns ``'""'``
+    (matches nothing) for a query with no words; raises :class:`SearchSyntaxError` (a
+    ``ValueError``) for what the syntax does not support::
+
+        >>> fts_query('(十四五 OR 国寿) -"高质量 发展"')
+        '("十四 四五" OR "国寿") NOT "高质 质量 量发 发展"'
+    """
+    node = parse_query(query)
+    return '""' if node is None else node.fts()
+
+
+# -- searching an archive -------------------------------------------------------------------
+
+_ARTICLE_COLUMNS = "doc_id, info_code, published_at, newspaper, slug, title, share_url"
 FIRST_WINDOW = 64  # matches read at first by a search with a limit; 4 times more each time after
 
 
@@ -70,7 +316,7 @@ def newest_matches(conn: sqlite3.Connection, match: str, limit: int, before: int
 
 
 def count_matches(conn: sqlite3.Connection, words: str) -> int:
-    """How many articles contain ``words`` (every word), read from the index alone."""
+    """How many articles ``words`` finds (see :func:`fts_query`), read from the index alone."""
     return sum(conn.execute(sql, params).fetchone()[0] for sql, params in count_queries(fts_query(words)))
 
 
@@ -104,18 +350,19 @@ def search_archive(
     mark: tuple[str, str] = ("", ""),
     stock: str | None = None,
 ) -> list[dict]:
-    """The articles of the archive on ``conn`` that contain ``words`` (every word; a
-    "quoted phrase" as written), newest first, as dicts with ``doc_id``, ``info_code``,
-    ``published_at``, ``newspaper``, ``slug``, ``title``, ``share_url`` and ``snippet``
-    (plain text, matches wrapped in ``mark``).
+    """The articles of the archive on ``conn`` that ``words`` finds (every word; a
+    "quoted phrase" as written; OR, -word, NOT word, parentheses: see :func:`fts_query`),
+    newest first, as dicts with ``doc_id``, ``info_code``, ``published_at``,
+    ``newspaper``, ``slug``, ``title``, ``share_url`` and ``snippet`` (plain text, the
+    words found wrapped in ``mark``).
 
     ``newspaper`` is a slug; ``since`` and ``until`` are dates (``YYYY-MM-DD``, Beijing
     time, both included); ``stock`` keeps the articles that mention a security or board by
     code (``600160``, ``BK0493``, any case) or by name (``巨化股份``), from the ``mentions``
     table; ``words`` may then be empty. ``limit=None`` returns every match. ``where`` adds filters as
     ``(sql, params)`` pairs on the ``articles`` row (e.g. ``("slug IN (?, ?)", (a, b))``),
-    which is how further filters are added. Raises ``ValueError`` for empty words or a
-    malformed date::
+    which is how further filters are added. Raises ``ValueError`` for empty words, a
+    malformed date or words outside the search syntax (:class:`SearchSyntaxError`)::
 
         >>> search_archive(conn, "十四五", newspaper="shanxiwanbao", since="2021-12-01")
 
@@ -123,12 +370,15 @@ def search_archive(
     ``limit`` articles pass the other filters, so the cost follows what is shown, not
     the number of matches.
     """
+    from .snippets import snippet  # (snippets reads queries with this module)
+
     query = fts_query(words)
+    columns = f"{_ARTICLE_COLUMNS}, body_html"
     if query == '""' or limit is None:
         where_sql, params = join_filters(
             article_filters(words, newspaper=newspaper, since=since, until=until, stock=stock, where=where)
         )
-        rows = _articles(conn, where_sql, params, limit)
+        rows = _articles(conn, columns, where_sql, params, limit)
     else:
         where_sql, params = join_filters(
             article_filters("", newspaper=newspaper, since=since, until=until, stock=stock, where=where, require=False)
@@ -139,20 +389,23 @@ def search_archive(
             if not ids:
                 break
             chosen = f"doc_id IN ({','.join('?' * len(ids))}) AND {where_sql}"
-            rows += _articles(conn, chosen, [*ids, *params], limit - len(rows))
+            rows += _articles(conn, columns, chosen, [*ids, *params], limit - len(rows))
             if len(ids) < window:
                 break
             before, window = ids[-1], min(4 * window, 20_000)
     results = []
     for record in rows:
-        record["snippet"] = snippet(html_to_text(record.pop("body_html") or ""), words, mark=mark, escape=str)
+        text = html_to_text(record.pop("body_html") or "")
+        record["snippet"] = snippet(text, words, mark=mark, escape=str, title=record["title"] or "")
         results.append(record)
     return results
 
 
-def _articles(conn: sqlite3.Connection, where_sql: str, params: Sequence, limit: int | None) -> list[dict]:
+def _articles(
+    conn: sqlite3.Connection, columns: str, where_sql: str, params: Sequence, limit: int | None
+) -> list[dict]:
     cursor = conn.execute(
-        f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where_sql} ORDER BY doc_id DESC"
+        f"SELECT {columns} FROM articles WHERE {where_sql} ORDER BY doc_id DESC"
         + (" LIMIT ?" if limit is not None else ""),
         [*params, *([limit] if limit is not None else [])],
     )
@@ -172,8 +425,9 @@ def article_filters(
     """The ``(sql, params)`` filters on the ``articles`` row that select what ``words``,
     ``newspaper``, ``since``, ``until``, ``stock`` and ``where`` ask for (see
     :func:`search_archive`); shared by searches and exports, so both select alike.
-    Raises ``ValueError`` for a malformed date, and, with ``require``, when there are
-    neither words to search for nor ``stock`` (an export may select everything)."""
+    Raises ``ValueError`` for a malformed date or words outside the search syntax, and,
+    with ``require``, when there are neither words to search for nor ``stock`` (an
+    export may select everything)."""
     query = fts_query(words)
     clauses: list[tuple[str, Sequence]] = []
     if query != '""':

@@ -1,64 +1,100 @@
 """Snippets: an excerpt of an article around what a search found, the words marked.
 
-The FTS table is contentless, so FTS5's snippet() has no text to cut from; these
-functions find the matches in the body's plain text (html_to_text of the stored
-body_html) with the index's own rules.
+The index is contentless, so FTS5's ``snippet()`` has no text to cut from; these
+functions find the matches in the body's plain text (``html_to_text`` of the stored
+``body_html``) by the index's own token rules (:func:`.index.text_tokens`), marking what
+the query found positively (never the words it leaves out).
 """
 
 from __future__ import annotations
 
 import html
-import re
 
-from .index import TOKEN_RUN, cjk_tokens, text_tokens
-
-_QUERY_TERM = re.compile(r'"([^"]*)"|(\S+)')
+from .index import text_tokens
+from .query import All, Node, Term, parse_query
 
 
-def _query_terms(query: str) -> list[tuple[list[str], bool]]:
-    """Each term of ``query`` as the token sequence of its FTS5 phrase, and whether its
-    last token is a prefix (the ``*`` of a trailing single character)."""
-    terms = []
-    for match in _QUERY_TERM.finditer(query or ""):
-        runs = TOKEN_RUN.findall(match.group(1) if match.group(1) is not None else match.group(2))
-        if not runs:
-            continue
-        tokens: list[str] = []
-        for i, (cjk, word) in enumerate(runs):
-            tokens.extend(cjk_tokens(cjk, last=i == len(runs) - 1) if cjk else [word.lower()])
-        terms.append((tokens, len(runs[-1][0]) == 1))
-    return terms
+def match_spans(text: str, query: str, *, title: str | None = None) -> list[tuple[int, int]]:
+    """Where ``query`` matched ``text`` positively, as sorted, non-overlapping ``(start,
+    end)`` character spans: the places where its terms' FTS5 phrases match the tokens of
+    ``index_text``, for the terms of the parts of the query that hold for the article.
+    A term the query leaves out is never marked, nor a term of a part that does not hold
+    (in ``国寿 OR (地铁 -十四五)``, 地铁 is not marked in a text with 十四五).
 
-
-def match_spans(text: str, query: str) -> list[tuple[int, int]]:
-    """Where ``query`` matches ``text``, as sorted, non-overlapping ``(start, end)``
-    character spans: exactly the places where the FTS5 phrase of ``fts_query`` matches
-    the tokens of ``index_text``, so a span is shown for every reason a row matched (in
-    this column)::
+    ``title`` is the article's other indexed text: a part of the query holds when its
+    terms occur in ``text`` or in ``title``, as in the index. Not given (None), a term
+    missing from ``text`` may be in the title, so only what ``text`` holds rules a part
+    out. Raises :class:`.query.SearchSyntaxError` for a query outside the syntax::
 
         >>> match_spans("中国人寿推动高质量发展", "人寿 质量")
         [(2, 4), (7, 9)]
+        >>> match_spans("中国人寿推动高质量发展", "人寿 -保险 OR 地铁")
+        [(2, 4)]
+        >>> match_spans("中国人寿推动高质量发展", "人寿 地铁 OR 质量", title="")
+        [(7, 9)]
     """
+    node = parse_query(query)
+    if node is None:
+        return []
     tokens = text_tokens(text or "")
     values = [t[0] for t in tokens]
-    spans = []
-    for phrase, prefix in _query_terms(query):
-        n = len(phrase)
-        for i in range(len(values) - n + 1):
-            if values[i : i + n - 1] == phrase[:-1] and (
-                values[i + n - 1].startswith(phrase[-1]) if prefix else values[i + n - 1] == phrase[-1]
-            ):
-                end = tokens[i + n - 1][2]
-                if prefix and len(values[i + n - 1]) > len(phrase[-1]):
-                    end -= 1  # a single character matched the start of a bigram
-                spans.append((tokens[i][1], end))
+    title_tokens = text_tokens(title) if title else []
+    title_values = [t[0] for t in title_tokens]
+    found: dict[Term, list[tuple[int, int]]] = {}
+
+    def spans_of(term: Term) -> list[tuple[int, int]]:
+        if term not in found:
+            found[term] = _term_spans(term, tokens, values)
+        return found[term]
+
+    def occurs(term: Term) -> bool:
+        return bool(spans_of(term)) or bool(title_tokens and _term_spans(term, title_tokens, title_values))
+
+    def holds(node: Node) -> bool:  # certainly true of the article
+        if isinstance(node, Term):
+            return occurs(node)
+        if isinstance(node, All):
+            return all(map(holds, node.include)) and not any(map(holds, node.exclude))
+        return any(map(holds, node.alternatives))
+
+    def may_hold(node: Node) -> bool:  # true, or true if the unknown title says so
+        if isinstance(node, Term):
+            return title is None or occurs(node)
+        if isinstance(node, All):
+            return all(map(may_hold, node.include)) and not any(map(holds, node.exclude))
+        return any(map(may_hold, node.alternatives))
+
+    def shown(node: Node) -> list[tuple[int, int]]:
+        if isinstance(node, Term):
+            return spans_of(node)
+        if isinstance(node, All):
+            return [s for child in node.include for s in shown(child)] if may_hold(node) else []
+        return [s for child in node.alternatives for s in shown(child)]
+
     merged: list[list[int]] = []
-    for start, end in sorted(spans):
+    for start, end in sorted(shown(node)):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+def _term_spans(term: Term, tokens: list, values: list[str]) -> list[tuple[int, int]]:
+    phrase, prefix = term.tokens, term.prefix
+    n, first, last, middle = len(phrase), phrase[0], phrase[-1], list(phrase[1:-1])
+    spans = []
+    for i in range(len(values) - n + 1):
+        value = values[i + n - 1]
+        if not (value.startswith(last) if prefix else value == last):
+            continue
+        if n > 1 and (values[i] != first or values[i + 1 : i + n - 1] != middle):
+            continue
+        end = tokens[i + n - 1][2]
+        if prefix and len(value) > len(last):
+            end -= 1  # a single character matched the start of a bigram
+        spans.append((tokens[i][1], end))
+    return spans
 
 
 def snippet(
@@ -70,18 +106,20 @@ def snippet(
     mark: tuple[str, str] = ("<mark>", "</mark>"),
     escape=html.escape,
     ellipsis: str = "…",
+    title: str | None = None,
 ) -> str:
-    """An excerpt of ``text`` around the matches of ``query``, the matched words wrapped
-    in ``mark``: at most ``fragments`` pieces of about ``context`` characters either side
-    of a match, joined by ``ellipsis``. With no match (the query matched the title, or
-    none was given) the start of the text. ``escape`` is applied to the text, not to the
-    marks (HTML by default; pass ``str`` for plain text)::
+    """An excerpt of ``text`` around the matches of ``query`` (its positive terms), the
+    matched words wrapped in ``mark``: at most ``fragments`` pieces of about ``context``
+    characters either side of a match, joined by ``ellipsis``. With no match (the query
+    matched the title, or none was given) the start of the text. ``escape`` is applied to
+    the text, not to the marks (HTML by default; pass ``str`` for plain text). ``title``:
+    see :func:`match_spans`::
 
         >>> snippet("2021年是“十四五”规划的开局之年", "十四五", context=3)
         '…年是“<mark>十四五</mark>”规划…'
     """
     text = " ".join((text or "").split())  # one line: newlines between paragraphs become spaces
-    spans = match_spans(text, query)
+    spans = match_spans(text, query, title=title)
     if not spans:
         cut = text[: 2 * context]
         return escape(cut) + (ellipsis if len(text) > len(cut) else "")
