@@ -348,6 +348,96 @@ def test_sql_functions(server):
     assert data["rows"] == [['"十四 四五"', "开局之年<mark>十四五</mark>规划"]]
 
 
+# -- one search syntax: the search box, the canned query and SQL agree with the shell ----------
+
+SYNTAX = [
+    "十四五 OR 国寿",
+    '"高质量 发展"',
+    "国寿 -十四五",
+    "国寿 NOT 十四五",
+    "(十四五 OR 乡村振兴) 党建",
+    "党建 -(十四五 OR 乡村振兴)",
+]
+
+
+@pytest.mark.parametrize("words", SYNTAX)
+def test_search_box_canned_query_sql_and_shell_find_the_same(server, replayed_archive, words):
+    from tests.conftest import scrapy
+
+    base, _ = server
+    box = get_json(base, f"{DB_URL}/articles.json", _search=words, _shape="array", _col="info_code", _size="max")
+    canned = get_json(base, f"{DB_URL}/search.json", q=words, _shape="array")
+    sql = get_json(
+        base,
+        f"{DB_URL}.json",
+        sql="select info_code from articles where doc_id in "
+        "(select rowid from articles_fts where articles_fts match finews_match(:q))",
+        q=words,
+        _shape="array",
+    )
+    shell = scrapy("search", words, "--limit", "0", "--json", data_dir=replayed_archive, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    found = {r["info_code"] for r in json.loads(shell.stdout)}
+    assert found and {r["info_code"] for r in box} == {r["info_code"] for r in canned} == found
+    assert {r["info_code"] for r in sql} == found
+
+
+def test_or_and_phrase_in_the_search_box(server, replayed_archive):
+    """Issue #22: '"高质量 发展"' and 十四五 OR 国寿 found nothing."""
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/articles.json", _search='"高质量 发展"', _shape="array", _size="max")
+    assert sorted(r["info_code"] for r in found) == containing(replayed_archive, "高质量发展")
+    found = get_json(base, f"{DB_URL}/articles.json", _search="十四五 OR 国寿", _shape="array", _size="max")
+    want = set(containing(replayed_archive, "十四五")) | set(containing(replayed_archive, "国寿"))
+    assert {r["info_code"] for r in found} == want
+    status, html = get(base, f"{DB_URL}/articles", _search="十四五 OR 乡村振兴")
+    assert "<mark>十四五</mark>" in html and "<mark>乡村振兴</mark>" in html
+
+
+def test_excluded_words_are_not_marked(server, replayed_archive):
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/search.json", q="国寿 OR (党建 -十四五)", _shape="array")
+    with_both = set(containing(replayed_archive, "党建")) & set(containing(replayed_archive, "十四五"))
+    assert len(found) == 34 and with_both
+    for row in found:
+        assert "<mark>十四五</mark>" not in row["snippet"]
+        if row["info_code"] in with_both:
+            assert "<mark>党建</mark>" not in row["snippet"]  # its part of the query does not hold here
+    status, html = get(base, f"{DB_URL}/articles", _search="国寿 -十四五")
+    assert "<mark>国寿</mark>" in html and "<mark>十四五</mark>" not in html
+
+
+def test_a_search_outside_the_syntax_says_so(server):
+    from finews_spider.search import SUPPORTED
+
+    base, _ = server
+    status, html = get(base, f"{DB_URL}/articles", _search="NEAR(十四五 国寿)")
+    assert status == 200
+    message = html.split('<p class="message-error">')[1].split("</p>")[0]
+    assert message == f"Search not understood: NEAR is not supported; {SUPPORTED}".replace('"', "&#34;")
+    assert "0 rows where search" in html and 'value="NEAR(十四五 国寿)"' in html  # the box keeps the words
+    status, body = get(base, f"{DB_URL}/articles.json", _search="十四五 OR")
+    assert status == 400 and json.loads(body)["error"] == f"_search: OR needs a term on either side; {SUPPORTED}"
+    # The canned query and SQL: SQLite's own error, naming finews_match() and the syntax.
+    status, html = get(base, f"{DB_URL}/search", q="title:十四五")
+    message = html.split('<p class="message-error">')[1].split("</p>")[0]
+    assert message == (
+        f"no such column: finews_match(): column filters (title:十四五) are not supported; {SUPPORTED}"
+    ).replace('"', "&#34;")
+    words = "-十四五"
+    status, body = get(
+        base,
+        f"{DB_URL}.json",
+        sql="select count(*) from articles_fts where articles_fts match finews_match(:q)",
+        q=words,
+    )
+    problem = "nothing to find: -word and NOT word only leave out, so add a word that must occur"
+    assert status == 400 and json.loads(body)["error"] == f"no such column: finews_match(): {problem}; {SUPPORTED}"
+    # finews_match() alone gives the expression that fails so, the message in it.
+    data = get_json(base, f"{DB_URL}.json", sql="select finews_match(:q) as q", q=words, _shape="array")
+    assert data == [{"q": '"' + f"finews_match(): {problem}; {SUPPORTED}".replace('"', '""') + '" : x'}]
+
+
 def test_other_databases_are_left_alone(server):
     base, _ = server
     # Datasette's own search: the whole run of characters is one token in a plain FTS table.

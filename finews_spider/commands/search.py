@@ -17,7 +17,7 @@ from scrapy.exceptions import UsageError
 
 from ..archive import open_read_only
 from ..config import FinewsConfig
-from ..search import search_archive
+from ..search import SearchSyntaxError, parse_query, search_archive
 from .crawl import EXIT_USAGE, settings_refused
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
@@ -46,6 +46,20 @@ def format_match(match: dict, indent: str = "    ") -> str:
     return f"{when}  {match['newspaper']}  {match['title']}\n{indent}{match['share_url']}\n{indent}{match['snippet']}"
 
 
+def query_words(args: list[str]) -> list[str]:
+    """The words of the command line: every argument, ``-word`` (a word left out) included,
+    but an unknown option (``--name``, or a dash and one ASCII letter, ``-n``): a
+    UsageError. After ``--`` every argument is a word."""
+    words = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return words + args[i + 1 :]
+        if arg.startswith("--") or (len(arg) == 2 and arg[0] == "-" and arg[1].isascii() and arg[1].isalpha()):
+            raise UsageError(f"unknown option: {arg}")
+        words.append(arg)
+    return words
+
+
 class Command(ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_ENABLED": False}
@@ -58,9 +72,10 @@ class Command(ScrapyCommand):
 
     def long_desc(self):
         return (
-            'Search the archive for articles containing every word (a "quoted phrase" as one), newest '
-            "first. Exit status: 0 if something matched, 1 if nothing did, 2 on a usage error or when "
-            "there is no readable archive."
+            'Search the archive for articles containing every word (a "quoted phrase" as one; OR between '
+            "terms; -word or NOT word to leave out; ( ) to group; see docs/search-syntax.md), newest "
+            "first. Exit status: 0 if something matched, 1 if nothing did, 2 on a usage error (a query "
+            "outside the search syntax included) or when there is no readable archive."
         )
 
     def add_options(self, parser):
@@ -77,14 +92,17 @@ class Command(ScrapyCommand):
         parser.add_argument("--json", action="store_true", help="print the matches as a JSON array")
 
     def run(self, args, opts):
-        unknown = [a for a in args if a.startswith("-") and len(a) > 1]
-        if unknown:
-            raise UsageError(f"unknown option: {unknown[0]}")
-        words = " ".join(args).strip()
+        words = " ".join(query_words(args)).strip()
         if not words and not (opts.stock or "").strip():
             raise UsageError("no words to search for (or --stock CODE)")
         if opts.limit < 0:
             raise UsageError(f"--limit: not a count: {opts.limit}")
+        try:
+            parse_query(words)
+        except SearchSyntaxError as exc:
+            print(f"scrapy search: {exc}", file=sys.stderr)  # one line, like the archive's errors
+            self.exitcode = EXIT_USAGE
+            return
         opened = open_archive_read_only("search", self.settings)
         if opened is None:
             self.exitcode = EXIT_USAGE

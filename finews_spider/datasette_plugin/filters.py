@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 from datasette.filters import FilterArguments
 from datasette.utils import urlsafe_components
+from datasette.utils.asgi import BadRequest
 
-from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, fts_query, matches_sql
+from finews_spider.search import MIDDLE_DOC_ID_SQL, SearchSyntaxError, count_queries, fts_query, matches_sql
 
 PLUGIN = "finews"  # the entry point's name: plugin configuration lives under plugins: finews:
 ARTICLES = "articles"
@@ -55,6 +56,7 @@ class ArticleSearch(NamedTuple):
     matches: int | None  # counted from the index (None: the expression is not valid FTS5)
     newest_first: bool  # answered from the index newest first (see the module)
     above: int  # the plugin's newest_first_above
+    error: str | None = None  # why the words are outside the search syntax (nothing is searched)
 
     @property
     def match_sql(self) -> str:
@@ -98,7 +100,12 @@ async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> A
     if not words:
         return None
     raw = params.get("_searchmode") == "raw"
-    expression = words if raw else fts_query(words)
+    config = datasette.plugin_config(PLUGIN, database=name) or {}
+    above = int(config.get("newest_first_above", NEWEST_FIRST_ABOVE))
+    try:
+        expression = words if raw else fts_query(words)
+    except SearchSyntaxError as exc:
+        return ArticleSearch(words, raw, None, False, above, str(exc))
     db = datasette.get_database(name)
     try:
         # Two halves at once, on two of Datasette's SQL threads (each has its connection).
@@ -108,8 +115,6 @@ async def article_search(datasette, name: str, args: list[tuple[str, str]]) -> A
         matches = sum(result.first()[0] for result in counts)
     except Exception:  # an invalid raw expression: the table page reports Datasette's error
         matches = None
-    config = datasette.plugin_config(PLUGIN, database=name) or {}
-    above = int(config.get("newest_first_above", NEWEST_FIRST_ABOVE))
     plain = all(k in _PLAIN_SEARCH_KEYS for k, _ in args) and params.get("_sort_desc", "doc_id") == "doc_id"
     return ArticleSearch(words, raw, matches, plain and matches is not None and matches > above, above)
 
@@ -130,10 +135,18 @@ def search_filter(search: ArticleSearch, before: int | None = None, window: int 
 
 def filter_arguments(request, datasette) -> FilterArguments:
     """What the search box of an archive's articles table adds to Datasette's query: the
-    search's WHERE clause, its description and the page's context."""
+    search's WHERE clause, its description and the page's context. Words outside the
+    search syntax select nothing: the HTML page says why at its top (and in its
+    heading), JSON and CSV are a 400 error with the message."""
     search = article_search_var.get()
     if search is None or request.args.get("_search", "").strip() != search.words:
         return FilterArguments([], extra_context={"supports_search": True})
+    if search.error:
+        if request.url_vars.get("format") not in (None, "html"):
+            raise BadRequest(f"_search: {search.error}")
+        datasette.add_message(request, f"Search not understood: {search.error}", datasette.ERROR)
+        described = f'search "{search.words}" not understood (see above)'
+        return FilterArguments(["0"], {}, [described], {"supports_search": True, "search": search.words})
     before = None
     if search.newest_first and request.args.get("_next"):
         # The page starts below the last doc_id shown; Datasette's own _next clause and

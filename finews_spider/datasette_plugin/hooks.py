@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from finews_spider.cleaning.body import html_to_text
 from finews_spider.schema import is_archive
-from finews_spider.search import fts_query, snippet
+from finews_spider.search import SearchSyntaxError, fts_query, snippet
 
 from . import filters
 from .filters import ARTICLES, article_search, article_search_var, with_row_count
@@ -52,15 +52,31 @@ def get_metadata(datasette, key, database, table):
 def prepare_connection(conn, database, datasette):
     # trylast: after Datasette's own escape_fts, so this one replaces it.
     if is_archive(conn):
-        conn.create_function("escape_fts", 1, fts_query, deterministic=True)
-        conn.create_function("finews_match", 1, fts_query, deterministic=True)
+        conn.create_function("escape_fts", 1, sql_match, deterministic=True)
+        conn.create_function("finews_match", 1, sql_match, deterministic=True)
         conn.create_function("finews_snippet", 2, sql_snippet, deterministic=True)
+        conn.create_function("finews_snippet", 3, sql_snippet, deterministic=True)
 
 
-def sql_snippet(text: str | None, words: str | None) -> str:
-    """``finews_snippet(body_html, words)``: HTML, the matches in ``<mark>``. ``text`` is
-    the body's HTML (its plain text is cut from) or any plain text."""
-    return snippet(html_to_text(text or ""), words or "", context=SNIPPET_CONTEXT)
+def sql_match(words: str | None) -> str:
+    """``finews_match(words)``: the FTS5 expression of ``words`` (see
+    ``search.fts_query``). A query outside the search syntax gives an expression that
+    makes SQLite itself fail with the refusal's message: an error raised by a Python SQL
+    function reaches the user only as "user-defined function raised exception", while
+    FTS5 names the column of a column filter it does not know, so the message is read as
+    ``no such column: finews_match(): NEAR is not supported; searches understand …``."""
+    try:
+        return fts_query(words)
+    except SearchSyntaxError as exc:
+        return '"' + f"finews_match(): {exc}".replace('"', '""') + '" : x'
+
+
+def sql_snippet(text: str | None, words: str | None, title: str | None = None) -> str:
+    """``finews_snippet(body_html, words[, title])``: HTML, the matches in ``<mark>``.
+    ``text`` is the body's HTML (its plain text is cut from) or any plain text; with the
+    article's ``title``, a part of the query whose words are partly in the title counts
+    (see ``search.match_spans``)."""
+    return snippet(html_to_text(text or ""), words or "", context=SNIPPET_CONTEXT, title=title)
 
 
 _SAFE_SNIPPET = re.compile(r"</?mark>")
@@ -83,7 +99,8 @@ def render_cell(row, value, column, table, database, datasette):
         if words is not None and isinstance(value, str) and database_is_archive(datasette, database):
             if column == "published_at":  # 2021-12-23T07:25:33+08:00 -> 2021-12-23 07:25 (Beijing time)
                 return value[:16].replace("T", " ")
-            return Markup(f'<span class="finews-snippet">{sql_snippet(value, words)}</span>')
+            title = row["title"] if "title" in row.keys() else None
+            return Markup(f'<span class="finews-snippet">{sql_snippet(value, words, title)}</span>')
     return None
 
 
