@@ -12,9 +12,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from markupsafe import Markup
 
-from finews_spider.cleaning.body import html_to_text
 from finews_spider.schema import is_archive
-from finews_spider.search import SearchSyntaxError, fts_query, snippet
+from finews_spider.search import SearchSyntaxError, body_snippet, fts_query
 
 from . import filters
 from .filters import ARTICLES, article_search, article_search_var, with_row_count
@@ -75,8 +74,9 @@ def sql_snippet(text: str | None, words: str | None, title: str | None = None) -
     """``finews_snippet(body_html, words[, title])``: HTML, the matches in ``<mark>``.
     ``text`` is the body's HTML (its plain text is cut from) or any plain text; with the
     article's ``title``, a part of the query whose words are partly in the title counts
-    (see ``search.match_spans``)."""
-    return snippet(html_to_text(text or ""), words or "", context=SNIPPET_CONTEXT, title=title)
+    (see ``search.match_spans``). Bounded: cut from the first ``search.SNIPPET_SCAN``
+    characters of ``text``."""
+    return body_snippet(text or "", words or "", context=SNIPPET_CONTEXT, title=title)
 
 
 _SAFE_SNIPPET = re.compile(r"</?mark>")

@@ -6,7 +6,8 @@
 - :mod:`.query`: the search syntax (``parse_query``, ``fts_query``,
   ``SearchSyntaxError``) and searching an archive with it (``search_archive``,
   ``article_filters``, ``matches_sql``, counts).
-- :mod:`.snippets`: the excerpt around what a search found (``match_spans``, ``snippet``).
+- :mod:`.snippets`: the excerpt around what a search found (``match_spans``,
+  ``snippet``, ``body_snippet``), bounded in the text it reads.
 
 The names below are the package's public ones; import them from here.
 """
@@ -39,7 +40,7 @@ from .query import (
     parse_query,
     search_archive,
 )
-from .snippets import match_spans, snippet
+from .snippets import MAX_SPANS, SNIPPET_SCAN, body_snippet, match_spans, snippet
 
 __all__ = [
     "FIRST_WINDOW",
@@ -48,13 +49,16 @@ __all__ = [
     "FTS_TABLE",
     "FTS_TOKENIZE",
     "INDEX_VERSION",
+    "MAX_SPANS",
     "MIDDLE_DOC_ID_SQL",
+    "SNIPPET_SCAN",
     "SUPPORTED",
     "All",
     "Any",
     "SearchSyntaxError",
     "Term",
     "article_filters",
+    "body_snippet",
     "count_matches",
     "count_queries",
     "document_tokens",

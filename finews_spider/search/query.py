@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ..cleaning.body import html_to_text
 from .index import _CJK, FTS_TABLE, TOKEN_RUN, cjk_tokens
 
 #: What the search understands, said by every refusal.
@@ -368,12 +367,14 @@ def search_archive(
 
     With words and a limit, the index is read newest first in growing windows until
     ``limit`` articles pass the other filters, so the cost follows what is shown, not
-    the number of matches.
+    the number of matches. Snippets are cut from the start of each body only
+    (:data:`.snippets.SNIPPET_SCAN` characters, read from SQLite already cut): an article
+    of 20 MB costs what one of a few pages does.
     """
-    from .snippets import snippet  # (snippets reads queries with this module)
+    from .snippets import SNIPPET_SCAN, body_snippet  # (snippets reads queries with this module)
 
     query = fts_query(words)
-    columns = f"{_ARTICLE_COLUMNS}, body_html"
+    columns = f"{_ARTICLE_COLUMNS}, substr(body_html, 1, {SNIPPET_SCAN + 1}) AS body_start"
     if query == '""' or limit is None:
         where_sql, params = join_filters(
             article_filters(words, newspaper=newspaper, since=since, until=until, stock=stock, where=where)
@@ -395,8 +396,8 @@ def search_archive(
             before, window = ids[-1], min(4 * window, 20_000)
     results = []
     for record in rows:
-        text = html_to_text(record.pop("body_html") or "")
-        record["snippet"] = snippet(text, words, mark=mark, escape=str, title=record["title"] or "")
+        body = record.pop("body_start") or ""
+        record["snippet"] = body_snippet(body, words, mark=mark, escape=str, title=record["title"] or "")
         results.append(record)
     return results
 
