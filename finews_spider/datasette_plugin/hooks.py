@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup
 
 from finews_spider.schema import is_archive
@@ -94,6 +94,12 @@ def render_cell(row, value, column, table, database, datasette):
     # tryfirst: before datasette-render-html, which renders body_html everywhere else.
     if table is None and column == "snippet" and is_snippet_html(value) and database_is_archive(datasette, database):
         return Markup(value)
+    if table in _LINKED and isinstance(value, str) and value and database_is_archive(datasette, database):
+        # A mention, a revision or a query's row: its article's page, by infoCode (and title).
+        if column == "info_code":
+            return _article_link(datasette, database, value, value)
+        if column == "title" and table is None and "info_code" in row.keys() and row["info_code"]:
+            return _article_link(datasette, database, row["info_code"], value)
     if table == ARTICLES and column in ("body_html", "published_at"):
         words = _results_page.get()
         if words is not None and isinstance(value, str) and database_is_archive(datasette, database):
@@ -102,6 +108,14 @@ def render_cell(row, value, column, table, database, datasette):
             title = row["title"] if "title" in row.keys() else None
             return Markup(f'<span class="finews-snippet">{sql_snippet(value, words, title)}</span>')
     return None
+
+
+_LINKED = (None, "mentions", "revisions")  # (None: the rows of a query)
+
+
+def _article_link(datasette, database: str, info_code: str, text: str) -> Markup:
+    url = datasette.urls.row(database, ARTICLES, tilde_encode(info_code))
+    return Markup('<a href="{}">{}</a>').format(url, text)
 
 
 @hookimpl(trylast=True)
