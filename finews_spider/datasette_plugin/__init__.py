@@ -30,6 +30,7 @@ from .hooks import (
     get_metadata,
     prepare_connection,
     render_cell,
+    startup,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "get_metadata",
     "prepare_connection",
     "render_cell",
+    "startup",
 ]

@@ -17,7 +17,7 @@ from finews_spider.search import SearchSyntaxError, body_snippet, fts_query
 
 from . import filters
 from .filters import ARTICLES, article_search, article_search_var, with_row_count
-from .metadata import metadata_for
+from .metadata import apply_to_datasette_1, is_datasette_1, metadata_for
 from .recognition import database_is_archive
 
 # What a search (or a plain visit) of the articles table shows, unless the URL says.
@@ -44,7 +44,17 @@ _results_page: contextvars.ContextVar[str | None] = contextvars.ContextVar("fine
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
+    # Datasette 0.65; 1.0 has no such hook (see startup).
     return metadata_for(datasette)
+
+
+@hookimpl
+def startup(datasette):
+    """Datasette 1.0: the plugin's metadata and configuration are applied once, at startup
+    (metadata.apply_to_datasette_1); 0.65 asks get_metadata on each request instead."""
+    if is_datasette_1(datasette):
+        return apply_to_datasette_1(datasette)
+    return None
 
 
 @hookimpl(trylast=True)
