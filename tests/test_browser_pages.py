@@ -98,7 +98,9 @@ def inspect(url, tmp_path, name, width, **kw):
 
     profile = tmp_path / f"chrome-{name}-{width}"
     profile.mkdir()
+    kw.setdefault("wait_for", 'document.documentElement.dataset.finews === "ready"')  # static/finews.js ran
     report = inspect_page(CHROMIUM, url, profile, size=(width, 900), **kw)
+    assert report.ready, report.console
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{name}-{width}.png").write_bytes(report.screenshot)
     return report

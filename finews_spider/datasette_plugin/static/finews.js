@@ -87,3 +87,4 @@ function noteCappedQuery() {
 foldColumnDescriptions();
 labelFields();
 noteCappedQuery();
+document.documentElement.dataset.finews = "ready"; // (for tests: the page is as this script leaves it)
