@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from finews_spider.search import (
     FTS_TOKENIZE,
     SUPPORTED,
-    All,
-    Any,
+    AllOf,
+    AnyOf,
     SearchSyntaxError,
     Term,
     count_matches,
@@ -71,7 +71,7 @@ def test_fts_expressions(query, expression):
         ("financ*", "prefix searches (financ*) are not supported"),
         ("^十四五", "^ (^十四五) is not supported"),
         ("十四五 | 国寿", "'|' is not an operator here (write OR)"),
-        ("十四五 && 国寿", "'&&' is not an operator here (write OR)"),
+        ("十四五 && 国寿", "'&&' is not an operator here (words side by side must all occur)"),
         ("十四五 OR", "OR needs a term on either side"),
         ("OR 十四五", "OR needs a term on either side"),
         ("十四五 OR OR 国寿", "OR needs a term on either side"),
@@ -97,8 +97,8 @@ def test_what_is_refused_says_what_is_supported(query, problem):
 
 
 def test_the_tree():
-    assert parse_query("国寿 -(十四五 OR 党建)") == All(
-        (Term(("国寿",), False),), (Any((Term(("十四", "四五"), False), Term(("党建",), False))),)
+    assert parse_query("国寿 -(十四五 OR 党建)") == AllOf(
+        (Term(("国寿",), False),), (AnyOf((Term(("十四", "四五"), False), Term(("党建",), False))),)
     )
     assert parse_query("，") is None
 
@@ -137,7 +137,7 @@ def holds(node, text: str) -> bool:
     if isinstance(node, Term):
         tokens = text_tokens(text)
         return bool(_term_spans(node, tokens, [t[0] for t in tokens]))
-    if isinstance(node, All):
+    if isinstance(node, AllOf):
         return all(holds(n, text) for n in node.include) and not any(holds(n, text) for n in node.exclude)
     return any(holds(n, text) for n in node.alternatives)
 
@@ -177,7 +177,7 @@ def test_a_matching_text_is_marked_only_where_it_matched_positively(query, data)
     def marked_terms(node) -> list[Term]:  # the terms of the parts of the query true of text
         if isinstance(node, Term):
             return [node] if holds(node, text) else []
-        if isinstance(node, All):
+        if isinstance(node, AllOf):
             return [t for n in node.include for t in marked_terms(n)] if holds(node, text) else []
         return [t for n in node.alternatives for t in marked_terms(n)]
 

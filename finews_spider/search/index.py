@@ -45,11 +45,10 @@ FTS_COLUMNS = f"title, body_text, content='', {FTS_TOKENIZE}"
 #: merge later; a fifth less work per article written (``bench/import.py``).
 FTS_HASHSIZE = 16 * 2**20
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+#: The Chinese characters, as ranges for a regular expression's character class.
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 #: A run of Chinese characters (group 1), or a run of other letters and digits (group 2).
-TOKEN_RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
-#: One Chinese character.
-CJK_CHAR = re.compile(rf"[{_CJK}]")
+TOKEN_RUN = re.compile(rf"([{CJK_RANGES}]+)|([^\W_{CJK_RANGES}]+)")
 
 
 def cjk_tokens(run: str, *, last: bool) -> list[str]:

@@ -9,7 +9,7 @@ One syntax for ``scrapy search``, Datasette's search box and ``finews_match()`` 
     国寿 -十四五             国寿, and not 十四五 (also: 国寿 NOT 十四五)
     (十四五 OR 国寿) 地铁    parentheses group
 
-``parse_query`` reads it into a small tree (:class:`Term`, :class:`All`, :class:`Any`),
+``parse_query`` reads it into a small tree (:class:`Term`, :class:`AllOf`, :class:`AnyOf`),
 ``fts_query`` writes that as an FTS5 MATCH expression over the index of
 :mod:`.index`, and :mod:`.snippets` marks in the text the terms the tree found. Whatever
 else FTS5 would read (NEAR, column filters, ``word*``, ``^``) is refused with a
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .index import _CJK, FTS_TABLE, TOKEN_RUN, cjk_tokens
+from .index import CJK_RANGES, FTS_TABLE, TOKEN_RUN, cjk_tokens
 
 #: What the search understands, said by every refusal.
 SUPPORTED = (
@@ -62,7 +62,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class All:
+class AllOf:
     """Every one of ``include`` occurs, none of ``exclude`` does."""
 
     include: tuple[Node, ...]
@@ -71,32 +71,32 @@ class All:
     def fts(self) -> str:
         # FTS5 reads phrases side by side as AND, but wants AND written next to a group.
         joint = " " if all(isinstance(node, Term) for node in self.include) else " AND "
-        included = joint.join(_grouped(node, Any) for node in self.include)
+        included = joint.join(_grouped(node, AnyOf) for node in self.include)
         if not self.exclude:
             return included
         if len(self.include) > 1:
             included = f"({included})"
-        excluded = " OR ".join(_grouped(node, All) for node in self.exclude)
+        excluded = " OR ".join(_grouped(node, AllOf) for node in self.exclude)
         if len(self.exclude) > 1 or not isinstance(self.exclude[0], Term):
             excluded = f"({excluded})"
         return f"{included} NOT {excluded}"
 
 
 @dataclass(frozen=True)
-class Any:
+class AnyOf:
     """At least one of ``alternatives`` occurs."""
 
     alternatives: tuple[Node, ...]
 
     def fts(self) -> str:
-        return " OR ".join(_grouped(node, All) for node in self.alternatives)
+        return " OR ".join(_grouped(node, AllOf) for node in self.alternatives)
 
 
-Node = Term | All | Any
+Node = Term | AllOf | AnyOf
 
 
 def _grouped(node: Node, kind: type) -> str:
-    """``node`` in parentheses if it is a ``kind`` (an All or an Any has two parts or
+    """``node`` in parentheses if it is a ``kind`` (an AllOf or an AnyOf has two parts or
     more; FTS5 reads NOT before AND before OR, the parentheses make the order plain)."""
     return f"({node.fts()})" if isinstance(node, kind) else node.fts()
 
@@ -104,9 +104,16 @@ def _grouped(node: Node, kind: type) -> str:
 # -- reading a query -----------------------------------------------------------------------
 
 _OPERATORS = {"OR", "AND", "NOT"}
-_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_SPACE_IN_CJK = re.compile(rf"(?<=[{CJK_RANGES}])\s+(?=[{CJK_RANGES}])")
 _COLUMN_FILTER = re.compile(r"^(\{|(title|body_text)\s*:)", re.IGNORECASE)
-_OTHER_OPERATORS = {"|", "||", "&", "&&", "!"}
+# Operators of other syntaxes, and what to write instead.
+_OTHER_OPERATORS = {
+    "|": "write OR",
+    "||": "write OR",
+    "&": "words side by side must all occur",
+    "&&": "words side by side must all occur",
+    "!": "write -word or NOT word",
+}
 
 
 def _term(text: str, quoted: bool) -> Term | None:
@@ -127,7 +134,7 @@ def _term(text: str, quoted: bool) -> Term | None:
 def _refuse_other_syntax(word: str) -> None:
     """Refuse a bare word that is another search syntax (FTS5's, or a search engine's)."""
     if word in _OTHER_OPERATORS:
-        raise SearchSyntaxError(f"{word!r} is not an operator here (write OR)")
+        raise SearchSyntaxError(f"{word!r} is not an operator here ({_OTHER_OPERATORS[word]})")
     if word == "NEAR" or word.startswith(("NEAR(", "NEAR/")):
         raise SearchSyntaxError("NEAR is not supported")
     if _COLUMN_FILTER.match(word):
@@ -214,7 +221,7 @@ class _Parser:
         kept = [a for a in alternatives if a is not None]  # a term of punctuation only asks for nothing
         if not kept:
             return None
-        return kept[0] if len(kept) == 1 else Any(tuple(kept))
+        return kept[0] if len(kept) == 1 else AnyOf(tuple(kept))
 
     def all(self, depth: int) -> Node | None:
         include: list[Node] = []
@@ -240,7 +247,7 @@ class _Parser:
             return None
         if len(include) == 1 and not exclude:
             return include[0]
-        return All(tuple(include), tuple(exclude))
+        return AllOf(tuple(include), tuple(exclude))
 
     def primary(self, depth: int) -> Node | None:
         kind, value = self.take()

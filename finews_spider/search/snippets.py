@@ -18,7 +18,7 @@ import html
 
 from ..cleaning.body import html_to_text
 from .index import text_tokens
-from .query import All, Node, Term, parse_query
+from .query import AllOf, Node, Term, parse_query
 
 #: Characters of a body (its HTML, or a plain text) a snippet is cut from.
 SNIPPET_SCAN = 10_000
@@ -88,7 +88,7 @@ class _Found:
         """Certainly true of the article."""
         if isinstance(node, Term):
             return self.occurs(node)
-        if isinstance(node, All):
+        if isinstance(node, AllOf):
             return all(map(self.holds, node.include)) and not any(map(self.holds, node.exclude))
         return any(map(self.holds, node.alternatives))
 
@@ -96,7 +96,7 @@ class _Found:
         """True, or true if the title (not given) says so."""
         if isinstance(node, Term):
             return self.title is None or self.occurs(node)
-        if isinstance(node, All):
+        if isinstance(node, AllOf):
             return all(map(self.may_hold, node.include)) and not any(map(self.holds, node.exclude))
         return any(map(self.may_hold, node.alternatives))
 
@@ -104,7 +104,7 @@ class _Found:
         """The spans of the terms of the parts of ``node`` that (may) hold."""
         if isinstance(node, Term):
             return self.spans_of(node)
-        if isinstance(node, All):
+        if isinstance(node, AllOf):
             return [s for child in node.include for s in self.shown(child)] if self.may_hold(node) else []
         return [s for child in node.alternatives for s in self.shown(child)]
 
