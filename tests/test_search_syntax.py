@@ -126,10 +126,21 @@ def queries(draw, depth=0):
     return " ".join(parts)
 
 
-def texts_for(query: str):
-    """Texts made of the query's words (and of other pieces), so that they often match."""
-    words = [w.strip('"').replace(" ", "") for w in WORDS if w in query] + ["，", " ", "人", "国", "寿"]
-    return st.lists(st.sampled_from(words), max_size=8).map("".join)
+def included_terms(node) -> set:
+    """The terms of ``node`` not under an exclusion."""
+    if isinstance(node, Term):
+        return {node}
+    children = node.include if isinstance(node, AllOf) else node.alternatives
+    return set().union(*(included_terms(n) for n in children))
+
+
+def texts_for(query: str, node=None):
+    """Texts made of the query's words (those it asks for, more often) and other pieces,
+    so that they often match."""
+    words = [w for w in WORDS if w in query]
+    wanted = {parse_query(w) for w in words} & included_terms(node) if node is not None else set()
+    pieces = [w.strip('"').replace(" ", "") for w in words for _ in range(3 if parse_query(w) in wanted else 1)]
+    return st.lists(st.sampled_from(pieces + ["，", " ", "人", "国", "寿"]), max_size=8).map("".join)
 
 
 def holds(node, text: str) -> bool:
@@ -171,7 +182,7 @@ def test_a_matching_text_is_marked_only_where_it_matched_positively(query, data)
         node = parse_query(query)
     except SearchSyntaxError:
         assume(False)
-    text = data.draw(texts_for(query))
+    text = data.draw(texts_for(query, node))
     assume(fts_matches(text, query))
 
     def marked_terms(node) -> list[Term]:  # the terms of the parts of the query true of text
