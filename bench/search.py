@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from finews_spider.archive.database import ArchiveDatabase, doc_id_base  # noqa: E402
 from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
-from finews_spider.datasette_plugin import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
+from finews_spider.datasette_plugin.filters import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
 from finews_spider.registry import Registry  # noqa: E402
 from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, document_tokens, fts_query  # noqa: E402
 from tests.synthetic import SENTENCES, make_body  # noqa: E402

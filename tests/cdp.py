@@ -39,8 +39,10 @@ def inspect_page(
     wait_for: str = "true",
     timeout: float = 30,
     size: tuple[int, int] = (1280, 900),
+    full_page: bool = False,
 ) -> PageReport:
-    """Open ``url`` in a fresh headless Chromium (profile folder ``profile``) and report."""
+    """Open ``url`` in a fresh headless Chromium (profile folder ``profile``) and report;
+    the screenshot is of the window, or with ``full_page`` of the whole page."""
     proc = subprocess.Popen(
         [
             chromium,
@@ -68,7 +70,7 @@ def inspect_page(
                 raise RuntimeError("chromium did not start its DevTools endpoint")
             time.sleep(0.1)
         port = int(port_file.read_text().split()[0])
-        return asyncio.run(_inspect(port, url, list(expressions), wait_for, timeout, size))
+        return asyncio.run(_inspect(port, url, list(expressions), wait_for, timeout, size, full_page))
     finally:
         proc.terminate()
         try:
@@ -77,7 +79,7 @@ def inspect_page(
             proc.kill()
 
 
-async def _inspect(port, url, expressions, wait_for, timeout, size) -> PageReport:
+async def _inspect(port, url, expressions, wait_for, timeout, size, full_page=False) -> PageReport:
     report = PageReport()
     ids = itertools.count(1)
     async with aiohttp.ClientSession() as session:
@@ -142,7 +144,12 @@ async def _inspect(port, url, expressions, wait_for, timeout, size) -> PageRepor
             await asyncio.sleep(0.5)  # late console messages
             for expression in expressions:
                 report.values[expression] = await evaluate(expression)
-            shot = await call("Page.captureScreenshot", format="png")
+            if full_page:
+                content = (await call("Page.getLayoutMetrics"))["cssContentSize"]
+                clip = {"x": 0, "y": 0, "width": size[0], "height": content["height"], "scale": 1}
+                shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)
+            else:
+                shot = await call("Page.captureScreenshot", format="png")
             report.screenshot = base64.b64decode(shot["data"])
             task.cancel()
     return report

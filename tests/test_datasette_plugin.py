@@ -349,6 +349,96 @@ def test_sql_functions(server):
     assert data["rows"] == [['"十四 四五"', "开局之年<mark>十四五</mark>规划"]]
 
 
+# -- one search syntax: the search box, the canned query and SQL agree with the shell ----------
+
+SYNTAX = [
+    "十四五 OR 国寿",
+    '"高质量 发展"',
+    "国寿 -十四五",
+    "国寿 NOT 十四五",
+    "(十四五 OR 乡村振兴) 党建",
+    "党建 -(十四五 OR 乡村振兴)",
+]
+
+
+@pytest.mark.parametrize("words", SYNTAX)
+def test_search_box_canned_query_sql_and_shell_find_the_same(server, replayed_archive, words):
+    from tests.conftest import scrapy
+
+    base, _ = server
+    box = get_json(base, f"{DB_URL}/articles.json", _search=words, _shape="array", _col="info_code", _size="max")
+    canned = get_json(base, f"{DB_URL}/search.json", q=words, _shape="array")
+    sql = get_json(
+        base,
+        f"{DB_URL}.json",
+        sql="select info_code from articles where doc_id in "
+        "(select rowid from articles_fts where articles_fts match finews_match(:q))",
+        q=words,
+        _shape="array",
+    )
+    shell = scrapy("search", words, "--limit", "0", "--json", data_dir=replayed_archive, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    found = {r["info_code"] for r in json.loads(shell.stdout)}
+    assert found and {r["info_code"] for r in box} == {r["info_code"] for r in canned} == found
+    assert {r["info_code"] for r in sql} == found
+
+
+def test_or_and_phrase_in_the_search_box(server, replayed_archive):
+    """Issue #22: '"高质量 发展"' and 十四五 OR 国寿 found nothing."""
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/articles.json", _search='"高质量 发展"', _shape="array", _size="max")
+    assert sorted(r["info_code"] for r in found) == containing(replayed_archive, "高质量发展")
+    found = get_json(base, f"{DB_URL}/articles.json", _search="十四五 OR 国寿", _shape="array", _size="max")
+    want = set(containing(replayed_archive, "十四五")) | set(containing(replayed_archive, "国寿"))
+    assert {r["info_code"] for r in found} == want
+    status, html = get(base, f"{DB_URL}/articles", _search="十四五 OR 乡村振兴")
+    assert "<mark>十四五</mark>" in html and "<mark>乡村振兴</mark>" in html
+
+
+def test_excluded_words_are_not_marked(server, replayed_archive):
+    base, _ = server
+    found = get_json(base, f"{DB_URL}/search.json", q="国寿 OR (党建 -十四五)", _shape="array")
+    with_both = set(containing(replayed_archive, "党建")) & set(containing(replayed_archive, "十四五"))
+    assert len(found) == 34 and with_both
+    for row in found:
+        assert "<mark>十四五</mark>" not in row["snippet"]
+        if row["info_code"] in with_both:
+            assert "<mark>党建</mark>" not in row["snippet"]  # its part of the query does not hold here
+    status, html = get(base, f"{DB_URL}/articles", _search="国寿 -十四五")
+    assert "<mark>国寿</mark>" in html and "<mark>十四五</mark>" not in html
+
+
+def test_a_search_outside_the_syntax_says_so(server):
+    from finews_spider.search import SUPPORTED
+
+    base, _ = server
+    status, html = get(base, f"{DB_URL}/articles", _search="NEAR(十四五 国寿)")
+    assert status == 200
+    message = html.split('<p class="message-error">')[1].split("</p>")[0]
+    assert message == f"Search not understood: NEAR is not supported; {SUPPORTED}".replace('"', "&#34;")
+    assert "0 rows where search" in html and 'value="NEAR(十四五 国寿)"' in html  # the box keeps the words
+    status, body = get(base, f"{DB_URL}/articles.json", _search="十四五 OR")
+    assert status == 400 and json.loads(body)["error"] == f"_search: OR needs a term on either side; {SUPPORTED}"
+    # The canned query and SQL: SQLite's own error, naming finews_match() and the syntax.
+    status, html = get(base, f"{DB_URL}/search", q="title:十四五")
+    message = html.split('<p class="message-error">')[1].split("</p>")[0]
+    assert message == (
+        f"no such column: finews_match(): column filters (title:十四五) are not supported; {SUPPORTED}"
+    ).replace('"', "&#34;")
+    words = "-十四五"
+    status, body = get(
+        base,
+        f"{DB_URL}.json",
+        sql="select count(*) from articles_fts where articles_fts match finews_match(:q)",
+        q=words,
+    )
+    problem = "nothing to find: -word and NOT word only leave out, so add a word that must occur"
+    assert status == 400 and json.loads(body)["error"] == f"no such column: finews_match(): {problem}; {SUPPORTED}"
+    # finews_match() alone gives the expression that fails so, the message in it.
+    data = get_json(base, f"{DB_URL}.json", sql="select finews_match(:q) as q", q=words, _shape="array")
+    assert data == [{"q": '"' + f"finews_match(): {problem}; {SUPPORTED}".replace('"', '""') + '" : x'}]
+
+
 def test_other_databases_are_left_alone(server):
     base, _ = server
     # Datasette's own search: the whole run of characters is one token in a plain FTS table.
@@ -370,9 +460,9 @@ def test_dashboard_charts_run(server):
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
-    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
-        "charts"
-    ]
+    charts = yaml.safe_load((ROOT / "finews_spider" / "datasette_plugin" / "metadata.yml").read_text("utf-8"))[
+        "dashboard"
+    ]["charts"]
     for name, chart in charts.items():
         for options in ({}, {"code": "600160"}):  # the dashboard's filter, empty and filled
             sql = replace_opts_in_query(chart["query"], options)
@@ -412,9 +502,9 @@ def test_mentions_per_day_chart_for_a_code(server, replayed_archive):
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
-    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_metadata.yml").read_text("utf-8"))["dashboard"][
-        "charts"
-    ]["mentions-per-day"]
+    chart = yaml.safe_load((ROOT / "finews_spider" / "datasette_plugin" / "metadata.yml").read_text("utf-8"))[
+        "dashboard"
+    ]["charts"]["mentions-per-day"]
     days = sorted(
         r["published_at"][:10]
         for r in rows(
@@ -432,7 +522,7 @@ def test_mentions_per_day_chart_for_a_code(server, replayed_archive):
 
 
 def test_plain_datasette_get_with_the_repository_metadata(replayed_archive):
-    """``datasette FILE -m data/metadata.yml --get``: the metadata file only adds to the plugin."""
+    """``datasette FILE -m serve_metadata.yml --get``: the metadata file only adds to the plugin."""
     result = subprocess.run(
         [
             sys.executable,
@@ -479,6 +569,77 @@ def test_scrapy_serve_with_another_database_name(replayed_archive, tmp_path):
         wait_until_serving(base, "/-/versions.json", proc)
         found = get_json(base, "/archive/articles.json", _search="乡村振兴", _shape="array", _size="max")
         assert len(found) == 13
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_built_wheel_serves_the_plugins_static_files(replayed_archive, tmp_path):
+    """The package as a wheel (``pip wheel . --no-deps``, built from a copy of the source),
+    installed without ``-e`` in a fresh virtual environment (the dependencies reached
+    through a .pth file, the package itself only from the wheel): plain ``datasette``
+    links and serves the plugin's CSS and JavaScript, and reads its metadata.yml."""
+    import shutil
+    import sysconfig
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "finews_spider", source / "finews_spider", ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheel"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    [wheel] = (tmp_path / "wheel").glob("finews_spider-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    where = subprocess.run(
+        [python, "-c", "import finews_spider.datasette_plugin as p; print(p.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert where.stdout.startswith(site), where.stdout + where.stderr  # the wheel's copy, not this source tree
+    copy = tmp_path / "news.db"
+    copy_database(replayed_archive / "finews.db", copy)
+    port = free_port()
+    proc = subprocess.Popen(
+        [python, "-m", "datasette", "serve", str(copy), "-p", str(port), "-h", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, "/-/versions.json", proc)
+        status, html = get(base, "/news/articles")
+        assert status == 200 and "Column descriptions" not in html  # (folded by the script, in a browser)
+        assert "Publication time, Beijing time" in html  # metadata.yml, from the wheel
+        static = ROOT / "finews_spider" / "datasette_plugin" / "static"
+        for name in ("finews.css", "finews.js"):
+            [url] = [u for u in html.split('"') if u.startswith(f"/-/static-plugins/finews-spider/{name}?")]
+            with urllib.request.urlopen(base + url, timeout=30) as response:
+                assert response.status == 200 and response.read() == (static / name).read_bytes()
     finally:
         proc.terminate()
         proc.wait(10)

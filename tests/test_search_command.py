@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from finews_spider import search as search_module
 from finews_spider.cleaning import html_to_text
 from finews_spider.search import MIDDLE_DOC_ID_SQL, count_matches, count_queries, fts_query, search_archive
+from finews_spider.search import query as search_module
 from tests.conftest import rows, scrapy
 
 
@@ -171,3 +171,65 @@ def test_command_missing_or_corrupt_archive(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"scrapy search: {tmp_path / 'finews.db'} is not a readable finews archive: not an SQLite database"
     ]
+
+
+def codes_printed(stdout: str) -> set[str]:
+    return {line.strip().rsplit("=", 1)[1] for line in stdout.splitlines() if "infoCode=" in line}
+
+
+@pytest.mark.parametrize(
+    "args, want",
+    [
+        (["十四五 OR 国寿"], lambda a: containing(a, "十四五") + containing(a, "国寿")),
+        (["十四五", "OR", "国寿"], lambda a: containing(a, "十四五") + containing(a, "国寿")),
+        (['"高质量 发展"'], lambda a: containing(a, "高质量发展")),
+        (
+            ["国寿", "-十四五"],
+            lambda a: [r for r in containing(a, "国寿") if r not in containing(a, "十四五")],
+        ),
+    ],
+)
+def test_command_or_phrases_and_exclusions(replayed_archive, args, want):
+    result = search(replayed_archive, *args, "--limit", "0")
+    expected = {r["info_code"] for r in want(replayed_archive)}
+    assert expected and result.returncode == 0, result.stderr
+    assert codes_printed(result.stdout) == expected
+
+
+@pytest.mark.parametrize(
+    "query, problem",
+    [("NEAR(十四五 国寿)", "NEAR is not supported"), ("十四五 OR", "OR needs a term on either side")],
+)
+def test_command_refuses_other_syntax_in_one_line(replayed_archive, query, problem):
+    from finews_spider.search import SUPPORTED
+
+    result = search(replayed_archive, query)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"scrapy search: {problem}; {SUPPORTED}"]
+
+
+def test_command_words_after_a_double_dash(replayed_archive):
+    """After --, every argument is a word, even one that looks like an option."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "search", "-s", f"FINEWS_DATA_DIR={replayed_archive}", "--limit", "0"]
+        + ["--", "国寿", "-十四五"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    want = {r["info_code"] for r in containing(replayed_archive, "国寿")} - {
+        r["info_code"] for r in containing(replayed_archive, "十四五")
+    }
+    assert result.returncode == 0, result.stderr
+    assert want and codes_printed(result.stdout) == want
+
+
+def test_command_single_letter_options_are_still_options(replayed_archive):
+    result = search(replayed_archive, "党建", "-n", "3")
+    assert result.returncode == 2 and "unknown option: -n" in result.stderr

@@ -47,6 +47,6 @@ ANY_TEXT = st.text(
 def test_index_text_is_the_tokens_the_snippets_find(text):
     """The fast index_text (str.translate) writes exactly the tokens, in order, that the
     span-keeping tokenizer of the snippets makes one by one."""
-    from finews_spider.search import _text_tokens
+    from finews_spider.search.index import text_tokens as _text_tokens
 
     assert index_text(text) == " ".join(token for token, _, _ in _text_tokens(text))

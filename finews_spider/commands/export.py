@@ -14,6 +14,7 @@ from ..crawling import settings_refused
 from ..exceptions import ArchiveDamaged, OutputRefused
 from ..exporters.rows import FORMATS
 from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..search import SearchSyntaxError
 from . import Help, silence_stdout
 
 
@@ -74,7 +75,7 @@ class Command(Help, ScrapyCommand):
                 search=opts.search,
                 stock=opts.stock,
             )
-        except OutputRefused as exc:
+        except (OutputRefused, SearchSyntaxError) as exc:
             print(f"scrapy export: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return

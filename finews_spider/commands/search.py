@@ -14,6 +14,7 @@ from ..config import FinewsConfig
 from ..crawling import settings_refused
 from ..exceptions import ArchiveDamaged
 from ..run import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..search import SearchSyntaxError, parse_query
 from . import Help, emit
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")  # grep's colours
@@ -26,13 +27,27 @@ def format_match(match: dict, indent: str = "    ") -> str:
     return f"{when}  {match['newspaper']}  {match['title']}\n{indent}{match['share_url']}\n{indent}{match['snippet']}"
 
 
+def query_words(args: list[str]) -> list[str]:
+    """The words of the command line: every argument, ``-word`` (a word left out) included,
+    but an unknown option (``--name``, or a dash and one ASCII letter, ``-n``): a
+    UsageError. After ``--`` every argument is a word."""
+    words = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return words + args[i + 1 :]
+        if arg.startswith("--") or (len(arg) == 2 and arg[0] == "-" and arg[1].isascii() and arg[1].isalpha()):
+            raise UsageError(f"unknown option: {arg}")
+        words.append(arg)
+    return words
+
+
 class Command(Help, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_ENABLED": False}
     description = (
-        'Search the archive for articles containing every word (a "quoted phrase" as one), newest first: '
-        "each match's date, newspaper, title, share link and an excerpt around the words (highlighted on a "
-        "terminal)."
+        'Search the archive for articles containing every word (a "quoted phrase" as one; OR between terms; '
+        "-word or NOT word to leave out; ( ) to group; see docs/search-syntax.md), newest first: each match's "
+        "date, newspaper, title, share link and an excerpt around the words (highlighted on a terminal)."
     )
     examples = (
         "scrapy search 十四五",
@@ -43,7 +58,7 @@ class Command(Help, ScrapyCommand):
     exit_statuses = (
         (EXIT_OK, "something matched"),
         (EXIT_FAILED, "nothing matched"),
-        (EXIT_USAGE, "a usage error, or no readable archive"),
+        (EXIT_USAGE, "a usage error (a query outside the search syntax included), or no readable archive"),
     )
 
     def syntax(self):
@@ -66,14 +81,17 @@ class Command(Help, ScrapyCommand):
         parser.add_argument("--json", action="store_true", help="print the matches as a JSON array")
 
     def run(self, args, opts):
-        unknown = [a for a in args if a.startswith("-") and len(a) > 1]
-        if unknown:
-            raise UsageError(f"unknown option: {unknown[0]}")
-        words = " ".join(args).strip()
+        words = " ".join(query_words(args)).strip()
         if not words and not (opts.stock or "").strip():
             raise UsageError("no words to search for (or --stock CODE)")
         if opts.limit < 0:
             raise UsageError(f"--limit: not a count: {opts.limit}")
+        try:
+            parse_query(words)
+        except SearchSyntaxError as exc:
+            print(f"scrapy search: {exc}", file=sys.stderr)  # one line, like the archive's errors
+            self.exitcode = EXIT_USAGE
+            return
         if settings_refused(self.settings):
             self.exitcode = EXIT_USAGE
             return
