@@ -10,7 +10,7 @@ import pytest
 
 from finews_spider.cleaning import html_to_text
 from finews_spider.search import MIDDLE_DOC_ID_SQL, count_matches, count_queries, fts_query, search_archive
-from finews_spider.search import query as search_module
+from finews_spider.search import results as search_module
 from tests.conftest import rows, scrapy
 
 
