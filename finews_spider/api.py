@@ -23,6 +23,7 @@ Runs of the engine (``crawl``, ``reextract``, ``writer``) are in ``finews_spider
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import sqlite3
@@ -512,11 +513,34 @@ def port_in_use(host: str, port: int) -> str | None:
     return None
 
 
-def serve_command(config: FinewsConfig, *, host: str = "127.0.0.1", port: int = 8001) -> tuple[list[str], list[str]]:
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` resolves to is on this machine only (127.0.0.0/8, ::1)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def serve_command(
+    config: FinewsConfig, *, host: str = "127.0.0.1", port: int = 8001, public: bool = False
+) -> tuple[list[str], list[str]]:
     """The ``datasette serve`` command line that serves the archive read-only (immutable
     when it cannot be written to), and the notices to print first. ``ArchiveMissing``
     when there is no archive; ``RuntimeError`` when the port is taken or the plugin is not
-    installed. The caller runs it (``scrapy serve`` becomes it: ``os.execv``)."""
+    installed; ``ValueError`` for a ``host`` beyond this machine without ``public`` (the
+    archive would be served to the network). The caller runs it (``scrapy serve`` becomes
+    it: ``os.execv``)."""
+    notices = []
+    if not is_loopback(host):
+        if not public:
+            raise ValueError(
+                f"--host {host} would serve the archive beyond this machine: add --public to mean it "
+                "(or leave --host out for 127.0.0.1)"
+            )
+        notices.append(
+            f"serving the archive to the network on {host}:{port} (--public): anyone who reaches it can read it"
+        )
     db = config.database_path
     if not db.exists():
         raise ArchiveMissing(f"no archive at {db}: run a crawl first")
@@ -528,7 +552,6 @@ def serve_command(config: FinewsConfig, *, host: str = "127.0.0.1", port: int = 
     metadata = config.data_dir / "metadata.yml"
     if not metadata.exists():
         metadata = DEFAULT_METADATA
-    notices = []
     immutable = needs_immutable(db)
     if immutable:
         notices.append(f"{db} is not writable here: serving it immutable (datasette -i)")

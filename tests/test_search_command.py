@@ -103,9 +103,18 @@ def test_search_archive_every_word_must_occur(conn, replayed_archive):
     assert {r["info_code"] for r in search_archive(conn, "十四五 党建", limit=None)} == both
 
 
-@pytest.mark.parametrize("kwargs", [{"since": "2021-13-01"}, {"until": "yesterday"}])
-def test_search_archive_rejects_bad_dates(conn, kwargs):
-    with pytest.raises(ValueError, match="not a date"):
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"since": "2021-13-01"}, "accepts a date YYYY-MM-DD"),
+        ({"until": "yesterday"}, "accepts a date YYYY-MM-DD"),
+        ({"since": "20211201"}, "accepts a date YYYY-MM-DD"),  # Python reads it; dates are YYYY-MM-DD everywhere
+        ({"since": "2021-12-1"}, "accepts a date YYYY-MM-DD"),
+        ({"since": "2021-12-24", "until": "2021-12-01"}, "is after until"),  # as a crawl's window
+    ],
+)
+def test_search_archive_rejects_bad_dates(conn, kwargs, says):
+    with pytest.raises(ValueError, match=says):
         search_archive(conn, "党建", **kwargs)
 
 
@@ -148,7 +157,9 @@ def test_command_exits_1_when_nothing_matched(replayed_archive):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--since", "2021-13-01", "党建"], "not a date"),
+        (["--since", "2021-13-01", "党建"], "accepts a date YYYY-MM-DD"),
+        (["--since", "20211201", "党建"], "accepts a date YYYY-MM-DD"),
+        (["--since", "2021-12-24", "--until", "2021-12-01", "党建"], "is after until"),
         ([], "no words"),
         (["--bogus", "党建"], "unknown option: --bogus"),
         (["党建", "--limit", "-1"], "not a count"),

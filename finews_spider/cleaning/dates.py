@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -25,6 +25,26 @@ _SHAPE = re.compile(
 EARLIEST = datetime(1990, 1, 1, tzinfo=BEIJING)
 #: How far ahead of now a publication date may be (clocks and time zones differ a little).
 AHEAD = timedelta(days=1)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: object, name: str) -> date:
+    """A date a user gives (``since``, ``until``, ``--since``…): exactly ``YYYY-MM-DD``
+    (``20211201`` and ``2021-12-1`` are refused, though Python would read the first);
+    ``ValueError`` naming ``name`` otherwise.
+
+    >>> parse_day("2021-12-23", "since")
+    datetime.date(2021, 12, 23)
+    """
+    text = str(value).strip() if value is not None else ""
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: accepts a date YYYY-MM-DD (Beijing time), e.g. 2021-12-23") from None
 
 
 def check_sane(moment: datetime, now: datetime | None = None) -> datetime:

@@ -34,11 +34,12 @@ class Command(Help, ScrapyCommand):
     examples = (
         "scrapy serve                 # http://127.0.0.1:8001",
         "scrapy serve --port 8002",
+        "scrapy serve --host 0.0.0.0 --public   # to the network: mean it",
     )
     exit_statuses = (
         (0, "the server was stopped (Ctrl-C)"),
         (EXIT_FAILED, "no archive, the port is taken, or the plugin is not installed"),
-        (EXIT_USAGE, "a setting that cannot be used"),
+        (EXIT_USAGE, "a setting that cannot be used, or a --host beyond this machine without --public"),
     )
 
     def syntax(self):
@@ -50,14 +51,27 @@ class Command(Help, ScrapyCommand):
     def add_options(self, parser):
         super().add_options(parser)
         parser.add_argument("--port", type=int, default=8001, help="port (default 8001)")
-        parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address (default 127.0.0.1; one beyond this machine needs --public)"
+        )
+        parser.add_argument(
+            "--public",
+            action="store_true",
+            help="allow a --host beyond this machine (the archive is served to the network)",
+        )
 
     def run(self, args, opts):
         if settings_refused(self.settings):
             self.exitcode = EXIT_USAGE
             return
         try:
-            argv, notices = api.serve_command(FinewsConfig.from_settings(self.settings), host=opts.host, port=opts.port)
+            argv, notices = api.serve_command(
+                FinewsConfig.from_settings(self.settings), host=opts.host, port=opts.port, public=opts.public
+            )
+        except ValueError as exc:
+            print(f"scrapy serve: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         except api.ArchiveMissing as exc:
             print(exc, file=sys.stderr)
             self.exitcode = EXIT_FAILED

@@ -23,8 +23,8 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
+from ..cleaning.dates import parse_day
 from .index import CJK_RANGES, FTS_TABLE, TOKEN_RUN, cjk_tokens
 
 #: What the search understands, said by every refusal.
@@ -370,6 +370,8 @@ def article_filters(
         )
     if newspaper:
         clauses.append(("slug = ?", (newspaper,)))
+    if since and until and _date(since, "since") > _date(until, "until"):
+        raise ValueError(f"since={since!r} is after until={until!r}: the window would be empty")
     if since:
         clauses.append(("published_date >= ?", (_date(since, "since"),)))
     if until:
@@ -386,7 +388,4 @@ def join_filters(clauses: Iterable[tuple[str, Sequence]]) -> tuple[str, list]:
 
 
 def _date(value: str, name: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
+    return parse_day(value, name).isoformat()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ import scrapy
 from scrapy import signals
 
 from ..cleaning import parse_published_at
+from ..cleaning.dates import parse_day
 from ..cleaning.names import normalize_newspaper_name
 from ..config import BOOLEAN_WORDS, config_for, parse_bool
 from ..distributed.fleet import Fleet
@@ -39,8 +39,6 @@ from ..upstream import (
 
 logger = logging.getLogger(__name__)
 
-_DATE_ARGUMENT = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 def parse_refresh(value) -> bool | None:
     """The ``refresh`` argument: ``None`` when not given, else a boolean word."""
@@ -59,20 +57,12 @@ def parse_window(since: str | None, until: str | None) -> tuple[date | None, dat
     >>> parse_window("2021-12-01", None)
     (datetime.date(2021, 12, 1), None)
     """
-    out = []
+    out: list[date | None] = []
     for name, value in (("since", since), ("until", until)):
-        if value is None:
-            out.append(None)
-            continue
-        text = str(value).strip()
         try:
-            if not _DATE_ARGUMENT.fullmatch(text):
-                raise ValueError
-            out.append(date.fromisoformat(text))
-        except ValueError:
-            raise SpiderArgumentError(
-                f"{name}={value!r}: accepts a date YYYY-MM-DD (Beijing time), e.g. 2021-12-23"
-            ) from None
+            out.append(None if value is None else parse_day(value, name))
+        except ValueError as exc:
+            raise SpiderArgumentError(str(exc)) from None
     if out[0] and out[1] and out[0] > out[1]:
         raise SpiderArgumentError(f"since={since!r} is after until={until!r}: the window would be empty")
     return out[0], out[1]
