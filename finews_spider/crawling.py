@@ -35,6 +35,7 @@ from .run import (
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
+    Stat,
     crawls_row,
     judge,
     keep_the_verdict,
@@ -279,6 +280,10 @@ def _run_workers(forwarded: list[str], count: int, tmp: Path, feeds: bool):
     return reports, parts, codes
 
 
+#: Stats every worker counts of the same things (each reads every WARC file): not summed.
+_SEEN_BY_EVERY_WORKER = {Stat.WARC_DAMAGED}
+
+
 def _sum_reports(reports: list[Path]) -> dict:
     """The stats of the workers added up (numbers summed; the rest from the first)."""
     total: dict = {"_finish_reasons": []}
@@ -289,7 +294,9 @@ def _sum_reports(reports: list[Path]) -> dict:
             continue
         total["_finish_reasons"].append(stats.pop("finish_reason", "unknown"))
         for key, value in stats.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if key in _SEEN_BY_EVERY_WORKER:
+                total[key] = max(total.get(key, 0), value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 total[key] = total.get(key, 0) + value
             else:
                 total.setdefault(key, value)

@@ -82,6 +82,7 @@ class Stat:
     WARC_RECORDS = "finews/warc_records"
     REPLAY_HITS = "finews/replay_hits"
     REPLAY_MISSING = "finews/replay_missing"
+    WARC_DAMAGED = "finews/warc_damaged"
     WRITER_RECOVERED = "finews/writer_recovered"
     FLEET_WAITS = "finews/fleet/waits"
 
@@ -194,6 +195,8 @@ def judge(
     if get(Stat.UNEXPECTED_ERRORS):
         first = stats.get(Stat.FIRST_UNEXPECTED_ERROR, "")
         return "failed", f"{get(Stat.UNEXPECTED_ERRORS)} unexpected error(s), the first: {first}"
+    if get(Stat.WARC_DAMAGED):
+        return "failed", f"{get(Stat.WARC_DAMAGED)} damaged WARC record(s) could not be replayed"
     if get(Stat.ARTICLES_FAILED):
         return "failed", f"{get(Stat.ARTICLES_FAILED)} article(s) could not be recorded in the archive"
     requested = get(Stat.FEEDS_REQUESTED)

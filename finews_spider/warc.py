@@ -237,19 +237,61 @@ def _read_response(record, decoded: bool = False) -> Captured:
     return Captured(record.rec_headers.get_header("WARC-Target-URI"), status, headers, body, when)
 
 
-def iter_responses(paths: list[Path]) -> Iterator[tuple[int, int, object]]:
+_GZIP_MEMBER = b"\x1f\x8b\x08"  # how every record of a .warc.gz starts (one gzip member each)
+
+
+def iter_responses(paths: list[Path], damaged: list | None = None) -> Iterator[tuple[int, int, object]]:
     """(file number in ``paths``, offset, record) of every response record, in capture
-    order, the record's body not read (read it with :func:`read_response`). A file cut
-    short by a killed run is read up to its last complete record."""
+    order, the record's body not read (read it with :func:`read_response`).
+
+    A record that cannot be read is skipped, and reading goes on at the next record
+    (the next gzip member): a damaged record in the middle of a file loses that record
+    only, and is appended to ``damaged`` as ``(path, offset, error)``. A file cut short
+    by a killed run (nothing readable after the damage) is read up to its last complete
+    record, with a warning: that run never recorded the article whose record it was
+    writing (the capture is part of the commit)."""
     for file_no, path in enumerate(paths):
         with open(path, "rb") as f:
-            iterator = ArchiveIterator(f)
-            try:
-                for record in iterator:
-                    if record.rec_type == "response" and record.http_headers is not None:
-                        yield file_no, iterator.get_record_offset(), record
-            except Exception as exc:  # a truncated gzip member at the end of a killed run's file
-                logger.warning("%s: stopped reading at a damaged or incomplete record (%s)", path, exc)
+            start: int | None = 0
+            resyncing = False  # reading again after a damage: failing at once is the same damage
+            while start is not None:
+                f.seek(start)
+                iterator = ArchiveIterator(f)
+                read, records = start, 0  # the last record read began at ``read``
+                try:
+                    for record in iterator:
+                        read, records = iterator.get_record_offset(), records + 1
+                        if record.rec_type == "response" and record.http_headers is not None:
+                            yield file_no, read, record
+                    start = None
+                except Exception as exc:
+                    failing = _next_member(f, read + 1) if records else start  # the member that failed
+                    start = None if failing is None else _next_member(f, failing + 1)
+                    if resyncing and records == 0:
+                        continue  # still inside the damage already counted
+                    error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                    if start is None:  # the last record: a killed run's, cut short
+                        logger.warning("%s: stopped reading at an incomplete last record (%s)", path, error)
+                    else:
+                        logger.warning("%s: a damaged record at offset %s skipped (%s)", path, failing, error)
+                        if damaged is not None:
+                            damaged.append((path, failing, error))
+                    resyncing = True
+
+
+def _next_member(f, offset: int, chunk: int = 1 << 20) -> int | None:
+    """The offset of the next gzip member at or after ``offset`` in ``f``, or ``None``."""
+    f.seek(offset)
+    carry = b""
+    while True:
+        data = f.read(chunk)
+        if not data:
+            return None
+        found = (carry + data).find(_GZIP_MEMBER)
+        if found >= 0:
+            return offset - len(carry) + found
+        offset += len(data)
+        carry = data[-2:]
 
 
 def read_response(path: Path, offset: int, decoded: bool = False) -> Captured:
@@ -282,7 +324,8 @@ class WarcIndex:
         self.captures: dict[str, int | list[int]] = {}  # key -> location, or [latest, *2xx oldest first]
         self.feeds: list[tuple[int, int]] = []  # good feed captures, in capture order
         self.texts: set[str] = set()  # infoCodes with a 2xx text capture
-        for file_no, offset, record in iter_responses(self.paths):
+        self.damaged: list[tuple[Path, int, str]] = []  # records that could not be read, skipped
+        for file_no, offset, record in iter_responses(self.paths, self.damaged):
             url = record.rec_headers.get_header("WARC-Target-URI")
             query = parse_qs(urlsplit(url).query)
             feed = "marketType" in query

@@ -317,3 +317,52 @@ def test_capture_is_part_of_the_commit(upstream, tmp_path):
                     captured.add(uri.rsplit("=", 1)[1])
     archived = {r["info_code"] for r in rows(data / "finews.db", "SELECT info_code FROM articles")}
     assert len(archived) == 34 and archived == captured
+
+
+def _damaged_copy(tmp_path):
+    """The sample recording with one record in the middle of the file damaged (bytes of
+    its gzip member overwritten): (the copy, the infoCode whose text it held)."""
+    import shutil
+
+    copy = tmp_path / "damaged.warc.gz"
+    shutil.copy(SAMPLE_WARC, copy)
+    texts = []
+    with open(copy, "rb") as f:
+        iterator = ArchiveIterator(f)
+        for record in iterator:
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            if record.rec_type == "response" and "GetNewsText" in uri:
+                texts.append((iterator.get_record_offset(), uri.rsplit("=", 1)[1]))
+    offset, code = texts[len(texts) // 2]
+    data = bytearray(copy.read_bytes())
+    data[offset + 20 : offset + 60] = b"\x00" * 40  # inside the member: it no longer inflates
+    copy.write_bytes(bytes(data))
+    return copy, code
+
+
+def test_a_warc_damaged_mid_file_loses_one_record_and_fails_the_reextraction(tmp_path):
+    """Damage in the middle of a file skips that record only (the rest is read: the
+    articles after it are re-extracted), is counted, and fails the run: exit 1."""
+    copy, code = _damaged_copy(tmp_path)
+    for workers in ("1", "2"):
+        data = tmp_path / f"data{workers}"
+        result = scrapy("reextract", str(copy), "--workers", workers, data_dir=data)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "damaged WARC record(s) could not be replayed" in result.stderr
+        assert "reason='1 damaged" in result.stderr  # once, whatever the number of workers
+        archived = {r["info_code"] for r in rows(data / "finews.db", "SELECT info_code FROM articles")}
+        assert code not in archived and len(archived) == 33
+
+
+def test_a_warc_cut_short_at_its_end_is_no_damage(tmp_path):
+    """A killed run's file ends in half a record: read up to it, with a warning; the run
+    is ok (that run never recorded the article whose record it was writing)."""
+    import shutil
+
+    copy = tmp_path / "cut.warc.gz"
+    shutil.copy(SAMPLE_WARC, copy)
+    data = copy.read_bytes()
+    copy.write_bytes(data[: len(data) - 200])
+    result = scrapy("reextract", str(copy), "--workers", "1", data_dir=tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "incomplete last record" in result.stderr and "damaged WARC" not in result.stderr

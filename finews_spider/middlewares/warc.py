@@ -16,7 +16,7 @@ from twisted.python.threadpool import ThreadPool
 from ..asynctools import reactor
 from ..config import FinewsConfig, config_for
 from ..meta import CACHED_FLAG, FETCHED_AT, REPLAY_CAPTURE
-from ..run import Stat
+from ..run import COUNTED, Stat
 from ..warc import WarcIndex, WarcWriter, run_prefix, warcinfo
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,17 @@ class WarcReplayMiddleware:
             raise NotConfigured  # not replaying: the normal case, so no warning in the log
         index = WarcIndex(list(locations), keep_text=getattr(crawler.spider, "replays_text", None))
         logger.info("replaying %d captured requests from %s", len(index), ", ".join(map(str, locations)))
+        if index.damaged:  # what they held cannot be replayed: the run fails, saying where
+            crawler.stats.set_value(Stat.WARC_DAMAGED, len(index.damaged))
+            path, offset, error = index.damaged[0]
+            logger.error(
+                "%d damaged WARC record(s) skipped, the first at %s, offset %d (%s)",
+                len(index.damaged),
+                path,
+                offset,
+                error,
+                extra=COUNTED,
+            )
         return cls(crawler, index)
 
     def process_request(self, request, spider=None):
