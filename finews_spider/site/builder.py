@@ -470,16 +470,36 @@ def _rows(conn: sqlite3.Connection, where: str = "", params: Iterable = ()) -> I
 
 
 def _check_out_dir(out_dir: Path) -> Path:
+    """``out_dir``, made if missing, checked writable by writing a probe (so the error is
+    the real one: a read-only file system, a full disk), and, when it holds no site built
+    here yet, checked for files of the site's shapes that the site did not write: it
+    stops before writing anything (:class:`ForeignFile`) rather than half-way."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SiteError(f"cannot write the site to {out_dir}: not a directory")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".finews-probe.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
     except OSError as exc:
-        raise SiteError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise SiteError(f"cannot write to {out_dir}: permission denied")
+        raise SiteError(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
+    if not is_site_dir(out_dir):
+        for dirpath, _dirs, files in os.walk(out_dir):
+            for name in sorted(files):
+                path = Path(dirpath) / name
+                if _OUR_SHAPES.fullmatch(path.relative_to(out_dir).as_posix()) and not is_ours(path):
+                    raise ForeignFile(path, "overwritten")
     return out_dir
+
+
+#: The paths a site has (pages, feeds, style sheet, state file): a file of these shapes
+#: that the site did not write stops a first build before anything is written.
+_OUR_SHAPES = re.compile(
+    r"(?:index|newspapers)\.html|site\.css|feed\.xml|\.finews-site|page/\d+\.html"
+    r"|category/[^/]+(?:\.html|\.xml|/page/\d+\.html)"
+    r"|[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/\d{2}/[A-Za-z0-9]+\.html"
+)
 
 
 def build_site(
