@@ -60,7 +60,8 @@ def test_rows_hold_every_item_field(sample_archive):
     assert row["fetched_at"].endswith("+00:00") and row["content_hash"]
     papers = {r["slug"]: r for r in rows(sample_archive / "finews.db", "SELECT * FROM newspapers")}
     assert len(papers) >= 30
-    assert papers["shanxiwanbao"]["article_count"] == 7 and papers["shanxiwanbao"]["region"] == "山西"
+    assert papers["shanxiwanbao"]["article_count"] == 7
+    assert (papers["shanxiwanbao"]["province"], papers["shanxiwanbao"]["city"]) == ("山西", None)
     assert papers["yunchengribao"]["name"] == "运城日报"
 
 
