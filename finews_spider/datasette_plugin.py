@@ -332,7 +332,12 @@ def asgi_wrapper(datasette):
                             scope = dict(scope, query_string=query + b"&" + encoded if query else encoded)
                         search_token = _article_search.set(search)
                         page_token = _results_page.set(dict(args).get("_search", "") if html else None)
-                        if search is not None and search.newest_first and parts[1].endswith(".json"):
+                        if (
+                            search is not None
+                            and search.newest_first
+                            and search.matches is not None  # always, when newest first
+                            and parts[1].endswith(".json")
+                        ):
                             send = with_row_count(send, search.matches)
                         try:
                             return await app(scope, receive, send)

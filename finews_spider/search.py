@@ -132,7 +132,7 @@ def fts_query(query: str) -> str:
 
 def _text_tokens(text: str) -> list[tuple[str, int, int]]:
     """The tokens ``index_text`` makes of ``text``, each with its character span."""
-    tokens = []
+    tokens: list[tuple[str, int, int]] = []
     for m in _TOKEN_RUN.finditer(text):
         start = m.start()
         if m.group(1):

@@ -3,7 +3,7 @@ the storage side of an import (reading the posts is ``finews_spider.importing``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -83,7 +83,7 @@ def import_posts(archive: Archive, entries: list[dict], seen_at: datetime, *, re
     return results
 
 
-def _write_posts(posts: PostsSink, entries: list[Mapping], articles: list[Mapping], rewrite: bool) -> None:
+def _write_posts(posts: PostsSink, entries: Sequence[Mapping], articles: Sequence[Mapping], rewrite: bool) -> None:
     """The posts of imported articles, in order, and their papers' category pages."""
     pages: set[str] = set()  # slugs whose category page is there
     for entry, article in zip(entries, articles):

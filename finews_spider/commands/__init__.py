@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyHelpFormatter
 
@@ -32,6 +33,10 @@ class Help:
     examples: tuple[str, ...] = ()
     #: ``(exit status, meaning)`` of every way the command ends.
     exit_statuses: tuple[tuple[int, str], ...] = ()
+
+    if TYPE_CHECKING:  # ScrapyCommand's, or the command's own
+
+        def short_desc(self) -> str: ...
 
     def long_desc(self) -> str:
         return textwrap.fill(self.description, 88) if self.description else self.short_desc()

@@ -28,7 +28,7 @@ class WarcCaptureMiddleware:
 
     def __init__(self, crawler, config: FinewsConfig):
         self.crawler, self.config = crawler, config
-        self.writer = None
+        self.writer: WarcWriter | None = None  # made by the first response
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="finews-warc")
         self.pending: set = set()
 
@@ -47,9 +47,10 @@ class WarcCaptureMiddleware:
         from twisted.internet import reactor
         from twisted.internet.threads import deferToThreadPool
 
-        if self.writer is None:
+        writer = self.writer
+        if writer is None:
             name = self.crawler.spider.name
-            self.writer = WarcWriter(
+            writer = self.writer = WarcWriter(
                 self.config.warc_dir,
                 run_prefix(name),
                 warcinfo(self.crawler.settings, name, self.config),
@@ -57,7 +58,9 @@ class WarcCaptureMiddleware:
             )
             self.pool.start()
             # A forced stop never closes the spider: the thread must not keep the process alive.
-            reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)
+            # Twisted declares the reactor's interface methods without self, so mypy reads "before"
+            # as self and every argument one place off (no mypy-zope plugin here): the stub is wrong.
+            reactor.addSystemEventTrigger("before", "shutdown", self._stop_pool)  # type: ignore[arg-type]
         # The capture time is the article's fetched_at, so a replay of this WARC writes
         # the same rows as this crawl.
         fetched = datetime.now(UTC).replace(microsecond=0)
@@ -66,7 +69,7 @@ class WarcCaptureMiddleware:
         written = deferToThreadPool(
             reactor,
             self.pool,
-            self.writer.write_exchange,
+            writer.write_exchange,
             request.method,
             response.url,
             request.headers,

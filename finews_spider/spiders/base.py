@@ -56,7 +56,7 @@ def parse_window(since: str | None, until: str | None) -> tuple[date | None, dat
     >>> parse_window("2021-12-01", None)
     (datetime.date(2021, 12, 1), None)
     """
-    out = []
+    out: list[date | None] = []
     for name, value in (("since", since), ("until", until)):
         if value is None:
             out.append(None)
@@ -159,7 +159,7 @@ class FinewsSpider(scrapy.Spider):
 
     def _share_requests(self):
         stats = self.crawler.stats
-        for url in self.share_urls:
+        for url in self.share_urls or ():
             try:
                 code = info_code_from_share_url(url)
             except ValueError as exc:
@@ -293,20 +293,24 @@ class FinewsSpider(scrapy.Spider):
             )
 
     def parse_lookup_feed(self, response):
+        lookup = self.lookup_feeds
+        assert lookup is not None, "set before its requests"
         try:
             records = parse_feed(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
-            self.lookup_feeds["failed"].append(f"{response.url}: {exc}")
+            lookup["failed"].append(f"{response.url}: {exc}")
             records = []
         for record in records:
             if record.get("info_code"):
                 self.lookup_index.setdefault(record["info_code"], record)
-        self.lookup_feeds["pending"] -= 1
+        lookup["pending"] -= 1
         yield from self._resolve_awaiting()
 
     def lookup_feed_failed(self, failure):
-        self.lookup_feeds["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
-        self.lookup_feeds["pending"] -= 1
+        lookup = self.lookup_feeds
+        assert lookup is not None, "set before its requests"
+        lookup["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
+        lookup["pending"] -= 1
         logger.warning(
             "feed %s, read to describe share links, failed: %s", failure.request.url, failure.getErrorMessage()
         )
