@@ -1,6 +1,7 @@
 """Shared fixtures: a loopback upstream serving the bundled sample, and ``crawl()``,
 which runs the real ``scrapy crawl`` command (real engine, real HTTP) in a subprocess;
-and the policy for a missing outside program (:func:`require_tool`)."""
+the ``slow`` marker (tests that start processes), and the policy for a missing outside
+program (:func:`require_tool`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,34 @@ TEST_SETTINGS = {
     # Tests change the upstream between runs on one data folder: no feed reuse unless a test asks.
     "FINEWS_FEED_TTL": "0",
 }
+
+
+# -- fast and slow tests ------------------------------------------------------------------------
+#: Fixtures that start processes or stand for a crawl's archive: a test using one (directly or
+#: through another fixture) is marked ``slow``. Other slow tests are marked in their module
+#: (``pytestmark``) or one by one; ``-m "not slow"`` runs the rest in under a minute.
+SLOW_FIXTURES = frozenset({"upstream", "sample_archive", "replayed_archive", "redis_url"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+class _NoProcess:
+    """``subprocess.Popen`` while a test that is not marked slow runs."""
+
+    def __init__(self, args, *rest, **kwargs):
+        pytest.fail(f"this test starts a process ({args!r}): mark it slow (docs/testing.md)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(request, monkeypatch):
+    """A test not marked slow may not start a process (``subprocess`` and what uses it), so
+    the fast subset stays fast: such a test fails, saying to mark it."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setattr(subprocess, "Popen", _NoProcess)
 
 
 def scrapy(

@@ -12,6 +12,8 @@ from finews_spider.api import DEFAULT_METADATA, datasette_args
 from tests.conftest import ROOT, crawl, require_tool, wait_until_serving
 from tests.test_datasette_plugin import newest_first_server  # noqa: F401  (a fixture)
 
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 # Written by the hostile scripts if they ran; never present as text in the page source.
 HOSTILE = (
     "<p>　　正文第一段。</p>"

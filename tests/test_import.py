@@ -9,12 +9,15 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from finews_spider.exporters.jekyll import format_post
 from finews_spider.importing import import_article, reason_kind
 from tests.conftest import REFERENCE_POST, ROOT, SAMPLE_WARC, crawl, posts, require_tool, rows, scrapy
 from tests.synthetic import make_old_posts
+
+pytestmark = pytest.mark.slow  # all but three tests run scrapy import or crawl (docs/testing.md)
 
 REAL_POSTS = ROOT / "tests" / "fixtures" / "real" / "posts"
 CODE = "NW202112232223130395"

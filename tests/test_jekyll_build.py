@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import require_tool
 
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 
 @pytest.fixture(scope="module")
 def site(sample_archive, tmp_path_factory):

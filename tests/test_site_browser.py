@@ -17,6 +17,8 @@ from finews_spider.site import build_site
 from tests.conftest import ROOT, crawl, require_tool, wait_until_serving
 from tests.test_browser import HOSTILE, dump_dom, free_port
 
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
 
 

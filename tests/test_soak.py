@@ -5,7 +5,11 @@ crawl of the final upstream."""
 import importlib.util
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 
 def load_soak():

@@ -1,7 +1,10 @@
 """The edit loop's guard rails hold: the policy for a missing outside program (jekyll,
-chromium, redis-server: skipped on a developer's machine, a failure in CI)."""
+chromium, redis-server: skipped on a developer's machine, a failure in CI), and fast tests
+that start no process (``-m "not slow"``; see docs/testing.md)."""
 
 from __future__ import annotations
+
+import subprocess
 
 import pytest
 
@@ -28,3 +31,10 @@ def test_a_program_found_is_its_path(monkeypatch, tmp_path):
     program.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert require_tool("jekyll") == str(program) == find_tool("jekyll")
+
+
+def test_a_fast_test_may_not_start_a_process():
+    """Tests that start processes are marked slow (tests/conftest.py): a fast one that starts
+    one fails, saying so, so the fast subset stays fast."""
+    with pytest.raises(pytest.fail.Exception, match="mark it slow"):
+        subprocess.run(["true"])
