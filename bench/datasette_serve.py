@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Search through plain ``datasette serve`` is as fast as through ``scrapy serve``.
 
 Builds (or reuses) the synthetic archive of bench/search.py, copies it under another file
@@ -13,7 +12,7 @@ the same machine load: the results page (HTML, first 50 matches with snippets) a
 JSON of the first page. Target: plain datasette within 10% of scrapy serve (they run the
 same plugin, so any difference is noise or a wrong setup).
 
-    python bench/datasette_serve.py [--articles 20000] [--queries 100]
+    python -m bench.datasette_serve [--articles 20000] [--queries 100] [--tiny]
 """
 
 from __future__ import annotations
@@ -26,16 +25,15 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.search import build, words
 
-from search import build, words  # noqa: E402  (bench/search.py)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -68,13 +66,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
-    out = ROOT / "bench" / "out"
+    if args.tiny:
+        args.articles, args.queries = 300, 10
+        with tempfile.TemporaryDirectory(prefix="finews-bench-serve-") as tmp:
+            run(args, Path(tmp), pool_size=20)
+        return
+    run(args, ROOT / "bench" / "out")
+
+
+def run(args: argparse.Namespace, out: Path, pool_size: int = 3000) -> None:
+    """The benchmark, with the synthetic archive built (or reused) in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     source = out / f"search-{args.articles}.db"
     if not source.exists():
         print(f"building {source} ...", file=sys.stderr)
-        build(source, args.articles)
+        build(source, args.articles, pool_size=pool_size)
     served = out / f"serve-{args.articles}"
     served.mkdir(exist_ok=True)
     shutil.copyfile(source, served / "finews.db")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Many machines on one: 1, 2 and 4 ``scrapy crawl`` workers (``FINEWS_REDIS_URL``) plus
 one ``scrapy writer``, against a loopback upstream that answers each request after
 200 ms, with a fleet-wide per-host concurrency high enough not to be the limit (32) and
@@ -11,7 +10,7 @@ faster than one machine would.
 
 Needs Debian's redis-server (started here on a free port).
 
-    python bench/distributed.py [--articles 2000] [--politeness-articles 150]
+    python -m bench.distributed [--articles 2000] [--politeness-articles 150] [--workers 1,2,4] [--tiny]
 """
 
 from __future__ import annotations
@@ -24,16 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
+
+from tests.conftest import TEST_SETTINGS, crawl, posts, rows
+from tests.redis_server import redis_server
+from tests.synthetic import make_corpus
+from tests.test_fleet import archive_rows
+from tests.upstream_server import Upstream
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import redis  # noqa: E402
-
-from tests.conftest import TEST_SETTINGS, crawl, posts, rows  # noqa: E402
-from tests.redis_server import redis_server  # noqa: E402
-from tests.synthetic import make_corpus  # noqa: E402
-from tests.test_fleet import archive_rows  # noqa: E402
-from tests.upstream_server import Upstream  # noqa: E402
 
 LATENCY = 0.2
 
@@ -92,7 +90,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--politeness-articles", type=int, default=150)
+    parser.add_argument("--workers", default="1,2,4", help="fleet sizes; the politeness run uses the largest")
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.articles, args.politeness_articles, args.workers = 12, 6, "1,2"
+    sizes = [int(w) for w in args.workers.split(",")]
     n = args.articles
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
     fast = {
@@ -120,7 +123,7 @@ def main() -> None:
             )
             base = None
             fleet = {**fast, "FINEWS_FLEET_CONCURRENCY_PER_HOST": "32"}
-            for workers in (1, 2, 4):
+            for workers in sizes:
                 seconds, archive, codes = fleet_run(workers, up, url, tmp, fleet)
                 texts = [r for r in up.requests if r.startswith("text:")]
                 dupes = len(texts) - len(set(texts))
@@ -134,7 +137,7 @@ def main() -> None:
                 )
             print("targets: >= 1.80x with 2 workers, >= 3.00x with 4; 0 duplicates, 0 lost, archive = single")
             up.stop()
-            # Default politeness: what one machine sends, and what a fleet of 4 sends.
+            # Default politeness: what one machine sends, and what a fleet of 4 (the largest) sends.
             m = args.politeness_articles
             up = upstream_of(m)
             polite = {"FINEWS_FEED_COUNT": str(m), "AUTOTHROTTLE_ENABLED": "1", "DOWNLOAD_TIMEOUT": "20"}
@@ -142,11 +145,11 @@ def main() -> None:
             crawl("finews", tmp / "polite-single", up, settings=polite, timeout=3600)
             one, one_max = rate(up), up.max_in_flight
             up.max_in_flight = 0
-            seconds, _, codes = fleet_run(4, up, url, tmp / "polite", polite)
+            seconds, _, codes = fleet_run(max(sizes), up, url, tmp / "polite", polite)
             four, four_max = rate(up), up.max_in_flight
             print(
                 f"default politeness, {m} articles: one machine {one:.2f} requests/s (at most {one_max} at once); "
-                f"4 workers {four:.2f} requests/s (at most {four_max} at once), exits {codes}"
+                f"{max(sizes)} workers {four:.2f} requests/s (at most {four_max} at once), exits {codes}"
             )
             ceiling = 2 / LATENCY  # one machine's bound: 2 requests at once per host
             print(

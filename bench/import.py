@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """``scrapy import`` of synthetic posts in the old archive's shapes (mostly regional
 articles of the registry's papers, some 东财滚动新闻 digests, some broken posts; see
 ``tests/synthetic.make_old_posts``) into a fresh data folder: posts per second.
@@ -12,7 +11,7 @@ inodes), so a run that follows another's clean-up measures that, not the import.
 the same reason, a figure taken minutes after a large deletion on the same file system
 (another benchmark's clean-up) reads low.
 
-    python bench/import.py [--posts 20000] [--workers 0] [--runs 3]
+    python -m bench.import [--posts 20000] [--workers 0] [--runs 3] [--tiny]
 """
 
 from __future__ import annotations
@@ -26,10 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tests.synthetic import make_old_posts
 
-from tests.synthetic import make_old_posts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -37,7 +35,10 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=0, help="scrapy import --workers (0: its default)")
     parser.add_argument("--runs", type=int, default=3, help="imports into fresh data folders, one after the other")
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.posts, args.runs = 60, 1
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "old" / "_posts"
         counts = make_old_posts(old, args.posts)

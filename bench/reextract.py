@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Re-extraction speed and memory: ``scrapy reextract`` over N captured articles.
 
 Writes a WARC of synthetic captures (feeds of 100 records, text responses with bodies
@@ -18,8 +17,8 @@ load), each at its own default number of workers unless ``--workers`` is given. 
 folder is deleted before the end: ext4 creates files more slowly for minutes after a
 mass deletion, which would penalize whichever run came next.
 
-    python bench/reextract.py [--sizes 10000 40000]
-    python bench/reextract.py --against f44a1c5 [--sizes 10000] [--rounds 2] [--workers N]
+    python -m bench.reextract [--sizes 10000 40000] [--tiny]
+    python -m bench.reextract --against f44a1c5 [--sizes 10000] [--rounds 2] [--workers N]
 """
 
 from __future__ import annotations
@@ -33,11 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from finews_spider.crawling import default_workers
+from tests.synthetic import write_captures
 
-from finews_spider.crawling import default_workers  # noqa: E402
-from tests.synthetic import write_captures  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
@@ -55,9 +53,9 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     return elapsed, usage.ru_maxrss // 1024, log
 
 
-def scrapy_bench() -> float:
+def scrapy_bench(seconds: int = 8) -> float:
     result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "bench", "-s", "CLOSESPIDER_TIMEOUT=8", "-s", "LOG_LEVEL=INFO"],
+        [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}", "-s", "LOG_LEVEL=INFO"],
         cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
@@ -123,7 +121,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="scrapy reextract --workers (default: its own)")
     parser.add_argument("--against", metavar="REV", help="compare with this git revision instead (see above)")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: rounds of alternated runs")
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.sizes = [30, 60]
     if args.against:
         return against(args.against, args.sizes[0], args.rounds, args.workers)
     args.workers = args.workers or default_workers()
@@ -175,7 +176,9 @@ def main() -> None:
         print(
             f"peak memory {args.sizes[-1]} vs {args.sizes[0]} articles: {growth:+.0%} (target within 20%: {'met' if abs(growth) <= 0.2 else 'NOT met'})"
         )
-    print(f"scrapy bench on this machine: {scrapy_bench():.0f} pages/s (the framework's own ceiling)")
+    print(
+        f"scrapy bench on this machine: {scrapy_bench(2 if args.tiny else 8):.0f} pages/s (the framework's own ceiling)"
+    )
 
 
 if __name__ == "__main__":

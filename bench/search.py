@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Chinese search latency on an archive of synthetic articles, as Datasette runs it.
 
 Builds (once, cached under bench/out/) an archive of N synthetic articles by direct
@@ -13,9 +12,10 @@ articles (so common words are asked more often), two- and four-character ones se
 Targets at 1,000,000 articles: first page p95 < 50 ms, count p95 < 100 ms. Also prints
 the archive's size per 1,000 articles.
 
-    python bench/search.py [--articles 100000] [--queries 200] [--page-size N]
-    python bench/search.py --checkpoints 100000,400000,1000000
-    python bench/search.py --measure bench/out/search-grow-1000000.db
+    python -m bench.search [--articles 100000] [--queries 200] [--page-size N]
+    python -m bench.search --checkpoints 100000,400000,1000000
+    python -m bench.search --measure bench/out/search-grow-1000000.db
+    python -m bench.search --tiny     # a build, a measure and a growth of toy sizes, in a temporary folder
 
 ``--page-size`` is a size experiment (a page size other than SQLite's 4096).
 """
@@ -29,20 +29,20 @@ import re
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from finews_spider.archive.database import ArchiveDatabase, doc_id_base
+from finews_spider.cleaning import clean_body, derive_text_fields
+from finews_spider.datasette_plugin.filters import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter
+from finews_spider.registry import Registry
+from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, document_tokens, fts_query
+from tests.synthetic import SENTENCES, make_body
 
-from finews_spider.archive.database import ArchiveDatabase, doc_id_base  # noqa: E402
-from finews_spider.cleaning import clean_body, derive_text_fields  # noqa: E402
-from finews_spider.datasette_plugin.filters import NEWEST_FIRST_ABOVE, ArticleSearch, search_filter  # noqa: E402
-from finews_spider.registry import Registry  # noqa: E402
-from finews_spider.search import MIDDLE_DOC_ID_SQL, count_queries, document_tokens, fts_query  # noqa: E402
-from tests.synthetic import SENTENCES, make_body  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BJ = timezone(timedelta(hours=8))
 CHARS = sorted(set("".join(SENTENCES)) - set("，。、；：“”（）%.0123456789"))
@@ -238,7 +238,10 @@ def main() -> None:
     parser.add_argument(
         "--checkpoints", help="grow one archive through these sizes (e.g. 100000,200000,1000000), measuring at each"
     )
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        return tiny()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     if args.measure:
@@ -260,8 +263,19 @@ def main() -> None:
     measure(path, args.queries)
 
 
-def measure(path: Path, queries: int) -> float:
-    """Print the archive's size and the p95 of the search queries; returns the worst p95."""
+def tiny() -> None:
+    """Every path of the script at toy sizes, in a temporary folder (not the cache)."""
+    with tempfile.TemporaryDirectory(prefix="finews-bench-search-") as tmp:
+        path = Path(tmp) / "search-300.db"
+        rate = build(path, 300, batch=100, pool_size=20)
+        print(f"generated 300 articles: {rate:.0f} articles/s inserted")
+        measure(path, 10, above=60)  # some searches answered newest first, as at scale
+        grow(Path(tmp), [100, 200], 10, pool_size=20)
+
+
+def measure(path: Path, queries: int, above: int = NEWEST_FIRST_ABOVE) -> float:
+    """Print the archive's size and the p95 of the search queries (answered newest first
+    above ``above`` matches, the plugin's default); returns the worst p95."""
     db = ArchiveDatabase(path)
     conn = db.conn
     n = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -297,8 +311,8 @@ def measure(path: Path, queries: int) -> float:
     for length in (2, 4):
         asked = words(conn, length, queries, rng)
         for q in asked[:5]:
-            search_once(conn, halves, middle, q, NEWEST_FIRST_ABOVE)  # warm the cache as a running Datasette would be
-        runs = [search_once(conn, halves, middle, q, NEWEST_FIRST_ABOVE) for q in asked]
+            search_once(conn, halves, middle, q, above)  # warm the cache as a running Datasette would be
+        runs = [search_once(conn, halves, middle, q, above) for q in asked]
         for label, column in (("count", 0), ("first page", 1)):
             ms = sorted(r[column] for r in runs)
             p95 = ms[int(len(ms) * 0.95) - 1]
@@ -319,7 +333,7 @@ def measure(path: Path, queries: int) -> float:
     return worst["first page"]
 
 
-def grow(out: Path, checkpoints: list[int], queries: int) -> None:
+def grow(out: Path, checkpoints: list[int], queries: int, pool_size: int = 3000) -> None:
     """One archive grown through ``checkpoints`` (article counts), measured at each: how
     size and latency grow. The index is not optimized in between (as in a crawled archive,
     which FTS5 only merges automatically)."""
@@ -329,7 +343,7 @@ def grow(out: Path, checkpoints: list[int], queries: int) -> None:
     have = 0
     for target in checkpoints:
         t0 = time.perf_counter()
-        rate = build(path, target, start_at=have, optimize=False)
+        rate = build(path, target, start_at=have, optimize=False, pool_size=pool_size)
         print(
             f"\n== {target} articles: generated {target - have} at {rate:.0f} articles/s "
             f"({time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f})",

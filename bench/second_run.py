@@ -1,32 +1,30 @@
-#!/usr/bin/env python
 """Requests sent by a second run over an unchanged feed of 300 articles, beside what
 fetching everything sends (the old system's behaviour, ``-a refresh=1`` here).
 
 Real ``scrapy crawl`` runs against a loopback upstream. Target: the second run sends
 only the feed requests.
 
-    python bench/second_run.py [--articles 300]
+    python -m bench.second_run [--articles 300] [--tiny]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.conftest import crawl  # noqa: E402
-from tests.synthetic import make_corpus  # noqa: E402
-from tests.upstream_server import Upstream  # noqa: E402
+from tests.conftest import crawl
+from tests.synthetic import make_corpus
+from tests.upstream_server import Upstream
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.articles = 9
     papers = [
         ("山西晚报", args.articles // 3),
         ("陕西日报", args.articles // 3),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """The reading site at archive scale: our renderer against Hugo and Jekyll.
 
 Makes fresh SQLite archives of N synthetic articles (copies of the reference article's
@@ -17,7 +16,8 @@ measures, each build in a child process (wall time and the child's peak RSS from
 
 Target: full build of 100,000 articles in at most 60 s on the 2-core machine.
 
-    python bench/site.py [--ours 10000,100000] [--hugo 10000] [--jekyll 2000,5000]
+    python -m bench.site [--ours 10000,100000] [--hugo 10000] [--jekyll 2000,5000]
+    python -m bench.site --tiny      # toy sizes in a temporary folder; Hugo and Jekyll if installed
 """
 
 from __future__ import annotations
@@ -29,18 +29,17 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from finews_spider.archive.database import ArchiveDatabase, doc_id_base
+from finews_spider.archive.sinks import PostsSink
+from finews_spider.registry import Registry
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from finews_spider.archive.database import ArchiveDatabase  # noqa: E402
-from finews_spider.exporters import jekyll  # noqa: E402
-from finews_spider.registry import Registry  # noqa: E402
-
-OUT = ROOT / "bench" / "out" / "site"
+OUT = ROOT / "bench" / "out" / "site"  # a temporary folder with --tiny
 REFERENCE_POST = ROOT / "tests" / "fixtures" / "reference" / "2021-12-23-NW202112232223130395.md"
 BJ = timezone(timedelta(hours=8))
 START = datetime(2020, 1, 1, 6, 0, tzinfo=BJ)
@@ -61,14 +60,13 @@ def synthetic(i: int, papers, body: str) -> dict:
     published = (START + timedelta(minutes=7 * i)).isoformat()
     return {
         "info_code": code,
-        "doc_id": i + 1,
+        "doc_id": doc_id_base(published),  # the publication second, as the archive numbers them
         "title": f"{paper.name}：推动高质量发展 第{i}期",
         "published_at": published,
         "published_date": published[:10],
         "newspaper": paper.name,
         "slug": paper.slug,
         "body_html": body.replace("185个", f"{i % 997}个", 1),
-        "body_text": "",
         "source": paper.name,
         "share_url": SHARE + code,
         "fetched_at": published,
@@ -99,7 +97,6 @@ def make_archive(path: Path, n: int) -> Path:
             )
             batch = []
     conn.execute("UPDATE newspapers SET article_count=(SELECT count(*) FROM articles WHERE slug=newspapers.slug)")
-    conn.execute("UPDATE finews_meta SET value=? WHERE key='last_doc_id'", (n,))
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
@@ -125,11 +122,14 @@ def add_articles(path: Path, start: int, k: int) -> list[str]:
 def run_child(cmd: list[str], **kw) -> tuple[float, float, str]:
     """(seconds, peak RSS in MiB, stdout) of a child process. The RSS is measured by
     /usr/bin/time around it: a child's own rusage would count the pages of this (large)
-    process that it shares between fork and exec."""
+    process that it shares between fork and exec. Without /usr/bin/time (Debian's
+    ``time`` package) the RSS is NaN."""
     rss_file = OUT / ".rss"
+    rss_file.unlink(missing_ok=True)
+    timer = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file)] if os.path.exists("/usr/bin/time") else []
     t0 = time.perf_counter()
     proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd],
+        [*timer, *cmd],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -138,7 +138,7 @@ def run_child(cmd: list[str], **kw) -> tuple[float, float, str]:
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
-    return seconds, int(rss_file.read_text().split()[-1]) / 1024, proc.stdout
+    return seconds, int(rss_file.read_text().split()[-1]) / 1024 if timer else float("nan"), proc.stdout
 
 
 def ours(db: Path, out: Path, mode: str, codes: list[str] | None = None) -> tuple[float, float, str]:
@@ -156,12 +156,12 @@ def ours(db: Path, out: Path, mode: str, codes: list[str] | None = None) -> tupl
 def write_posts(db: Path, root: Path) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    writer = jekyll.SiteWriter(root, "//finews.withounder.com", fsync=False)
+    writer = PostsSink(root, "//finews.withounder.com", fsync=False)  # and the Jekyll site files
     n = 0
     for row in conn.execute("SELECT * FROM articles"):
         article = dict(row)
         article["published_at"] = datetime.fromisoformat(article["published_at"])
-        writer.write(article)
+        writer.write_post(article)
         n += 1
     conn.close()
     return n
@@ -217,8 +217,7 @@ def hugo(db: Path, n: int) -> tuple[float, float, int]:
 def jekyll_build(db: Path, n: int) -> tuple[float, float, int]:
     root = OUT / f"jekyll-{n}"
     shutil.rmtree(root, ignore_errors=True)
-    write_posts(db, root)
-    jekyll.ensure_site(root)
+    write_posts(db, root)  # with the project's site files
     seconds, rss, out = run_child(["jekyll", "build", "-q", "-s", str(root), "-d", str(root / "_site")])
     pages = sum(1 for _ in (root / "_site").rglob("*.html"))
     return seconds, rss, pages
@@ -238,7 +237,22 @@ def main() -> None:
     parser.add_argument("--hugo", default="10000", help="archive sizes for Hugo ('' to skip)")
     parser.add_argument("--jekyll", default="2000,5000", help="archive sizes for Jekyll ('' to skip)")
     parser.add_argument("--keep", action="store_true", help="keep the built sites under bench/out/site/")
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args()
+    if args.tiny:
+        global OUT
+        args.ours = "40"
+        args.hugo = "20" if shutil.which("hugo") else ""
+        args.jekyll = "20" if shutil.which("jekyll") else ""
+        print(f"tiny: hugo {'on' if args.hugo else 'not installed'}, jekyll {'on' if args.jekyll else 'not installed'}")
+        with tempfile.TemporaryDirectory(prefix="finews-bench-site-") as tmp:
+            OUT = Path(tmp)
+            run(args)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     table = []
     archives: dict[int, Path] = {}

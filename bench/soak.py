@@ -2,8 +2,9 @@
 feeds change over time, with random faults, kills and overlapping runs; then one clean
 run, whose archive must equal a fault-free crawl of the final upstream.
 
-    .venv/bin/python bench/soak.py --runs 1000            # ~1 run/2 s on the 2-core machine
-    .venv/bin/python bench/soak.py --runs 40 --seed 7
+    .venv/bin/python -m bench.soak --runs 1000            # ~1 run/2 s on the 2-core machine
+    .venv/bin/python -m bench.soak --runs 40 --seed 7
+    .venv/bin/python -m bench.soak --tiny                 # 3 runs
 
 The upstream (``tests/upstream_server.py``) starts with 20 of the sample's 34 articles;
 every few runs one or two new articles appear (the rest of the sample, then copies of it
@@ -48,13 +49,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from finews_spider.run import parse_summary, run_figures
+from tests.conftest import SAMPLE_UPSTREAM, TEST_SETTINGS
+from tests.test_fault_matrix import EXITS, archive_state, closed_port, crawl_rows, verdict
+from tests.upstream_server import Upstream
 
-from finews_spider.run import parse_summary, run_figures  # noqa: E402
-from tests.conftest import SAMPLE_UPSTREAM, TEST_SETTINGS  # noqa: E402
-from tests.test_fault_matrix import EXITS, archive_state, closed_port, crawl_rows, verdict  # noqa: E402
-from tests.upstream_server import Upstream  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FAULTS = ("500", "503", "hang", "reset", "truncate", "down")
 SOAK_SETTINGS = {
@@ -425,7 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, in seconds: checks the script runs")
     args = parser.parse_args(argv)
+    if args.tiny:
+        args.runs = 3
     work = Path(tempfile.mkdtemp(prefix="finews-soak-"))
     try:
         report = soak(args.runs, args.seed, work, log=lambda s: print(s, flush=True))

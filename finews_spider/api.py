@@ -435,13 +435,13 @@ def import_posts(
     batch being written was recorded), with its ``reason``. ``ArchiveUnusable`` /
     ``LockHeld`` when the archive cannot be opened; ``ValueError`` for a path that does
     not exist."""
-    paths = [Path(p) for p in paths]
-    missing = [str(p) for p in paths if not p.exists()]
+    locations = [Path(p) for p in paths]
+    missing = [str(p) for p in locations if not p.exists()]
     if missing:
         raise ValueError(f"no such file or folder: {', '.join(missing)}")
     started_at = datetime.now(UTC)
     report = ImportReport()
-    files = list(post_files(paths, report))
+    files = list(post_files(locations, report))
     # The same lock as `scrapy crawl finews`: no crawl writes this archive meanwhile.
     archive = Archive(replace(config, exporters=frozenset({"jekyll", "sqlite"})), lock_name=ARCHIVE_LOCK)
     try:

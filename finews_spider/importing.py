@@ -175,7 +175,7 @@ def _parse(data: bytes, name: str) -> dict[str, Any] | Skip:
         "info_code": info_code,
         "title": title,
         "published_at": published_at,
-        "newspaper": tag_name if tag_name is not None else footer["name"],
+        "newspaper": footer["name"] if footer is not None else tag_name,  # equal when both name it
         "body_html": body,
         "share_url": url,
         "legacy_slug": category,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 from scrapy import Request
@@ -27,7 +28,7 @@ from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
-from warcio.recordloader import ArcWarcRecordLoader
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -60,25 +61,27 @@ class WarcWriter:
     def __init__(self, directory: Path, prefix: str, info: dict, max_bytes: int):
         self.directory, self.prefix, self.info, self.max_bytes = Path(directory), prefix, info, max_bytes
         self.seq = 0
-        self.file = None
-        self.writer = None
+        self.file: BinaryIO | None = None  # both set while a file is open
+        self.writer: WARCWriter | None = None
         self.buffer = io.BytesIO()
         self.paths: list[Path] = []
 
-    def _open(self) -> None:
+    def _open(self) -> WARCWriter:
         self.close()
         self.seq += 1
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{self.prefix}-{self.seq:05d}.warc.gz"
         self.file = open(path, "ab")
-        self.writer = WARCWriter(self.buffer, gzip=True)
-        self.writer.write_record(self.writer.create_warcinfo_record(path.name, self.info))
+        writer = self.writer = WARCWriter(self.buffer, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, self.info))
         self._flush()
         self.paths.append(path)
+        return writer
 
     def _flush(self) -> None:
         # Records are built in memory and reach the file in one write, so a run killed at
         # any moment leaves only whole records behind.
+        assert self.file is not None, "called with a file open"
         self.file.write(self.buffer.getvalue())
         self.file.flush()
         self.buffer.seek(0)
@@ -96,15 +99,16 @@ class WarcWriter:
         protocol: str = "HTTP/1.1",
         date: datetime | None = None,
     ) -> None:
-        if self.file is None or self.file.tell() >= self.max_bytes:
-            self._open()
+        writer = self.writer
+        if writer is None or self.file is None or self.file.tell() >= self.max_bytes:
+            writer = self._open()
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Unknown"
         http_response = StatusAndHeaders(f"{status} {reason}", _decode_headers(response_headers), protocol=protocol)
         warc_date = {"WARC-Date": date.strftime("%Y-%m-%dT%H:%M:%SZ")} if date else None
-        response = self.writer.create_warc_record(
+        response = writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http_response, warc_headers_dict=warc_date
         )
         parts = urlsplit(url)
@@ -113,7 +117,7 @@ class WarcWriter:
             (k, v) for k, v in _decode_headers(request_headers) if k.lower() != "host"
         ]
         http_request = StatusAndHeaders(f"{method} {target} {protocol}", request_headers, is_http_request=True)
-        request = self.writer.create_warc_record(
+        request = writer.create_warc_record(
             url,
             "request",
             payload=io.BytesIO(request_body or b""),
@@ -123,8 +127,8 @@ class WarcWriter:
                 **(warc_date or {}),
             },
         )
-        self.writer.write_record(response)
-        self.writer.write_record(request)
+        writer.write_record(response)
+        writer.write_record(request)
         self._flush()
 
     def close(self) -> None:
@@ -240,7 +244,7 @@ def _read_response(record, decoded: bool = False) -> Captured:
 _GZIP_MEMBER = b"\x1f\x8b\x08"  # how every record of a .warc.gz starts (one gzip member each)
 
 
-def iter_responses(paths: list[Path], damaged: list | None = None) -> Iterator[tuple[int, int, object]]:
+def iter_responses(paths: list[Path], damaged: list | None = None) -> Iterator[tuple[int, int, ArcWarcRecord]]:
     """(file number in ``paths``, offset, record) of every response record, in capture
     order, the record's body not read (read it with :func:`read_response`).
 

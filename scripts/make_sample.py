@@ -1,29 +1,25 @@
-#!/usr/bin/env python
 """Build the bundled sample: ``data/sample/upstream/`` (feed and text responses as JSON)
 and ``data/sample/upstream.warc.gz`` (the same responses as a WARC recording of the
 live endpoints, which the quick start replays).
 
 The one real article (tests/fixtures/reference) is included as recorded; the others are
 synthetic (tests/synthetic.py), since no machine here reaches the live service.
-Run it again only to change the sample: ``python scripts/make_sample.py``.
+Run it again only to change the sample, from the checkout: ``python -m scripts.make_sample``.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from finews_spider import settings as defaults
+from finews_spider.upstream import feed_url, text_url
+from finews_spider.warc import WarcWriter
+from tests.synthetic import REFERENCE_CODE, make_corpus, reference_feed, reference_text
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from finews_spider import settings as defaults  # noqa: E402
-from finews_spider.upstream import feed_url, text_url  # noqa: E402
-from finews_spider.warc import WarcWriter  # noqa: E402
-from tests.synthetic import REFERENCE_CODE, make_corpus, reference_feed, reference_text  # noqa: E402
-
 SAMPLE = ROOT / "data" / "sample"
 
 

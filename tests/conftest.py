@@ -1,5 +1,7 @@
 """Shared fixtures: a loopback upstream serving the bundled sample, and ``crawl()``,
-which runs the real ``scrapy crawl`` command (real engine, real HTTP) in a subprocess."""
+which runs the real ``scrapy crawl`` command (real engine, real HTTP) in a subprocess;
+the ``slow`` marker (tests that start processes), and the policy for a missing outside
+program (:func:`require_tool`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from finews_spider.api import DEFAULT_METADATA
+from tests.redis_server import redis_server
 from tests.upstream_server import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +35,34 @@ TEST_SETTINGS = {
     # Tests change the upstream between runs on one data folder: no feed reuse unless a test asks.
     "FINEWS_FEED_TTL": "0",
 }
+
+
+# -- fast and slow tests ------------------------------------------------------------------------
+#: Fixtures that start processes or stand for a crawl's archive: a test using one (directly or
+#: through another fixture) is marked ``slow``. Other slow tests are marked in their module
+#: (``pytestmark``) or one by one; ``-m "not slow"`` runs the rest in under a minute.
+SLOW_FIXTURES = frozenset({"upstream", "sample_archive", "replayed_archive", "redis_url"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+class _NoProcess:
+    """``subprocess.Popen`` while a test that is not marked slow runs."""
+
+    def __init__(self, args, *rest, **kwargs):
+        pytest.fail(f"this test starts a process ({args!r}): mark it slow (docs/testing.md)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(request, monkeypatch):
+    """A test not marked slow may not start a process (``subprocess`` and what uses it), so
+    the fast subset stays fast: such a test fails, saying to mark it."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setattr(subprocess, "Popen", _NoProcess)
 
 
 def scrapy(
@@ -82,15 +113,48 @@ def sample_records() -> list[dict]:
     return out
 
 
+# -- outside programs: one policy -------------------------------------------------------------
+#: Debian's programs some tests need: the names to look for on PATH, the Debian package, and the
+#: variable that makes the program required (``.ci/run`` sets all three, so CI never skips).
+TOOLS = {
+    "jekyll": (("jekyll",), "jekyll", "FINEWS_REQUIRE_JEKYLL"),
+    "chromium": (("chromium", "chromium-browser"), "chromium", "FINEWS_REQUIRE_BROWSER"),
+    "redis-server": (("redis-server",), "redis-server", "FINEWS_REQUIRE_REDIS"),
+}
+
+
+def find_tool(name: str) -> str | None:
+    """The path of the outside program ``name`` (a key of :data:`TOOLS`), or ``None`` when
+    it is not installed on a developer's machine; the test fails instead when the program's
+    ``FINEWS_REQUIRE_*`` variable is ``1``. For a test that checks more than the program's
+    part (e.g. :func:`jekyll_build` inside a crawl test): it leaves out only that part."""
+    commands, package, variable = TOOLS[name]
+    for command in commands:
+        path = shutil.which(command)
+        if path is not None:
+            return path
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{name} is not installed (apt-get install {package}), and {variable}=1 requires it")
+    return None
+
+
+def require_tool(name: str) -> str:
+    """The path of the outside program ``name``; the test is skipped without it, or fails
+    when its ``FINEWS_REQUIRE_*`` variable is ``1`` (see :func:`find_tool`)."""
+    path = find_tool(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (apt-get install {TOOLS[name][1]})")
+    return path
+
+
 def jekyll_build(source: Path, site: Path) -> None:
     """Debian's ``jekyll build`` of ``source`` succeeds and leaves nothing executable in
-    any page (skipped without jekyll, unless FINEWS_REQUIRE_JEKYLL=1)."""
-    if shutil.which("jekyll") is None:
-        if os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1":
-            pytest.fail("jekyll is not installed (apt-get install jekyll)")
+    any page (left out without jekyll, unless FINEWS_REQUIRE_JEKYLL=1: see :func:`find_tool`)."""
+    jekyll = find_tool("jekyll")
+    if jekyll is None:
         return
     built = subprocess.run(
-        ["jekyll", "build", "--source", str(source), "--destination", str(site)],
+        [jekyll, "build", "--source", str(source), "--destination", str(site)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -142,18 +206,9 @@ def replayed_archive(tmp_path_factory):
 @pytest.fixture
 def redis_url():
     """A real redis-server on a free port, for this test only; skipped without Debian's
-    ``redis-server`` unless ``FINEWS_REQUIRE_REDIS=1`` (CI)."""
-    from tests.redis_server import redis_server, required
-
-    try:
-        server = redis_server()
-        url = server.__enter__()
-    except FileNotFoundError as exc:
-        if required():
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-    yield url
-    server.__exit__(None, None, None)
+    ``redis-server`` unless ``FINEWS_REQUIRE_REDIS=1`` (CI; see :func:`require_tool`)."""
+    with redis_server(require_tool("redis-server")) as url:
+        yield url
 
 
 def wait_until_serving(base: str, path: str, proc: subprocess.Popen | None = None, seconds: float = 20) -> None:

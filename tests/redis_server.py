@@ -3,7 +3,6 @@ folder, for the fleet tests and the distributed benchmark."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -20,9 +19,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """Start ``redis-server`` (no persistence); yields its ``redis://`` URL."""
-    exe = shutil.which("redis-server")
+def redis_server(exe: str | None = None) -> Iterator[str]:
+    """Start ``redis-server`` (``exe``, or the one on PATH; no persistence); yields its
+    ``redis://`` URL. ``FileNotFoundError`` without one (the tests' ``redis_url`` fixture
+    applies the policy for a missing program instead: ``tests.conftest.require_tool``)."""
+    exe = exe or shutil.which("redis-server")
     if exe is None:
         raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
     with tempfile.TemporaryDirectory(prefix="finews-redis-") as tmp:
@@ -63,8 +64,3 @@ def redis_server() -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(10)
-
-
-def required() -> bool:
-    """Whether the fleet tests must run (``.ci/run`` sets ``FINEWS_REQUIRE_REDIS=1``)."""
-    return os.environ.get("FINEWS_REQUIRE_REDIS") == "1"

@@ -2,7 +2,6 @@
 and an article page render, and no script from an article body runs."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -10,11 +9,11 @@ import sys
 import pytest
 
 from finews_spider.api import DEFAULT_METADATA, datasette_args
-from tests.conftest import ROOT, crawl, wait_until_serving
+from tests.conftest import ROOT, crawl, require_tool, wait_until_serving
 from tests.test_datasette_plugin import newest_first_server  # noqa: F401  (a fixture)
 
-REQUIRED = os.environ.get("FINEWS_REQUIRE_BROWSER") == "1"  # .ci/run installs chromium and sets this
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 # Written by the hostile scripts if they ran; never present as text in the page source.
 HOSTILE = (
     "<p>　　正文第一段。</p>"
@@ -34,7 +33,7 @@ def free_port() -> int:
 def dump_dom(url: str, tmp_path) -> str:
     result = subprocess.run(
         [
-            CHROMIUM,
+            require_tool("chromium"),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -56,17 +55,9 @@ def dump_dom(url: str, tmp_path) -> str:
     return result.stdout
 
 
-def require_chromium() -> None:
-    """Skip the test without Debian's chromium, or fail it when FINEWS_REQUIRE_BROWSER is set."""
-    if CHROMIUM is None:
-        if REQUIRED:
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-
-
 @pytest.fixture
 def served(upstream, tmp_path):
-    require_chromium()
+    require_tool("chromium")
     code = upstream.feeds["37"]["record"][0]["infoCode"]
     upstream.texts[code] = {"text": HOSTILE}
     data = tmp_path / "data"
@@ -105,7 +96,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of the last run (not com
 
 @pytest.fixture(scope="module")
 def plain_datasette(replayed_archive, tmp_path_factory):
-    require_chromium()
+    require_tool("chromium")
     from tests.test_datasette_plugin import add_failed_run, add_mentions, copy_database, make_plain_database
 
     folder = tmp_path_factory.mktemp("browsed")
@@ -142,7 +133,7 @@ def inspect(url, tmp_path, name, **kw):
 
     profile = tmp_path / f"chrome-{name}"
     profile.mkdir()
-    report = inspect_page(CHROMIUM, url, profile, **kw)
+    report = inspect_page(require_tool("chromium"), url, profile, **kw)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{name}.png").write_bytes(report.screenshot)
     return report
@@ -151,7 +142,7 @@ def inspect(url, tmp_path, name, **kw):
 def test_a_search_answered_newest_first_in_the_browser(newest_first_server, tmp_path):  # noqa: F811 (the fixture)
     """The page a word found in very many articles gets (the threshold lowered to 3):
     the newest matches with snippets, the count from the index in the heading, no errors."""
-    require_chromium()
+    require_tool("chromium")
     base, _ = newest_first_server
     heading = 'document.querySelector("h3").textContent.replace(/\\s+/g, " ")'
     marks = 'document.querySelectorAll("td.col-body_html mark").length'

@@ -247,6 +247,7 @@ def test_the_config_is_built_once_per_crawler():
 # -- the real command: exit 2 and one line, before the engine starts ----------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, line",
     [
@@ -291,6 +292,7 @@ def test_scrapy_crawl_exits_2_with_one_line(tmp_path, args, line):
     assert not (tmp_path / "finews.db").exists()
 
 
+@pytest.mark.slow
 def test_with_a_log_file_the_line_also_reaches_stderr(tmp_path):
     log = tmp_path / "run.log"
     result = scrapy(
@@ -301,6 +303,7 @@ def test_with_a_log_file_the_line_also_reaches_stderr(tmp_path):
     assert expected in result.stderr and expected in log.read_text("utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["rebuild", "reextract", "serve"])
 def test_the_other_commands_check_the_settings_too(tmp_path, command):
     result = scrapy(command, data_dir=tmp_path, settings={"FINEWS_RECHECK_HOURS": "-1"})

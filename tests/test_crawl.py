@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
 import yaml
 
 from finews_spider.cleaning import html_to_text
 from tests.conftest import REFERENCE_POST, crawl, posts, rows, sample_records, scrapy
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 REF = "NW202112232223130395"
 

@@ -250,6 +250,7 @@ def _open_archive(path, barrier):
     ArchiveDatabase(path).close()
 
 
+@pytest.mark.slow  # processes
 def test_processes_creating_the_same_archive_at_once_all_succeed(tmp_path):
     """Cron can start several spiders on a fresh data directory in the same second."""
     import multiprocessing

@@ -148,6 +148,7 @@ def containing(archive: Path, word: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_datasette_plugins_lists_it():
     result = subprocess.run([sys.executable, "-m", "datasette", "plugins"], capture_output=True, text=True, timeout=60)
     plugins = {p["name"]: p for p in json.loads(result.stdout)}

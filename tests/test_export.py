@@ -20,6 +20,8 @@ from finews_spider.search import article_filters, search_archive
 from tests.conftest import SAMPLE_UPSTREAM, crawl, rows, scrapy
 from tests.upstream_server import Upstream
 
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 REAL = Path(__file__).parent / "fixtures" / "bodies" / "mentions-real.html"
 
 

@@ -1,6 +1,10 @@
 """Runs against a failing upstream: what is archived, the stats and the exit status."""
 
+import pytest
+
 from tests.conftest import crawl, posts, rows, sample_records
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 SHANXI = [r["infoCode"] for r in sample_records() if r["medianame"] == "山西晚报"]
 

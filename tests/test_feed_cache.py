@@ -4,7 +4,7 @@ counted by its request log."""
 
 from __future__ import annotations
 
-import time
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,10 +49,26 @@ def test_without_the_cache_each_spider_reads_every_feed(upstream, tmp_path):
     assert upstream.count("feed:") == 9
 
 
+def age_the_cache(data_dir: Path, seconds: float) -> list[str]:
+    """Move every cached feed's fetch time ``seconds`` back, through the cache's own API: what
+    a later run reads is as if that much time had passed (no sleep). The feeds' URLs."""
+    cache = FeedCache(data_dir)
+    entries = [json.loads(p.read_bytes()) for p in cache.folder.glob("*.json")]
+    for entry in entries:
+        fetched = datetime.fromisoformat(entry["fetched_at"])
+        cache.store(entry["url"], entry["body"].encode("utf-8"), fetched - timedelta(seconds=seconds))
+    return [entry["url"] for entry in entries]
+
+
 def test_an_expired_feed_is_fetched_again(upstream, tmp_path):
-    assert crawl(PAPERS[0], tmp_path, upstream, settings={"FINEWS_FEED_TTL": "1"}).returncode == 0
-    time.sleep(1.5)
-    result = crawl(PAPERS[1], tmp_path, upstream, settings={"FINEWS_FEED_TTL": "1"})
+    settings = {"FINEWS_FEED_TTL": "60"}
+    assert crawl(PAPERS[0], tmp_path, upstream, settings=settings).returncode == 0
+    cache = FeedCache(tmp_path)
+    urls = age_the_cache(tmp_path, 30)
+    assert len(urls) == 3 and all(cache.cached(url, 60) for url in urls)  # aged, not damaged
+    age_the_cache(tmp_path, 31)  # 61 s old: expired
+    assert not any(cache.cached(url, 60) for url in urls)
+    result = crawl(PAPERS[1], tmp_path, upstream, settings=settings)
     assert result.returncode == 0 and "finews/feeds_cached" not in result.stderr
     assert upstream.count("feed:") == 6
 

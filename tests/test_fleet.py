@@ -10,10 +10,13 @@ import sys
 import threading
 import time
 
+import pytest
 import redis
 
 from finews_spider.distributed import ITEMS, PROCESSING, WORKERS
 from tests.conftest import ROOT, TEST_SETTINGS, crawl, posts, rows, sample_records, scrapy
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 # Columns that depend on when (or in which order) an article was archived.
 VOLATILE = {"fetched_at", "first_seen_at", "last_seen_at", "doc_id"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,12 +15,13 @@ import yaml
 
 from finews_spider.exporters.jekyll import format_post
 from finews_spider.importing import import_article, reason_kind
-from tests.conftest import REFERENCE_POST, ROOT, SAMPLE_WARC, crawl, posts, rows, scrapy
+from tests.conftest import REFERENCE_POST, ROOT, SAMPLE_WARC, crawl, posts, require_tool, rows, scrapy
 from tests.synthetic import make_old_posts
+
+pytestmark = pytest.mark.slow  # all but three tests run scrapy import or crawl (docs/testing.md)
 
 REAL_POSTS = ROOT / "tests" / "fixtures" / "real" / "posts"
 CODE = "NW202112232223130395"
-JEKYLL_REQUIRED = os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1"
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -342,10 +342,7 @@ def test_synthetic_old_archive(tmp_path):
 
 
 def test_jekyll_builds_the_imported_archive(tmp_path):
-    if shutil.which("jekyll") is None:
-        if JEKYLL_REQUIRED:
-            pytest.fail("jekyll is not installed (apt-get install jekyll)")
-        pytest.skip("jekyll is not installed (apt-get install jekyll)")
+    jekyll = require_tool("jekyll")
     old = tmp_path / "old"
     for name in REAL_POSTS.iterdir():
         write_post(old, name.stem.split("-", 3)[3], name.read_bytes(), name.stem[:10])
@@ -354,7 +351,7 @@ def test_jekyll_builds_the_imported_archive(tmp_path):
     assert do_import(data, old).returncode == 0
     out = tmp_path / "site"
     built = subprocess.run(
-        ["jekyll", "build", "--source", str(data), "--destination", str(out)],
+        [jekyll, "build", "--source", str(data), "--destination", str(out)],
         capture_output=True,
         text=True,
         timeout=300,

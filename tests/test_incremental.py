@@ -1,6 +1,10 @@
 """Scheduled runs: only new or changed articles are fetched; posts rebuild offline."""
 
+import pytest
+
 from tests.conftest import crawl, posts, rows, scrapy
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 
 def test_second_run_over_unchanged_feed_sends_only_feed_requests(upstream, tmp_path):

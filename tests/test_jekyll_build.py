@@ -1,24 +1,21 @@
 """Debian's ``jekyll build`` over a crawled archive renders posts and category pages."""
 
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
-REQUIRED = os.environ.get("FINEWS_REQUIRE_JEKYLL") == "1"  # .ci/run installs jekyll and sets this
+from tests.conftest import require_tool
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 
 @pytest.fixture(scope="module")
 def site(sample_archive, tmp_path_factory):
-    if shutil.which("jekyll") is None:
-        if REQUIRED:
-            pytest.fail("jekyll is not installed (apt-get install jekyll)")
-        pytest.skip("jekyll is not installed (apt-get install jekyll)")
+    jekyll = require_tool("jekyll")
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run(
-        ["jekyll", "build", "--source", str(sample_archive), "--destination", str(out)],
+        [jekyll, "build", "--source", str(sample_archive), "--destination", str(out)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -283,6 +283,7 @@ def test_two_unregistered_names_with_the_same_pinyin_get_different_slugs():
     assert first.slug != second.slug
 
 
+@pytest.mark.slow
 def test_scrapy_list_shows_every_newspaper_and_the_catch_all(tmp_path):
     from tests.conftest import scrapy
 

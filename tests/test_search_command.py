@@ -170,6 +170,7 @@ def test_command_usage_errors_exit_2(replayed_archive, args, message):
     assert result.returncode == 2 and message in result.stderr
 
 
+@pytest.mark.slow
 def test_command_missing_or_corrupt_archive(tmp_path):
     result = search(tmp_path, "党建")
     assert result.returncode == 2

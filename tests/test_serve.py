@@ -21,6 +21,8 @@ import pytest
 from finews_spider.api import DEFAULT_METADATA, datasette_args, needs_immutable, port_in_use
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
+
 
 def free_port() -> int:
     with socket.socket() as s:

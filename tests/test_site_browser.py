@@ -14,8 +14,10 @@ import pytest
 
 from finews_spider.archive import open_read_only
 from finews_spider.site import build_site
-from tests.conftest import ROOT, crawl, wait_until_serving
-from tests.test_browser import CHROMIUM, HOSTILE, dump_dom, free_port, require_chromium
+from tests.conftest import ROOT, crawl, require_tool, wait_until_serving
+from tests.test_browser import HOSTILE, dump_dom, free_port
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
 
@@ -25,7 +27,7 @@ def screenshot(url: str, path: Path, tmp_path, size: str) -> None:
     path.unlink(missing_ok=True)
     result = subprocess.run(
         [
-            CHROMIUM,
+            require_tool("chromium"),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -52,7 +54,7 @@ def hrefs(dom: str) -> list[str]:
 
 @pytest.fixture
 def site(upstream, tmp_path):
-    require_chromium()
+    require_tool("chromium")
     code = upstream.feeds["37"]["record"][0]["infoCode"]
     upstream.texts[code] = {"text": HOSTILE}
     data = tmp_path / "data"

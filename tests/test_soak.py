@@ -2,22 +2,15 @@
 and a changing upstream; no dishonest exit, and the final archive equals a fault-free
 crawl of the final upstream."""
 
-import importlib.util
-import sys
+import pytest
 
-from tests.conftest import ROOT
+from bench.soak import soak
 
-
-def load_soak():
-    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 
 def test_forty_runs_are_honest_and_end_in_the_clean_archive(tmp_path):
-    report = load_soak().soak(40, seed=14, work=tmp_path, log=lambda line: None)
+    report = soak(40, seed=14, work=tmp_path, log=lambda line: None)
     text = "\n".join(report.lines())
     assert report.dishonest == [], text
     assert report.final.startswith("equal"), text

@@ -8,7 +8,11 @@ import sys
 import threading
 import time
 
+import pytest
+
 from tests.conftest import ROOT, TEST_SETTINGS, crawl, posts, rows
+
+pytestmark = pytest.mark.slow  # every test here starts processes (docs/testing.md)
 
 # Columns that depend on when and in which order articles were fetched, not on what.
 RUN_COLUMNS = {"fetched_at", "first_seen_at", "last_seen_at", "doc_id"}

@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import SAMPLE_WARC, crawl, posts, rows, scrapy
+
+pytestmark = pytest.mark.slow  # all but two tests run scrapy crawl or reextract (docs/testing.md)
 
 # Columns about this archive's own bookkeeping (when it saw an article, its row id).
 BOOKKEEPING = {"first_seen_at", "last_seen_at", "doc_id"}

@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -196,7 +196,7 @@ class Archive:
             sync_filesystem(self.root)  # the files are on disk before their rows
         return statuses
 
-    def committed(self, articles: list[Mapping], results: list[Mapping]) -> None:
+    def committed(self, articles: Sequence[Mapping], results: Sequence[Mapping]) -> None:
         """Tell every sink that these articles' rows are committed (``results``: what the
         database decided of each, ``status`` among them)."""
         for sink in self.sinks.values():
@@ -205,12 +205,14 @@ class Archive:
     def _slugs(self, names: set[str]) -> dict[str, str]:
         """The slug of each paper name (see :meth:`ArchiveDatabase.slug_for`); the write
         lock is taken only when a paper is new to the archive."""
+        db = self.db
+        assert db is not None, "slugs are the database's"  # publish_batch calls this only with one
         out = {}
         for name in names:
-            known = self.db.known_slug(name, self.registry)
+            known = db.known_slug(name, self.registry)
             if known is None:
-                with self.db.transaction():
-                    known = self.db.slug_for(name, self.registry)
+                with db.transaction():
+                    known = db.slug_for(name, self.registry)
             out[name] = known
         return out
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -46,7 +46,8 @@ ARTICLE_COLUMNS = {
     "first_seen_at": str,
     "last_seen_at": str,
 }
-TABLES = {
+# name -> (columns, primary key)
+TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "newspapers": ({"slug": str, "name": str, "province": str, "city": str, "article_count": int}, "slug"),
     "revisions": (
         {
@@ -129,7 +130,8 @@ def doc_id_base(published_at: datetime | str) -> int:
     return int(moment.timestamp())
 
 
-def iso(value) -> str | None:
+def iso(value: Any) -> Any:
+    """A datetime as ISO 8601 text; any other value (text, a number, None) as it is."""
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -303,7 +305,7 @@ class ArchiveDatabase:
                 self.migrated_missing = self.missing_tables()
             if "articles" in self.migrated_missing and "mentions" not in self.migrated_missing:
                 self.conn.execute("DELETE FROM mentions")  # the rows were lost: so is what they mention
-            articles = self.db["articles"]
+            articles = self.db.table("articles")
             if not articles.exists():
                 articles.create(ARTICLE_COLUMNS, pk="info_code")
             else:
@@ -311,7 +313,7 @@ class ArchiveDatabase:
                 for column in missing:
                     articles.add_column(column, ARTICLE_COLUMNS[column])
             for name, (columns, pk) in TABLES.items():
-                table = self.db[name]
+                table = self.db.table(name)
                 if not table.exists():
                     table.create(columns, pk=pk)
                 else:
@@ -343,10 +345,10 @@ class ArchiveDatabase:
             if "body_text" in self.db["articles"].columns_dict:
                 # Derived from body_html when needed (snippets, exports): 29% of the archive.
                 self.conn.execute("ALTER TABLE articles DROP COLUMN body_text")
-            self.db["articles"].create_index(["doc_id"], index_name=DOC_ID_INDEX, unique=True, if_not_exists=True)
-            for table, indexes in INDEXES.items():
-                for columns in indexes:
-                    self.db[table].create_index(columns, if_not_exists=True)
+            self.db.table("articles").create_index(["doc_id"], index_name=DOC_ID_INDEX, unique=True, if_not_exists=True)
+            for table_name, indexes in INDEXES.items():
+                for index_columns in indexes:
+                    self.db.table(table_name).create_index(index_columns, if_not_exists=True)
             self.conn.execute(
                 "UPDATE articles SET published_date=substr(published_at, 1, 10) WHERE published_date IS NULL"
             )
@@ -545,10 +547,10 @@ class ArchiveDatabase:
             )
         return prepared
 
-    def save_prepared(self, prepared: list[tuple], seen_at: datetime | str) -> list[dict]:
+    def save_prepared(self, prepared: list[Prepared], seen_at: datetime | str) -> list[dict]:
         """Save prepared rows (see :meth:`prepare`) in the open transaction, or in one of
         their own. Each row needs its ``slug`` by now."""
-        seen = iso(seen_at)
+        seen: str = iso(seen_at)
         with self._transaction():
             results = []
             for row, tokens, mentions, base in prepared:
@@ -662,7 +664,7 @@ class ArchiveDatabase:
     # -- crawls -----------------------------------------------------------------------
     def record_crawl(self, crawl: Mapping) -> None:
         with self._transaction():
-            self.db["crawls"].insert(dict(crawl))
+            self.db.table("crawls").insert(dict(crawl))
 
 
 class _Transaction:

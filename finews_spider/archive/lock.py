@@ -28,42 +28,47 @@ class RunLock:
     def __init__(self, path: Path, spider_name: str):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.fd: int | None = fd  # None once released
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = self._read()
-            os.close(self.fd)
+            holder = self._read(fd)
+            os.close(fd)
             raise LockHeld(
                 f"another '{spider_name}' run holds {path}: pid {holder.get('pid')} on {holder.get('host')} "
                 f"since {holder.get('started_at')}"
             ) from None
-        previous = self._read()
+        previous = self._read(fd)
         if previous.get("pid"):
             logger.warning("taking over the lock of an earlier run that ended without releasing it: %s", previous)
         self._write(
+            fd,
             {
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
                 "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
+            },
         )
 
-    def _read(self) -> dict:
+    @staticmethod
+    def _read(fd: int) -> dict:
         try:
-            os.lseek(self.fd, 0, os.SEEK_SET)
-            return json.loads(os.read(self.fd, 4096) or b"{}")
+            os.lseek(fd, 0, os.SEEK_SET)
+            return json.loads(os.read(fd, 4096) or b"{}")
         except (OSError, ValueError):
             return {}
 
-    def _write(self, data: dict) -> None:
-        os.ftruncate(self.fd, 0)
-        os.lseek(self.fd, 0, os.SEEK_SET)
-        os.write(self.fd, json.dumps(data).encode())
+    @staticmethod
+    def _write(fd: int, data: dict) -> None:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps(data).encode())
 
     def release(self) -> None:
-        if self.fd is not None:
-            self._write({})
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
+        fd = self.fd
+        if fd is not None:
+            self._write(fd, {})
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
             self.fd = None

@@ -18,7 +18,7 @@ reads what it needs from ``archive.db``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +50,7 @@ class Sink:
         ``None``: this sink writes nothing before the commit)."""
         return None
 
-    def committed(self, articles: list[Mapping], results: list[Mapping]) -> None:
+    def committed(self, articles: Sequence[Mapping], results: Sequence[Mapping]) -> None:
         """After the batch's rows are committed (``results[i]["status"]`` says what the
         database decided of ``articles[i]``)."""
 
@@ -180,7 +180,7 @@ class FeedsSink(Sink):
             return None
         return cls(archive)
 
-    def committed(self, articles: list[Mapping], results: list[Mapping]) -> None:
+    def committed(self, articles: Sequence[Mapping], results: Sequence[Mapping]) -> None:
         self.write_feeds({a["slug"] for a, r in zip(articles, results) if r["status"] != "unchanged"})
 
     def refresh(self, slugs: set[str]) -> None:

@@ -317,7 +317,7 @@ def find_mentions(body: str) -> tuple[Mention, ...]:
         key = (kind, market, code)
         if found.get(key) is None:
             found[key] = name
-    names_by_code = {}
+    names_by_code: dict[str, str] = {}
     for (kind, _, code), name in found.items():
         if kind == "stock" and name is not None:
             names_by_code.setdefault(code, name)

@@ -15,7 +15,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.exceptions import UsageError
@@ -43,6 +43,10 @@ class Help:
     examples: tuple[str, ...] = ()
     #: ``(exit status, meaning)`` of every way the command ends.
     exit_statuses: tuple[tuple[int, str], ...] = ()
+
+    if TYPE_CHECKING:  # ScrapyCommand's, or the command's own
+
+        def short_desc(self) -> str: ...
 
     def long_desc(self) -> str:
         return textwrap.fill(self.description, 88) if self.description else self.short_desc()

@@ -30,6 +30,7 @@ class Command(Help, ScrapyCrawlCommand):
         return "Archive a newspaper's new articles (exit status: 0 ok, 1 failed, 2 usage, 75 locked)"
 
     def run(self, args, opts):
+        assert self.crawler_process is not None  # set by scrapy.cmdline
         if len(args) != 1:
             raise UsageError("give exactly one spider name (see 'scrapy list')")
         become_fleet_worker(self.crawler_process.settings)

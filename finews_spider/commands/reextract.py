@@ -47,6 +47,7 @@ class Command(Help, CrawlCommand):
         )
 
     def run(self, args, opts):
+        assert self.settings is not None and self.crawler_process is not None  # set by scrapy.cmdline
         if opts.workers < 1:
             raise UsageError("--workers must be at least 1")
         if settings_refused(self.settings):  # checked once here, not once per worker

@@ -31,7 +31,7 @@ def query_words(args: list[str]) -> list[str]:
     """The words of the command line: every argument, ``-word`` (a word left out) included,
     but an unknown option (``--name``, or a dash and one ASCII letter, ``-n``): a
     UsageError. After ``--`` every argument is a word."""
-    words = []
+    words: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":
             return words + args[i + 1 :]

@@ -40,6 +40,7 @@ class Command(Help, CrawlCommand):
         )
 
     def run(self, args, opts):
+        assert self.settings is not None and self.crawler_process is not None  # set by scrapy.cmdline
         if args:
             raise UsageError("scrapy writer takes no arguments")
         if settings_refused(self.settings):

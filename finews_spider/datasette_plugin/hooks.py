@@ -180,6 +180,7 @@ def asgi_wrapper(datasette):
                         search_token = article_search_var.set(search)
                         page_token = _results_page.set(dict(args).get("_search", "") if html else None)
                         if search is not None and search.newest_first and parts[1].endswith(".json"):
+                            assert search.matches is not None  # newest first only with a count
                             send = with_row_count(send, search.matches)
                         try:
                             return await app(scope, receive, send)

@@ -19,9 +19,9 @@ _recognized: dict[str, tuple] = {}
 def database_is_archive(datasette, name: str | None) -> bool:
     """True if the database ``name`` of this Datasette carries the finews marker (cached
     per database; a file that is not an archive is looked at again when it changes)."""
-    db = datasette.databases.get(name)
+    db = datasette.databases.get(name) if name is not None else None
     path = getattr(db, "path", None)
-    if db is None or path is None or getattr(db, "is_memory", False):
+    if name is None or db is None or path is None or getattr(db, "is_memory", False):
         return False
     cached = _recognized.get(name)
     if cached and cached[0] == path and cached[-1]:

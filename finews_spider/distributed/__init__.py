@@ -40,10 +40,13 @@ WORKER_TTL_MS = 15_000
 _DATETIME_FIELDS = ("published_at", "fetched_at")
 
 
-def connect(url: str):
-    """A Redis client for ``url`` (``redis://host:port/db``)."""
+def connect(url: str | None):
+    """A Redis client for ``url`` (``redis://host:port/db``: ``FINEWS_REDIS_URL``, which
+    must be set)."""
     import redis
 
+    if url is None:
+        raise ValueError("FINEWS_REDIS_URL is not set: no Redis server to connect to")
     return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30)
 
 

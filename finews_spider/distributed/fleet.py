@@ -19,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
@@ -28,6 +29,9 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from ..config import config_for
 from ..exceptions import FleetUnreachable
 from . import PREFIX, WORKER_TTL_MS, WORKERS, connect
+
+if TYPE_CHECKING:
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ class Fleet:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self.run_id, self.reads_feeds = join_run(server, spider)
         self.state = ""
-        self.beat = None
+        self.beat: LoopingCall | None = None
         self.mark("busy")
         logger.info(
             "fleet: worker %s %s run %s of %s",
@@ -118,8 +122,8 @@ class Fleet:
     def spider_opened(self, spider) -> None:
         from twisted.internet.task import LoopingCall
 
-        self.beat = LoopingCall(self.heartbeat)
-        self.beat.start(self.BEAT_SECONDS, now=True)
+        beat = self.beat = LoopingCall(self.heartbeat)
+        beat.start(self.BEAT_SECONDS, now=True)
 
     def spider_idle(self, spider) -> None:
         self.mark("idle")

@@ -63,7 +63,10 @@ def info_code_of_post(filename: str) -> str | None:
 def post_path(slug: str, published_at: str, info_code: str) -> str:
     """``<slug>/<yyyy>/<mm>/<dd>/<infoCode>.html``, the post's URL path under the site (the
     ``permalink`` of ``_config.yml``); the date is the Beijing date of ``published_at`` (ISO)."""
-    y, m, d = _DATE.match(published_at).groups()
+    match = _DATE.match(published_at)
+    if match is None:
+        raise ValueError(f"not an ISO date: {published_at!r}")
+    y, m, d = match.groups()
     return f"{slug}/{y}/{m}/{d}/{info_code}.html"
 
 

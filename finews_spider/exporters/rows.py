@@ -15,7 +15,7 @@ import csv
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TextIO
+from typing import IO
 
 from ..cleaning.body import html_to_text
 from ..search import join_filters
@@ -106,7 +106,7 @@ def mentions_text(mentions: Iterable[dict]) -> str:
     return "; ".join(f"{m['kind']} {m['market']}.{m['code']} {m['name'] or ''}".rstrip() for m in mentions)
 
 
-def write_jsonl(rows: Iterable[dict], out: TextIO) -> int:
+def write_jsonl(rows: Iterable[dict], out: IO[str]) -> int:
     """One JSON object per line (UTF-8, not ASCII-escaped); returns the rows written."""
     n = 0
     for row in rows:
@@ -115,7 +115,7 @@ def write_jsonl(rows: Iterable[dict], out: TextIO) -> int:
     return n
 
 
-def write_csv(rows: Iterable[dict], out: TextIO, columns: Sequence[str]) -> int:
+def write_csv(rows: Iterable[dict], out: IO[str], columns: Sequence[str]) -> int:
     """A header of ``columns`` plus ``mentions``, then one record per row (the header
     even when there are none); returns the rows written."""
     writer = csv.writer(out, lineterminator="\r\n")

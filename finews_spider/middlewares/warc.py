@@ -79,9 +79,10 @@ class WarcCaptureMiddleware:
         return response
 
     def _writer(self) -> WarcWriter:
-        if self.writer is None:
+        writer = self.writer
+        if writer is None:
             name = self.crawler.spider.name
-            self.writer = WarcWriter(
+            writer = self.writer = WarcWriter(
                 self.config.warc_dir,
                 run_prefix(name),
                 warcinfo(self.crawler.settings, name, self.config),
@@ -90,7 +91,7 @@ class WarcCaptureMiddleware:
             self.pool.start()
             # A forced stop never closes the spider: the thread must not keep the process alive.
             reactor().addSystemEventTrigger("before", "shutdown", self._stop_pool)
-        return self.writer
+        return writer
 
     def _stop_pool(self) -> None:
         if self.pool.started and not self.pool.joined:

@@ -95,7 +95,7 @@ def index_text(text: str) -> str:
 def text_tokens(text: str) -> list[tuple[str, int, int]]:
     """The tokens ``index_text`` makes of ``text``, each with its character span (what
     the snippets match against; a property test checks both give the same tokens)."""
-    tokens = []
+    tokens: list[tuple[str, int, int]] = []
     for m in TOKEN_RUN.finditer(text):
         start = m.start()
         if m.group(1):

@@ -256,6 +256,7 @@ class _Parser:
                 self.terms += 1
                 if self.terms > MAX_TERMS:
                     raise SearchSyntaxError(f"more than {MAX_TERMS} terms")
+            assert value is None or isinstance(value, Term)
             return value
         if kind == "(":
             if depth >= MAX_DEPTH:

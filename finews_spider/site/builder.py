@@ -410,6 +410,8 @@ class Renderer:
         newest = listing.entries[-FEED_SIZE:][::-1]
         extra: dict[str, tuple[str, str]] = {}
         if newest:
+            if self.conn is None:
+                raise ValueError("the feeds carry the bodies: the Renderer needs the archive's connection")
             codes = [e.info_code for e in newest]
             extra = {
                 code: (body, share)
@@ -469,7 +471,7 @@ def _rows(conn: sqlite3.Connection, where: str = "", params: Iterable = ()) -> I
         yield dict(zip(names, row))
 
 
-def _check_out_dir(out_dir: Path) -> Path:
+def _check_out_dir(out_dir: str | Path) -> Path:
     """``out_dir``, made if missing, checked writable by writing a probe (so the error is
     the real one: a read-only file system, a full disk), and, when it holds no site built
     here yet, checked for files of the site's shapes that the site did not write: it
@@ -639,14 +641,15 @@ def write_legacy_redirects(out_dir: str | Path, legacy: Mapping[str, str], site_
     out_dir = _check_out_dir(out_dir)
     writer = Writer(out_dir)
     env = environment()
-    env.globals.update(base=site_url.rstrip("/") + "/", site_title="finews 地方报纸存档")
+    base = site_url.rstrip("/") + "/"
+    env.globals.update(base=base, site_title="finews 地方报纸存档")
     template = env.get_template("redirect.html")
     for old, new in sorted(legacy.items()):
         if not old or old == new:
             continue
         if not (_SAFE_SLUG.fullmatch(old) and _SAFE_SLUG.fullmatch(new or "")):
             raise SiteError(f"bad slug in legacy mapping: {old!r} -> {new!r}")
-        html = template.render(target=env.globals["base"] + f"category/{new}.html", title=new)
+        html = template.render(target=base + f"category/{new}.html", title=new)
         writer.write(f"category/{old}.html", html.encode("utf-8"))
     return writer.written
 

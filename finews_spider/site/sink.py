@@ -6,7 +6,7 @@ with."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ class SiteSink(Sink):
             return None
         return cls(archive, archive.config.site_dir)
 
-    def committed(self, articles: list[Mapping], results: list[Mapping]) -> None:
+    def committed(self, articles: Sequence[Mapping], results: Sequence[Mapping]) -> None:
         self.update([a["info_code"] for a, r in zip(articles, results) if r["status"] != "unchanged"])
 
     def update(self, codes: list[str]) -> dict | None:

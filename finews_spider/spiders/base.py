@@ -115,6 +115,7 @@ class FinewsSpider(scrapy.Spider):
     """
 
     newspaper: str | None = None
+    allowed_domains: list[str] = []  # the upstream's hosts, set when built (from_crawler)
     reads_feeds = True  # False for spiders that never read the feed (reextract)
 
     def __init__(
@@ -158,7 +159,7 @@ class FinewsSpider(scrapy.Spider):
             spider.refresh = config.refresh
         # Only the upstream's hosts: a redirect elsewhere is not followed (Scrapy's offsite
         # filter drops it as it is scheduled, silently: no errback, no request_dropped).
-        spider.allowed_domains = sorted({urlsplit(url).hostname for url in (config.feed_url, config.text_url)})
+        spider.allowed_domains = sorted({urlsplit(url).hostname or "" for url in (config.feed_url, config.text_url)})
         crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
         return spider
 
@@ -198,7 +199,7 @@ class FinewsSpider(scrapy.Spider):
 
     def _share_requests(self):
         stats = self.crawler.stats
-        for url in self.share_urls:
+        for url in self.share_urls or ():
             try:
                 code = info_code_from_share_url(url)
             except ValueError as exc:
@@ -332,20 +333,24 @@ class FinewsSpider(scrapy.Spider):
             )
 
     def parse_lookup_feed(self, response):
+        lookup = self.lookup_feeds
+        assert lookup is not None, "set before its requests"
         try:
             records = parse_feed(json.loads(response.text))
         except (ValueError, UpstreamFormatError) as exc:
-            self.lookup_feeds["failed"].append(f"{response.url}: {exc}")
+            lookup["failed"].append(f"{response.url}: {exc}")
             records = []
         for record in records:
             if record.get("info_code"):
                 self.lookup_index.setdefault(record["info_code"], record)
-        self.lookup_feeds["pending"] -= 1
+        lookup["pending"] -= 1
         yield from self._resolve_awaiting()
 
     def lookup_feed_failed(self, failure):
-        self.lookup_feeds["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
-        self.lookup_feeds["pending"] -= 1
+        lookup = self.lookup_feeds
+        assert lookup is not None, "set before its requests"
+        lookup["failed"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
+        lookup["pending"] -= 1
         logger.warning(
             "feed %s, read to describe share links, failed: %s", failure.request.url, failure.getErrorMessage()
         )

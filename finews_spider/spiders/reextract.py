@@ -164,7 +164,7 @@ class ReextractSpider(FinewsSpider):
 
     def _feed_handled(self) -> None:
         self.feeds_pending -= 1
-        if self.feeds_pending == 0 and not self.feeds_done.called:
+        if self.feeds_pending == 0 and self.feeds_done is not None and not self.feeds_done.called:
             self.feeds_done.callback(None)
 
     def text_failed(self, failure):

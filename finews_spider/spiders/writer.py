@@ -66,6 +66,8 @@ class WriterSpider(scrapy.Spider):
             stats.set_value(Stat.WRITER_RECOVERED, recovered)
             logger.warning("%d article(s) left unrecorded by an earlier writer are taken again", recovered)
         archive = self.crawler.get_extension(ArchiveExtension)
+        if archive is None:
+            raise RuntimeError("the writer needs the archive extension (finews_spider.extensions.archive)")
         published = await archive.run(lambda: self.view.record(archive.iter_versions()))
         logger.info("writer: %d archived article(s) published to the workers", published)
         self._catch_stop()

@@ -1,1 +1,0 @@
-"""Where articles end up: Jekyll posts (``jekyll``) and the SQLite archive (``sqlite``)."""

@@ -1,1 +1,0 @@
-"""Extensions: the run lock, and the run summary that decides the exit status."""

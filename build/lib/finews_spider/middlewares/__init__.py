@@ -1,2 +1,0 @@
-"""Spider and downloader middlewares: skipping archived articles, retry backoff, WARC
-capture and replay."""
