@@ -14,10 +14,10 @@ is and for the copy, measures
   (``/DB/search.json?q=word``), through Datasette's in-process client, the plugin
   loaded as installed.
 
-    python bench/snippet_bounds.py [--size-mb 20] [--repeat 3]
+    python -m bench.snippet_bounds [--size-mb 20] [--repeat 3] [--tiny]
 
-Run it from another checkout (e.g. a ``git worktree`` of an older commit) to measure that
-version: the package is imported from the checkout the script is in.
+Run it from the checkout to measure (``python -m`` imports the package of the folder it is
+run from; e.g. a ``git worktree`` of an older commit measures that version).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 WORD = "十四五"
 
@@ -100,7 +99,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true", help="a 1 MB article, once (the suite's run)")
     args = parser.parse_args()
+    if args.tiny:
+        args.size_mb, args.repeat = 1, 1
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     normal = quick_start_archive(out)

@@ -8,7 +8,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 pip=("$work/venv/bin/pip" install -q --disable-pip-version-check)
-"$work/venv/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$work/dist" "$checkout"
+# Built from a copy of the tracked files: a build in the checkout would leave build/ and
+# *.egg-info behind in it.
+mkdir "$work/src"
+(cd "$checkout" && git ls-files -z | xargs -0 cp --parents -t "$work/src")
+"$work/venv/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$work/dist" "$work/src"
 "${pip[@]}" -r "$checkout/requirements.txt" "$work"/dist/*.whl
 cd "$work"  # nothing of the checkout on the path
 export SCRAPY_SETTINGS_MODULE=finews_spider.settings  # the project, without its scrapy.cfg

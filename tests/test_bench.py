@@ -35,6 +35,10 @@ FIGURES = {
     ],
     "site": [r"ours: build_site, empty dir +40 +[\d.]+", r"ours: update_site, 5 new articles +45"],
     "soak": [r"runs: \d+", r"dishonest exits: 0", r"final archive: equal"],
+    "snippet_bounds": [
+        r"the large article: NW\d+",
+        r"one article large +finews_snippet\(body_html, word\) +[\d.]+ +[\d.]+",
+    ],
 }
 
 

@@ -19,8 +19,8 @@ import urllib.request
 import pytest
 
 from finews_spider.search import document_tokens
-from tests.conftest import wait_until_serving
-from tests.test_browser import ARTIFACTS, CHROMIUM, free_port, require_chromium
+from tests.conftest import require_tool, wait_until_serving
+from tests.test_browser import ARTIFACTS, free_port
 
 WIDTHS = [390, 1280]
 COPIES = 16  # 34 articles × 17: 国寿 (in every one) passes the canned search's 200 rows
@@ -57,7 +57,7 @@ def add_copies(path, copies: int) -> None:
 def pages(replayed_archive, tmp_path_factory):
     """Plain ``datasette serve`` of two archives: news.db (the quick start's, with the
     mentions of tests/test_datasette_plugin.py) and many.db (the same, COPIES times more)."""
-    require_chromium()
+    require_tool("chromium")
     from tests.test_datasette_plugin import add_failed_run, add_mentions, copy_database
 
     folder = tmp_path_factory.mktemp("pages")
@@ -99,7 +99,7 @@ def inspect(url, tmp_path, name, width, **kw):
     profile = tmp_path / f"chrome-{name}-{width}"
     profile.mkdir()
     kw.setdefault("wait_for", 'document.documentElement.dataset.finews === "ready"')  # static/finews.js ran
-    report = inspect_page(CHROMIUM, url, profile, size=(width, 900), **kw)
+    report = inspect_page(require_tool("chromium"), url, profile, size=(width, 900), **kw)
     assert report.ready, report.console
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{name}-{width}.png").write_bytes(report.screenshot)

@@ -469,6 +469,7 @@ def test_the_site_never_overwrites_or_removes_a_file_it_did_not_write(archive, t
     assert stats["written"] == 0 and not list(out.rglob(".*.tmp"))
 
 
+@pytest.mark.slow  # crawls, then runs scrapy site
 def test_scrapy_site_refuses_the_archive_root_and_home_and_foreign_files(tmp_path):
     """One line and exit 2: the data folder, /, the home folder, a user's file."""
     from tests.conftest import SAMPLE_WARC, scrapy
